@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Idempotent set-up of everything this repository needs, on a fresh Debian/Ubuntu
+# machine or a developer laptop: Node packages, the job's Python virtualenv (.venv,
+# from the pinned requirements.txt) and, with --test, the test tools (.venv-tools:
+# checkov + moto; openssh-server for the VM-target test).
+# Each step is skipped when its inputs have not changed (stamp files hold hashes).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WITH_TEST=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) WITH_TEST=1 ;;
+    -h|--help) echo "usage: scripts/setup.sh [--test]"; exit 0 ;;
+    *) echo "error: unknown option '$arg': use --test or nothing" >&2; exit 2 ;;
+  esac
+done
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 3; }
+hash_of() { cat "$@" | sha256sum | cut -c1-16; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
+APT_UPDATED=0
+apt_install() {
+  command -v apt-get >/dev/null || die "missing $*: install it with your system's package manager"
+  if [ "$APT_UPDATED" = 0 ]; then as_root apt-get update -qq || die "apt-get update failed: run setup as root or with sudo"; APT_UPDATED=1; fi
+  log "installing system packages: $*"
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null || die "apt-get install $* failed"
+}
+
+# --- Node.js ---------------------------------------------------------------
+command -v node >/dev/null || die "Node.js is not installed: install Node.js 20.19+ (LTS)"
+node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>20||(a===20&&b>=19)?0:1)' \
+  || die "Node.js $(node --version) is too old: install Node.js 20.19+ (it loads the ESM-only execa from CommonJS tools)"
+stamp=node_modules/.fruits-setup
+want=$(hash_of package.json package-lock.json)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  log "installing Node packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" > "$stamp"
+fi
+
+# --- Java (Spark runs on the JVM) --------------------------------------------
+if ! command -v java >/dev/null; then
+  apt_install openjdk-17-jre-headless
+fi
+java_major=$(java -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/{print $2}')
+[ "${java_major%%.*}" -ge 17 ] 2>/dev/null || die "Java $java_major found; Spark 3.5 here needs Java 17: install openjdk-17-jre-headless"
+
+# --- Python 3.11 virtualenvs --------------------------------------------------
+PY=${FRUITS_PYTHON:-}
+if [ -z "$PY" ]; then
+  for cand in python3.11 python3; do
+    if command -v "$cand" >/dev/null && "$cand" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then PY=$cand; break; fi
+  done
+fi
+[ -n "$PY" ] || die "Python 3.11 not found: install python3.11 (with venv) or set FRUITS_PYTHON=/path/to/python3.11"
+"$PY" -c 'import venv, ensurepip' 2>/dev/null || apt_install python3.11-venv
+
+make_venv() { # dir requirements-file...
+  local dir=$1; shift
+  local want; want=$(hash_of "$@" requirements.txt)
+  if [ "$(cat "$dir/.fruits-setup" 2>/dev/null)" = "$want" ]; then return; fi
+  log "creating $dir from $* (first time: several minutes, tensorflow and pyspark are large)"
+  rm -rf "$dir"
+  "$PY" -m venv "$dir"
+  "$dir/bin/pip" install --quiet --disable-pip-version-check --upgrade pip
+  local req; for req in "$@"; do "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$req"; done
+  echo "$want" > "$dir/.fruits-setup"
+}
+make_venv .venv requirements-dev.txt
+
+if [ "$WITH_TEST" = 1 ]; then
+  make_venv .venv-tools requirements-tools.txt
+  # The VM-target test talks to a real sshd on 127.0.0.1.
+  if ! command -v sshd >/dev/null && [ ! -x /usr/sbin/sshd ]; then apt_install openssh-server openssh-client; fi
+  command -v ssh >/dev/null || apt_install openssh-client
+fi
+log "ready: node $(node --version), java $java_major, $(.venv/bin/python --version)"
