@@ -1,0 +1,161 @@
+// The EMR cluster: Hadoop + Spark (+ JupyterHub/Livy when enabled), one master and N
+// core nodes in the public subnet, logs to S3, auto-termination when idle, at-rest
+// encryption through an EMR security configuration, PySpark pointed at the virtualenv
+// the bootstrap action builds on every node.
+import { Construct } from 'constructs';
+import { EmrCluster } from '@cdktf/provider-aws/lib/emr-cluster/index.js';
+import { EmrSecurityConfiguration } from '@cdktf/provider-aws/lib/emr-security-configuration/index.js';
+import type { KeyPair } from '@cdktf/provider-aws/lib/key-pair/index.js';
+import type { BootstrapArtifacts } from './bootstrap-artifacts.js';
+import type { FruitsConfig } from './config.js';
+import type { EmrRoles } from './iam.js';
+import { EMR_MANAGED_POLICY_TAG, PREFIXES, VENV_PYTHON } from './layout.js';
+import type { Network } from './network.js';
+import { s3Uri, type Storage } from './storage.js';
+
+export interface ClusterProps {
+  config: FruitsConfig;
+  network: Network;
+  roles: EmrRoles;
+  storage: Storage;
+  kmsKeyArn: string;
+  keyPair: KeyPair;
+  bootstrap: BootstrapArtifacts;
+}
+
+export interface EmrConfiguration {
+  Classification: string;
+  Properties?: Record<string, string>;
+  Configurations?: EmrConfiguration[];
+}
+
+/** EMR applications for the chosen options. Livy backs JupyterHub's Spark kernels (sparkmagic). */
+export function clusterApplications(jupyterHub: boolean): string[] {
+  return jupyterHub ? ['Hadoop', 'Spark', 'Livy', 'JupyterHub'] : ['Hadoop', 'Spark'];
+}
+
+/**
+ * The cluster's configuration classifications. Pure, so tests can snapshot it.
+ * PySpark drivers, executors and YARN application masters all use the bootstrap's venv.
+ */
+export function clusterConfigurations(opts: { jupyterHub: boolean; notebooksBucket: string }): EmrConfiguration[] {
+  const configurations: EmrConfiguration[] = [
+    {
+      Classification: 'spark-env',
+      Properties: {},
+      Configurations: [
+        {
+          Classification: 'export',
+          Properties: { PYSPARK_PYTHON: VENV_PYTHON, PYSPARK_DRIVER_PYTHON: VENV_PYTHON },
+        },
+      ],
+    },
+    {
+      Classification: 'spark-defaults',
+      Properties: {
+        'spark.pyspark.python': VENV_PYTHON,
+        'spark.pyspark.driver.python': VENV_PYTHON,
+        'spark.yarn.appMasterEnv.PYSPARK_PYTHON': VENV_PYTHON,
+        'spark.executorEnv.PYSPARK_PYTHON': VENV_PYTHON,
+      },
+    },
+  ];
+  if (opts.jupyterHub) {
+    // Notebooks are saved to s3://<bucket>/jupyter/<user>/ instead of the master's disk,
+    // so they survive cluster termination.
+    configurations.push({
+      Classification: 'jupyter-s3-conf',
+      Properties: { 's3.persistence.enabled': 'true', 's3.persistence.bucket': opts.notebooksBucket },
+    });
+  }
+  return configurations;
+}
+
+/**
+ * EMR security configuration: at-rest encryption of EMRFS (S3) data with SSE-KMS and of
+ * local disks (instance store + EBS, including root volumes) with the project key.
+ * In-transit encryption stays off: it needs a PEM certificate bundle (a private CA or
+ * self-signed certs zipped in S3) that this project does not manage; traffic between
+ * nodes stays inside the VPC and S3 access uses TLS regardless.
+ */
+export function securityConfigurationJson(kmsKeyArn: string): string {
+  return JSON.stringify({
+    EncryptionConfiguration: {
+      EnableInTransitEncryption: false,
+      EnableAtRestEncryption: true,
+      AtRestEncryptionConfiguration: {
+        S3EncryptionConfiguration: { EncryptionMode: 'SSE-KMS', AwsKmsKey: kmsKeyArn },
+        LocalDiskEncryptionConfiguration: {
+          EncryptionKeyProviderType: 'AwsKms',
+          AwsKmsKey: kmsKeyArn,
+          EnableEbsEncryption: true,
+        },
+      },
+    },
+  });
+}
+
+export class Cluster extends Construct {
+  readonly cluster: EmrCluster;
+  readonly securityConfiguration: EmrSecurityConfiguration;
+  readonly logUri: string;
+
+  constructor(scope: Construct, id: string, props: ClusterProps) {
+    super(scope, id);
+    const { config, network, roles, storage, bootstrap } = props;
+
+    this.securityConfiguration = new EmrSecurityConfiguration(this, 'security-configuration', {
+      namePrefix: `${config.namePrefix}-at-rest-`,
+      configuration: securityConfigurationJson(props.kmsKeyArn),
+      lifecycle: { createBeforeDestroy: true },
+    });
+
+    this.logUri = s3Uri(storage.logs.name, PREFIXES.emrLogs);
+    // A data volume per node: HDFS, YARN local dirs and Spark shuffle live there.
+    const ebsConfig = [{ size: 64, type: 'gp3', volumesPerInstance: 1 }];
+
+    this.cluster = new EmrCluster(this, 'cluster', {
+      name: `${config.namePrefix}-emr`,
+      releaseLabel: config.releaseLabel,
+      applications: clusterApplications(config.jupyterHub),
+      serviceRole: roles.serviceRole.arn,
+      securityConfiguration: this.securityConfiguration.name,
+      logUri: this.logUri,
+      ec2Attributes: {
+        subnetId: network.subnet.id,
+        emrManagedMasterSecurityGroup: network.masterSecurityGroup.id,
+        emrManagedSlaveSecurityGroup: network.coreSecurityGroup.id,
+        additionalMasterSecurityGroups: network.sshSecurityGroup.id,
+        instanceProfile: roles.instanceProfile.arn,
+        keyName: props.keyPair.keyName,
+      },
+      masterInstanceGroup: { instanceType: config.masterInstanceType, instanceCount: 1, ebsConfig },
+      coreInstanceGroup: {
+        instanceType: config.coreInstanceType,
+        instanceCount: config.coreInstanceCount,
+        ebsConfig,
+      },
+      // The venv with tensorflow-cpu lives on the root volume (/opt); EMR's 15 GiB default is tight.
+      ebsRootVolumeSize: 32,
+      // Idle clusters cost money: EMR terminates the cluster after this much idle time.
+      autoTerminationPolicy: { idleTimeout: config.idleTimeoutMinutes * 60 },
+      keepJobFlowAliveWhenNoSteps: true,
+      terminationProtection: false,
+      visibleToAllUsers: true,
+      bootstrapAction: [bootstrap.action],
+      configurationsJson: JSON.stringify(
+        clusterConfigurations({ jupyterHub: config.jupyterHub, notebooksBucket: storage.artifacts.name }),
+      ),
+      tags: { Name: `${config.namePrefix}-emr`, ...EMR_MANAGED_POLICY_TAG },
+      dependsOn: [
+        ...roles.ready,
+        ...bootstrap.objects,
+        network.internetRoute,
+        network.s3Endpoint,
+        ...storage.logs.ready,
+      ],
+      // EMR rewrites step lists and some computed settings; steps are submitted by the runner.
+      lifecycle: { ignoreChanges: ['step'] },
+    });
+  }
+}

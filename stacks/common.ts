@@ -1,0 +1,44 @@
+// Pieces both stacks share: the AWS provider with default tags, and the backend switch.
+import { Construct } from 'constructs';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
+import { S3Backend } from 'cdktf';
+import type { FruitsConfig } from './config.js';
+import { EMR_MANAGED_POLICY_TAG, STATE_KEY } from './layout.js';
+
+/** Tags on every taggable resource (provider default_tags). */
+export function projectTags(config: FruitsConfig, stackId: string): Record<string, string> {
+  return {
+    Project: config.namePrefix,
+    Stack: stackId,
+    ManagedBy: 'cdktf',
+    // Required by AmazonEMRServicePolicy_v2 on the subnet, security groups and cluster.
+    ...EMR_MANAGED_POLICY_TAG,
+  };
+}
+
+export function awsProvider(scope: Construct, config: FruitsConfig, stackId: string): AwsProvider {
+  return new AwsProvider(scope, 'aws', {
+    region: config.region,
+    defaultTags: [{ tags: projectTags(config, stackId) }],
+  });
+}
+
+/**
+ * Shared state for the ops team: with config.stateBucket set, the stack keeps its state
+ * in that bucket (created by the fruits-state stack), encrypted, with S3-native locking
+ * (use_lockfile, Terraform >= 1.10: a .tflock object next to the state, no DynamoDB
+ * table, whose use for locking is deprecated since Terraform 1.11). Otherwise cdktf's
+ * embedded default, a local backend (terraform.<stack>.tfstate), is used.
+ */
+export function configureBackend(stack: Construct, config: FruitsConfig): S3Backend | undefined {
+  if (!config.stateBucket) return undefined;
+  const backend = new S3Backend(stack, {
+    bucket: config.stateBucket,
+    key: STATE_KEY,
+    region: config.stateRegion,
+    encrypt: true,
+  });
+  // cdktf 0.21's S3BackendConfig predates use_lockfile; set it on the synthesized block.
+  backend.addOverride('use_lockfile', true);
+  return backend;
+}

@@ -1,0 +1,162 @@
+// IAM: the EMR service role and the EC2 instance profile of the cluster nodes.
+//
+// Service role: AWS's managed AmazonEMRServicePolicy_v2, the documented least-privilege
+// successor of the deprecated AmazonElasticMapReduceRole. It only acts on resources tagged
+// for-use-with-amazon-emr-managed-policies=true (our provider default tags put it on
+// everything) and AWS maintains it as EMR evolves, which a hand-written copy would not.
+// It only passes the default EMR_EC2_DefaultRole, so an inline statement passes our own
+// instance role, to EC2 only.
+//
+// Instance role: an inline policy limited to this project's buckets and prefixes (read
+// code, bootstrap files and images; write results, notebooks and logs). No S3 wildcard
+// resources and no AmazonS3FullAccess / AmazonElasticMapReduceforEC2Role.
+import { Construct } from 'constructs';
+import type { ITerraformDependable } from 'cdktf';
+import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document/index.js';
+import { IamInstanceProfile } from '@cdktf/provider-aws/lib/iam-instance-profile/index.js';
+import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment/index.js';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
+import { PREFIXES } from './layout.js';
+import type { Storage } from './storage.js';
+
+export interface EmrRolesProps {
+  namePrefix: string;
+  region: string;
+  accountId: string;
+  partition: string;
+}
+
+export const EMR_SERVICE_POLICY_V2 = 'AmazonEMRServicePolicy_v2';
+
+export class EmrRoles extends Construct {
+  readonly serviceRole: IamRole;
+  readonly instanceRole: IamRole;
+  readonly instanceProfile: IamInstanceProfile;
+  /** Everything the cluster needs from IAM before it may launch. */
+  readonly ready: ITerraformDependable[] = [];
+  private readonly props: EmrRolesProps;
+
+  constructor(scope: Construct, id: string, props: EmrRolesProps) {
+    super(scope, id);
+    this.props = props;
+    const { namePrefix, accountId, partition } = props;
+
+    const serviceTrust = new DataAwsIamPolicyDocument(this, 'service-trust', {
+      statement: [
+        {
+          actions: ['sts:AssumeRole'],
+          principals: [{ type: 'Service', identifiers: ['elasticmapreduce.amazonaws.com'] }],
+          // Confused-deputy guard: only EMR acting for this account may assume the role.
+          condition: [{ test: 'StringEquals', variable: 'aws:SourceAccount', values: [accountId] }],
+        },
+      ],
+    });
+    this.serviceRole = new IamRole(this, 'service-role', {
+      name: `${namePrefix}-emr-service`,
+      description: 'EMR service role (AmazonEMRServicePolicy_v2 + pass the node role)',
+      assumeRolePolicy: serviceTrust.json,
+    });
+    const managed = new IamRolePolicyAttachment(this, 'service-managed-policy', {
+      role: this.serviceRole.name,
+      policyArn: `arn:${partition}:iam::aws:policy/service-role/${EMR_SERVICE_POLICY_V2}`,
+    });
+
+    const instanceTrust = new DataAwsIamPolicyDocument(this, 'instance-trust', {
+      statement: [
+        {
+          actions: ['sts:AssumeRole'],
+          principals: [{ type: 'Service', identifiers: ['ec2.amazonaws.com'] }],
+        },
+      ],
+    });
+    this.instanceRole = new IamRole(this, 'instance-role', {
+      name: `${namePrefix}-emr-node`,
+      description: 'EMR cluster nodes: project buckets only',
+      assumeRolePolicy: instanceTrust.json,
+    });
+    this.instanceProfile = new IamInstanceProfile(this, 'instance-profile', {
+      name: `${namePrefix}-emr-node`,
+      role: this.instanceRole.name,
+    });
+
+    const passRole = new DataAwsIamPolicyDocument(this, 'service-pass-role', {
+      statement: [
+        {
+          sid: 'PassNodeRoleToEc2',
+          actions: ['iam:PassRole'],
+          resources: [this.instanceRole.arn],
+          condition: [{ test: 'StringLike', variable: 'iam:PassedToService', values: ['ec2.amazonaws.com*'] }],
+        },
+      ],
+    });
+    const passRolePolicy = new IamRolePolicy(this, 'service-pass-role-policy', {
+      name: 'pass-node-role',
+      role: this.serviceRole.id,
+      policy: passRole.json,
+    });
+    this.ready.push(managed, passRolePolicy, this.instanceProfile);
+  }
+
+  /** Attach the node role's inline policy, scoped to the project's buckets and prefixes. */
+  grantProjectAccess(storage: Storage): IamRolePolicy {
+    const { region, accountId, partition } = this.props;
+    const data = storage.data.arn;
+    const artifacts = storage.artifacts.arn;
+    const logs = storage.logs.arn;
+    const doc = new DataAwsIamPolicyDocument(this, 'node-access', {
+      statement: [
+        {
+          sid: 'ListProjectBuckets',
+          actions: ['s3:ListBucket', 's3:GetBucketLocation'],
+          resources: [data, artifacts, logs],
+        },
+        {
+          sid: 'ReadInputsCodeAndBootstrap',
+          actions: ['s3:GetObject'],
+          resources: [
+            `${data}/${PREFIXES.images}*`,
+            `${artifacts}/${PREFIXES.code}*`,
+            `${artifacts}/${PREFIXES.bootstrap}*`,
+          ],
+        },
+        {
+          // Spark's committer writes temporary objects and deletes them; JupyterHub
+          // saves and renames notebooks.
+          sid: 'WriteResultsAndNotebooks',
+          actions: [
+            's3:GetObject',
+            's3:PutObject',
+            's3:DeleteObject',
+            's3:AbortMultipartUpload',
+            's3:ListMultipartUploadParts',
+          ],
+          resources: [`${data}/${PREFIXES.results}*`, `${artifacts}/${PREFIXES.notebooks}*`],
+        },
+        {
+          sid: 'WriteClusterLogs',
+          actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'],
+          resources: [`${logs}/${PREFIXES.emrLogs}*`],
+        },
+        {
+          // On-node EMR tooling describes its own cluster; read-only, this account and region.
+          sid: 'DescribeOwnCluster',
+          actions: [
+            'elasticmapreduce:DescribeCluster',
+            'elasticmapreduce:ListBootstrapActions',
+            'elasticmapreduce:ListInstanceGroups',
+            'elasticmapreduce:ListInstances',
+          ],
+          resources: [`arn:${partition}:elasticmapreduce:${region}:${accountId}:cluster/*`],
+        },
+      ],
+    });
+    const policy = new IamRolePolicy(this, 'node-access-policy', {
+      name: 'project-buckets',
+      role: this.instanceRole.id,
+      policy: doc.json,
+    });
+    this.ready.push(policy);
+    return policy;
+  }
+}

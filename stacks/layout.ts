@@ -1,0 +1,37 @@
+// Names shared by the stacks, the bootstrap action and the job runner: S3 prefixes
+// inside the three buckets, and where the bootstrap puts the job's Python.
+
+/** Key prefixes (with trailing slash) inside each bucket. */
+export const PREFIXES = {
+  /** data bucket: input photos, <Split>/<Label>/<image>.jpg */
+  images: 'images/',
+  /** data bucket: job output, <run-id>/features + summary.json */
+  results: 'results/',
+  /** artifacts bucket: job code uploaded by the runner */
+  code: 'code/',
+  /** artifacts bucket: bootstrap scripts + requirements.txt uploaded by the stack */
+  bootstrap: 'bootstrap/',
+  /** artifacts bucket: JupyterHub notebooks (the jupyter-s3-conf classification writes under jupyter/) */
+  notebooks: 'jupyter/',
+  /** logs bucket: the cluster's log_uri */
+  emrLogs: 'emr-logs/',
+  /** logs bucket: S3 server access logs of the data and artifacts buckets */
+  s3AccessLogs: 's3-access-logs/',
+} as const;
+
+/** Virtualenv the bootstrap action creates on every node; PySpark is pointed at it. */
+export const VENV_PATH = '/opt/fruits-venv';
+export const VENV_PYTHON = `${VENV_PATH}/bin/python`;
+
+/** The tag AmazonEMRServicePolicy_v2 requires on every resource EMR touches. */
+export const EMR_MANAGED_POLICY_TAG = { 'for-use-with-amazon-emr-managed-policies': 'true' } as const;
+
+/** Stack ids (see /work/contracts.md). */
+export const EMR_STACK_ID = 'fruits-emr';
+export const STATE_STACK_ID = 'fruits-state';
+
+/** Key of the fruits-emr state object inside the state bucket. */
+export const STATE_KEY = `${EMR_STACK_ID}/terraform.tfstate`;
+
+/** Local ports of the SSH tunnel printed in the ssh_tunnel_command output. */
+export const TUNNEL_PORTS = { yarn: 8088, sparkHistory: 18080, jupyterHub: 9443 } as const;

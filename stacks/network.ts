@@ -1,0 +1,125 @@
+// Network: one VPC, one public subnet for the cluster (EMR clusters live in a single
+// AZ), an internet gateway for package installs and SSH, and an S3 gateway endpoint so
+// S3 traffic stays on the AWS network and costs nothing (no NAT gateway needed).
+import { Construct } from 'constructs';
+import { DataAwsAvailabilityZones } from '@cdktf/provider-aws/lib/data-aws-availability-zones/index.js';
+import { DefaultSecurityGroup } from '@cdktf/provider-aws/lib/default-security-group/index.js';
+import { InternetGateway } from '@cdktf/provider-aws/lib/internet-gateway/index.js';
+import { RouteTableAssociation } from '@cdktf/provider-aws/lib/route-table-association/index.js';
+import { RouteTable } from '@cdktf/provider-aws/lib/route-table/index.js';
+import { Route } from '@cdktf/provider-aws/lib/route/index.js';
+import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group/index.js';
+import { Subnet } from '@cdktf/provider-aws/lib/subnet/index.js';
+import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint/index.js';
+import { Vpc } from '@cdktf/provider-aws/lib/vpc/index.js';
+import { Fn } from 'cdktf';
+
+export interface NetworkProps {
+  namePrefix: string;
+  region: string;
+  /** The only source allowed on port 22 of the master. */
+  operatorCidr: string;
+  vpcCidr?: string;
+  subnetCidr?: string;
+}
+
+export class Network extends Construct {
+  readonly vpc: Vpc;
+  readonly subnet: Subnet;
+  readonly routeTable: RouteTable;
+  readonly internetRoute: Route;
+  readonly s3Endpoint: VpcEndpoint;
+  /** EMR-managed groups: EMR itself writes their rules, Terraform only owns the groups. */
+  readonly masterSecurityGroup: SecurityGroup;
+  readonly coreSecurityGroup: SecurityGroup;
+  /** Additional master group: SSH from the operator's CIDR, nothing else. */
+  readonly sshSecurityGroup: SecurityGroup;
+
+  constructor(scope: Construct, id: string, props: NetworkProps) {
+    super(scope, id);
+    const name = (suffix: string) => `${props.namePrefix}-${suffix}`;
+
+    // EMR requires DNS support and DNS hostnames in the VPC.
+    this.vpc = new Vpc(this, 'vpc', {
+      cidrBlock: props.vpcCidr ?? '10.42.0.0/16',
+      enableDnsSupport: true,
+      enableDnsHostnames: true,
+      tags: { Name: name('vpc') },
+    });
+
+    // Lock down the VPC's default security group so nothing lands in it by accident.
+    new DefaultSecurityGroup(this, 'default-sg', {
+      vpcId: this.vpc.id,
+      tags: { Name: name('default-deny-all') },
+    });
+
+    const zones = new DataAwsAvailabilityZones(this, 'zones', { state: 'available' });
+
+    this.subnet = new Subnet(this, 'public-subnet', {
+      vpcId: this.vpc.id,
+      cidrBlock: props.subnetCidr ?? '10.42.0.0/20',
+      availabilityZone: Fn.element(zones.names, 0),
+      // EMR nodes in a public subnet need public IPs to reach the internet (dnf, PyPI)
+      // without a NAT gateway; inbound is still closed by the security groups.
+      mapPublicIpOnLaunch: true,
+      tags: { Name: name('public') },
+    });
+
+    const igw = new InternetGateway(this, 'igw', { vpcId: this.vpc.id, tags: { Name: name('igw') } });
+    this.routeTable = new RouteTable(this, 'public-routes', { vpcId: this.vpc.id, tags: { Name: name('public') } });
+    this.internetRoute = new Route(this, 'default-route', {
+      routeTableId: this.routeTable.id,
+      destinationCidrBlock: '0.0.0.0/0',
+      gatewayId: igw.id,
+    });
+    new RouteTableAssociation(this, 'public-subnet-routes', {
+      subnetId: this.subnet.id,
+      routeTableId: this.routeTable.id,
+    });
+
+    // Gateway endpoints are free and add a prefix-list route to the route table, so
+    // S3 reads/writes never cross the internet gateway. The default (full) endpoint
+    // policy is kept on purpose: nodes also fetch Amazon Linux and EMR repositories
+    // from AWS-owned buckets; access to our buckets is limited by IAM and bucket policies.
+    this.s3Endpoint = new VpcEndpoint(this, 's3-endpoint', {
+      vpcId: this.vpc.id,
+      serviceName: `com.amazonaws.${props.region}.s3`,
+      vpcEndpointType: 'Gateway',
+      routeTableIds: [this.routeTable.id],
+      tags: { Name: name('s3') },
+    });
+
+    const emrManagedGroup = (id: string, role: string) =>
+      new SecurityGroup(this, id, {
+        name: name(`emr-${role}`),
+        description: `EMR-managed ${role} group for ${props.namePrefix}; EMR maintains its rules`,
+        vpcId: this.vpc.id,
+        // EMR adds cross-references between master and core groups; revoke them on
+        // delete or `cdktf destroy` deadlocks on the mutual references.
+        revokeRulesOnDelete: true,
+        tags: { Name: name(`emr-${role}`) },
+        lifecycle: { ignoreChanges: ['ingress', 'egress'] },
+      });
+    this.masterSecurityGroup = emrManagedGroup('emr-master-sg', 'master');
+    this.coreSecurityGroup = emrManagedGroup('emr-core-sg', 'core');
+
+    this.sshSecurityGroup = new SecurityGroup(this, 'ssh-sg', {
+      name: name('operator-ssh'),
+      description: `SSH to the ${props.namePrefix} EMR master from the operator only`,
+      vpcId: this.vpc.id,
+      ingress: [
+        {
+          description: 'SSH from the operator CIDR (tunnel to YARN, Spark history, JupyterHub)',
+          protocol: 'tcp',
+          fromPort: 22,
+          toPort: 22,
+          cidrBlocks: [props.operatorCidr],
+        },
+      ],
+      // Outbound traffic is granted by the EMR-managed groups; this one adds nothing.
+      egress: [],
+      revokeRulesOnDelete: true,
+      tags: { Name: name('operator-ssh') },
+    });
+  }
+}

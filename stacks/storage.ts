@@ -1,0 +1,79 @@
+// Storage: three private buckets, split by lifecycle and access pattern rather than
+// one bucket with prefixes:
+//  - data:      images/ (input photos) and results/ (job output). SSE-KMS. Long-lived.
+//  - artifacts: code/ (job uploads), bootstrap/ (stack-managed), jupyter/ (notebooks). SSE-KMS.
+//  - logs:      emr-logs/ (the cluster log_uri) and s3-access-logs/. Expires after
+//               logRetentionDays. SSE-S3, because S3 server access log delivery does not
+//               support SSE-KMS target buckets.
+// Separate buckets keep the log expiry rule from ever touching data, give each its own
+// encryption mode, and make the IAM policy read as "read this bucket, write that one".
+import { Construct } from 'constructs';
+import { PREFIXES } from './layout.js';
+import { SecureBucket } from './secure-bucket.js';
+
+export interface StorageProps {
+  namePrefix: string;
+  region: string;
+  accountId: string;
+  kmsKeyArn: string;
+  logRetentionDays: number;
+  forceDestroy: boolean;
+}
+
+export class Storage extends Construct {
+  readonly data: SecureBucket;
+  readonly artifacts: SecureBucket;
+  readonly logs: SecureBucket;
+
+  constructor(scope: Construct, id: string, props: StorageProps) {
+    super(scope, id);
+    // Bucket names are global: the account id and region make them unique and predictable.
+    const bucketName = (purpose: string) => `${props.namePrefix}-${purpose}-${props.accountId}-${props.region}`;
+
+    this.logs = new SecureBucket(this, 'logs', {
+      bucketName: bucketName('logs'),
+      noncurrentVersionDays: 7,
+      forceDestroy: props.forceDestroy,
+      lifecycleRules: [PREFIXES.emrLogs, PREFIXES.s3AccessLogs].map((prefix) => ({
+        id: `expire-${prefix.replace(/\/$/, '')}`,
+        status: 'Enabled',
+        filter: [{ prefix }],
+        expiration: [{ days: props.logRetentionDays }],
+      })),
+      extraPolicyStatements: [
+        {
+          sid: 'S3ServerAccessLogDelivery',
+          effect: 'Allow',
+          principals: [{ type: 'Service', identifiers: ['logging.s3.amazonaws.com'] }],
+          actions: ['s3:PutObject'],
+          resources: [`arn:aws:s3:::${bucketName('logs')}/${PREFIXES.s3AccessLogs}*`],
+          condition: [{ test: 'StringEquals', variable: 'aws:SourceAccount', values: [props.accountId] }],
+        },
+      ],
+    });
+
+    const accessLogs = (bucket: string) => ({
+      bucket: this.logs.name,
+      prefix: `${PREFIXES.s3AccessLogs}${bucket}/`,
+    });
+    this.data = new SecureBucket(this, 'data', {
+      bucketName: bucketName('data'),
+      kmsKeyArn: props.kmsKeyArn,
+      noncurrentVersionDays: 30,
+      forceDestroy: props.forceDestroy,
+      accessLogs: accessLogs('data'),
+    });
+    this.artifacts = new SecureBucket(this, 'artifacts', {
+      bucketName: bucketName('artifacts'),
+      kmsKeyArn: props.kmsKeyArn,
+      noncurrentVersionDays: 30,
+      forceDestroy: props.forceDestroy,
+      accessLogs: accessLogs('artifacts'),
+    });
+  }
+}
+
+/** s3://bucket/prefix form used in outputs and cluster settings. */
+export function s3Uri(bucket: string, prefix: string): string {
+  return `s3://${bucket}/${prefix}`;
+}
