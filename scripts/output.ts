@@ -1,0 +1,45 @@
+// Where the runner talks: progress and job logs on stderr (stdout too for humans),
+// the final result on stdout (JSON with --json, so scripts can parse it).
+import type { Writable } from 'node:stream';
+
+export interface Output {
+  readonly json: boolean;
+  /** A progress/info line (stderr). */
+  info(msg: string): void;
+  /** A status line that overwrites itself on a terminal. */
+  status(msg: string): void;
+  /** A line of job output: stdout for humans, stderr under --json (stdout stays pure JSON). */
+  jobLine(line: string): void;
+  /** The final result. */
+  result(data: unknown, human: string): void;
+}
+
+export function makeOutput(json: boolean, out: Writable = process.stdout, err: Writable = process.stderr): Output {
+  const tty = !json && (err as { isTTY?: boolean }).isTTY === true;
+  let statusShown = false;
+  const endStatus = () => {
+    if (statusShown) err.write('\n');
+    statusShown = false;
+  };
+  return {
+    json,
+    info: (msg) => {
+      endStatus();
+      err.write(msg + '\n');
+    },
+    status: (msg) => {
+      if (tty) {
+        err.write('\r\x1b[2K' + msg);
+        statusShown = true;
+      } else err.write(msg + '\n');
+    },
+    jobLine: (line) => {
+      endStatus();
+      (json ? err : out).write(line + '\n');
+    },
+    result: (data, human) => {
+      endStatus();
+      out.write((json ? JSON.stringify(data, null, 2) : human) + '\n');
+    },
+  };
+}

@@ -1,0 +1,209 @@
+// emr target: upload the job to the code location, add a spark-submit step to the
+// project's cluster, follow it, explain failures with the step's own logs.
+import { AddJobFlowStepsCommand, DescribeClusterCommand, type Cluster, type EMRClient } from '@aws-sdk/client-emr';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildEmrStep, codeLocation, summaryUri } from '../commands/emr-step.js';
+import { isS3Uri, parseS3Uri } from '../commands/s3-uri.js';
+import { buildJobArgs } from '../commands/spark-submit.js';
+import { makeAwsClients, type AwsClients } from '../adapters/aws.js';
+import { formatElapsed } from '../clock.js';
+import { describeFailure, waitForStep } from '../emr-watch.js';
+import { envError, ExitCode, fromAwsError, InterruptedError, isNotFoundKey, usageError } from '../errors.js';
+import { locateJob, writeJobZip } from '../package-job.js';
+import { DEPLOY_HINT, readStackOutputs, type StackOutputs } from '../stack-outputs.js';
+import { fetchStepLogs, tail } from '../step-logs.js';
+import type { RunnerConfig } from '../config.js';
+import type { Output } from '../output.js';
+import type { Clock } from '../clock.js';
+import { describeSummary, jobArgsFor, summaryStatusExit, type RunContext, type RunOutcome, type RunRequest } from './common.js';
+
+export interface EmrSettings {
+  clusterId: string;
+  region?: string;
+  outputs: StackOutputs;
+}
+
+/** Cluster id and region: flag/env/config first, then the stack outputs. */
+export function resolveEmrSettings(cfg: RunnerConfig, outputs = readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack)): EmrSettings {
+  const clusterId = cfg.emr.clusterId ?? outputs.clusterId;
+  if (!clusterId) {
+    throw usageError(`no EMR cluster id: ${cfg.emr.outputsFile} has no cluster_id; ${DEPLOY_HINT}, or pass --cluster-id / FRUITS_CLUSTER_ID`);
+  }
+  if (!/^j-[A-Z0-9]+$/i.test(clusterId)) throw usageError(`"${clusterId}" is not an EMR cluster id (j-XXXXXXXX): fix --cluster-id`);
+  return { clusterId, region: cfg.emr.region ?? outputs.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION, outputs };
+}
+
+export function clientsFor(cfg: RunnerConfig, s: EmrSettings): AwsClients {
+  if (!s.region) throw usageError(`no AWS region: set emr.region, AWS_REGION, or ${DEPLOY_HINT}`);
+  return makeAwsClients({ region: s.region, endpoint: cfg.emr.endpoint });
+}
+
+const USABLE = new Set(['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING']);
+
+/** DescribeCluster + a clear error when the cluster is gone or going. */
+export async function checkCluster(emr: EMRClient, clusterId: string): Promise<Cluster> {
+  let cluster: Cluster | undefined;
+  try {
+    cluster = (await emr.send(new DescribeClusterCommand({ ClusterId: clusterId }))).Cluster;
+  } catch (e) {
+    throw fromAwsError(e, `DescribeCluster ${clusterId}`);
+  }
+  const state = cluster?.Status?.State ?? 'UNKNOWN';
+  if (!USABLE.has(state)) {
+    const why = cluster?.Status?.StateChangeReason?.Message;
+    throw envError(`cluster ${clusterId} is ${state}${why ? ` (${why})` : ''}: ${DEPLOY_HINT} to get a running cluster, or pass --cluster-id`);
+  }
+  return cluster!;
+}
+
+export async function putFile(s3: S3Client, uri: string, file: string): Promise<void> {
+  const { bucket, key } = parseS3Uri(uri);
+  try {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: readFileSync(file) }));
+  } catch (e) {
+    throw fromAwsError(e, `uploading ${uri}`);
+  }
+}
+
+export async function readJsonFromS3(s3: S3Client, uri: string): Promise<unknown | undefined> {
+  const { bucket, key } = parseS3Uri(uri);
+  try {
+    const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return JSON.parse(await r.Body!.transformToString());
+  } catch (e) {
+    if (isNotFoundKey(e)) return undefined;
+    throw fromAwsError(e, `reading ${uri}`);
+  }
+}
+
+export interface EmrDeps {
+  clients?: AwsClients;
+  outputs?: StackOutputs;
+}
+
+export async function runEmr(req: RunRequest, ctx: RunContext, deps: EmrDeps = {}): Promise<RunOutcome> {
+  const { cfg, out } = ctx;
+  const settings = resolveEmrSettings(cfg, deps.outputs);
+  const { outputs, clusterId } = settings;
+  const input = req.input ?? outputs.inputUri;
+  const output = req.output ?? outputs.resultsUri;
+  if (!input || !isS3Uri(input)) throw usageError(`--input must be an s3:// URI for emr (got ${input ?? 'nothing'}): pass --input or ${DEPLOY_HINT}`);
+  if (!output || !isS3Uri(output)) throw usageError(`--output must be an s3:// URI for emr (got ${output ?? 'nothing'}): pass --output or ${DEPLOY_HINT}`);
+  const codeUri = cfg.emr.codeUri ?? outputs.codeUri;
+  if (!codeUri) throw usageError(`no code location: set emr.codeUri or ${DEPLOY_HINT}`);
+  const job = locateJob(cfg.jobDir);
+  const code = codeLocation(codeUri, req.runId);
+  const step = buildEmrStep({
+    runId: req.runId,
+    code,
+    deployMode: cfg.emr.deployMode,
+    actionOnFailure: cfg.emr.actionOnFailure,
+    conf: { ...cfg.emr.sparkConf, ...req.conf },
+    jobArgs: buildJobArgs(jobArgsFor(req, cfg, input, output)),
+  });
+  if (req.dryRun) {
+    const plan = { target: 'emr', runId: req.runId, clusterId, region: settings.region, upload: { [job.runJob]: code.runJobUri, 'fruits_job.zip': code.zipUri }, step };
+    out.result(plan, JSON.stringify(plan, null, 2));
+    return { exitCode: ExitCode.ok, data: {} };
+  }
+  const { emr, s3 } = deps.clients ?? clientsFor(cfg, settings);
+  const cluster = await checkCluster(emr, clusterId);
+  const logUri = cfg.emr.logUri ?? cluster.LogUri ?? outputs.logUri;
+
+  const tmp = mkdtempSync(join(tmpdir(), 'fruits-emr-'));
+  let stepId: string;
+  try {
+    const zip = join(tmp, 'fruits_job.zip');
+    writeJobZip(cfg.jobDir, zip);
+    out.info(`fruits: uploading the job to ${code.prefix}`);
+    await putFile(s3, code.runJobUri, job.runJob);
+    await putFile(s3, code.zipUri, zip);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  try {
+    const r = await emr.send(new AddJobFlowStepsCommand({ JobFlowId: clusterId, Steps: [step] }));
+    stepId = r.StepIds?.[0] ?? '';
+    if (!stepId) throw new Error('AddJobFlowSteps returned no step id');
+  } catch (e) {
+    throw fromAwsError(e, `AddJobFlowSteps on ${clusterId}`);
+  }
+  out.info(`fruits: added step ${stepId} to cluster ${clusterId} (${cluster.Name ?? ''} ${cluster.Status?.State})`);
+  const base = { target: 'emr', runId: req.runId, clusterId, stepId, summaryUri: summaryUri(output, req.runId) };
+  if (!req.wait) {
+    out.result({ ...base, state: 'PENDING' }, `step ${stepId} submitted; follow it with: fruits status ${stepId} --cluster-id ${clusterId}`);
+    return { exitCode: ExitCode.ok, data: base };
+  }
+  return followStep({ emr, s3, clusterId, stepId, logUri, cfg, out, clock: ctx.clock, signal: ctx.signal, base, output, runId: req.runId });
+}
+
+export interface FollowArgs {
+  emr: EMRClient;
+  s3: S3Client;
+  clusterId: string;
+  stepId: string;
+  logUri?: string;
+  cfg: RunnerConfig;
+  out: Output;
+  clock: Clock;
+  signal: AbortSignal;
+  base: Record<string, unknown>;
+  output?: string;
+  runId?: string;
+}
+
+/** Wait for the step; print the outcome (summary, or failure details and logs). */
+export async function followStep(a: FollowArgs): Promise<RunOutcome> {
+  const { out } = a;
+  let last = '';
+  let lastPrinted = -Infinity;
+  const result = await waitForStep(a.emr, {
+    clusterId: a.clusterId,
+    stepId: a.stepId,
+    pollMs: a.cfg.emr.pollSeconds * 1000,
+    timeoutMs: a.cfg.emr.timeoutMinutes * 60_000,
+    clock: a.clock,
+    signal: a.signal,
+    cancelOption: a.cfg.emr.cancelOption,
+    onProgress: ({ state, elapsedMs, note }) => {
+      // Non-terminals: one line per state change or minute; terminals: one live line.
+      if (note || state !== last || elapsedMs - lastPrinted >= 60_000 || !out.json) {
+        out.status(`[${formatElapsed(elapsedMs)}] step ${a.stepId} ${state}${note ? ` - ${note}` : ''}`);
+        lastPrinted = elapsedMs;
+      }
+      last = state;
+    },
+  });
+  const data = { ...a.base, state: result.state, elapsedSeconds: Math.round(result.elapsedMs / 1000) };
+  if (result.cancelledByUs) {
+    out.info(`fruits: step ${a.stepId} ${result.state}${result.cancelNote ? ` (${result.cancelNote})` : ''}`);
+    throw new InterruptedError(`interrupted: step ${a.stepId} ${result.state === 'CANCELLED' ? 'cancelled' : `cancel requested, now ${result.state}`}`);
+  }
+  if (result.state === 'COMPLETED') {
+    const sUri = a.output && a.runId ? summaryUri(a.output, a.runId) : undefined;
+    const summary = sUri ? await readJsonFromS3(a.s3, sUri) : undefined;
+    const exitCode = summary === undefined ? ExitCode.ok : summaryStatusExit(summary);
+    out.result({ ...data, exitCode, summary }, summary ? `${describeSummary(summary)}\nsummary: ${sUri}` : `step ${a.stepId} COMPLETED in ${formatElapsed(result.elapsedMs)}`);
+    return { exitCode, data };
+  }
+  // FAILED / CANCELLED (by someone else) / INTERRUPTED
+  const failure = describeFailure(result.step);
+  out.info(`fruits: step ${a.stepId} ${result.state}: ${failure}`);
+  let logs: Awaited<ReturnType<typeof fetchStepLogs>> | undefined;
+  if (a.logUri && result.state === 'FAILED') {
+    logs = await fetchStepLogs(a.s3, {
+      logUri: a.logUri, clusterId: a.clusterId, stepId: a.stepId, waitMs: a.cfg.emr.logWaitSeconds * 1000, clock: a.clock,
+      onWait: (m) => out.status(`fruits: ${m}`),
+    });
+    if (logs.missing) out.info(`fruits: no step logs in ${logs.dir} yet; later: fruits logs ${a.stepId} --cluster-id ${a.clusterId}`);
+    if (logs.stdout) out.info(`----- step stdout (last 50 lines) -----\n${tail(logs.stdout, 50)}`);
+    if (logs.stderr) out.info(`----- step stderr (last 100 lines) -----\n${tail(logs.stderr, 100)}`);
+  } else if (!a.logUri) out.info('fruits: the cluster has no log URI, so there are no step logs to show');
+  const why = result.state === 'INTERRUPTED' ? ' (the cluster was likely terminated or lost nodes)' : '';
+  out.result({ ...data, exitCode: ExitCode.jobFailed, failure, logsDir: logs?.dir, stderrTail: logs?.stderr ? tail(logs.stderr, 100) : undefined },
+    `step ${a.stepId} ${result.state}${why}: ${failure}`);
+  return { exitCode: ExitCode.jobFailed, data };
+}

@@ -1,0 +1,94 @@
+// local target: this host's spark-submit in local mode, output streamed.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildJobArgs, buildSparkSubmitArgv, parseSummaryLine } from '../commands/spark-submit.js';
+import { shJoin } from '../commands/ssh.js';
+import { findJava, findPython, findSparkSubmit, JAVA_HINT } from '../adapters/discover.js';
+import { startProcess } from '../adapters/process.js';
+import { envError, ExitCode, InterruptedError, usageError } from '../errors.js';
+import { locateJob, writeJobZip } from '../package-job.js';
+import { describeSummary, exitForJob, jobArgsFor, summaryStatusExit, type RunContext, type RunOutcome, type RunRequest } from './common.js';
+
+const hasScheme = (p: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(p);
+export const toLocalPath = (p: string) => (p.startsWith('file://') ? fileURLToPath(p) : p);
+
+export async function runLocal(req: RunRequest, ctx: RunContext): Promise<RunOutcome> {
+  const { cfg, out } = ctx;
+  if (!req.input) throw usageError('missing --input: pass the image folder (<root>/<Split>/<Label>/*.jpg)');
+  if (!req.output) throw usageError('missing --output: pass the folder that receives <run-id>/');
+  const input = hasScheme(req.input) ? req.input : resolve(req.input);
+  const output = hasScheme(req.output) ? req.output : resolve(req.output);
+  if (!hasScheme(input) && !existsSync(input)) throw usageError(`input ${input} does not exist: pass an existing image folder to --input`);
+  const job = locateJob(cfg.jobDir);
+  const jobArgs = buildJobArgs(jobArgsFor(req, cfg, input, output));
+
+  const python = findPython(cfg.local.python, ctx.root);
+  const sparkSubmit = await findSparkSubmit(cfg.local.sparkSubmit, python);
+  const env = { PYSPARK_PYTHON: python, PYSPARK_DRIVER_PYTHON: python };
+  const tmp = mkdtempSync(join(tmpdir(), 'fruits-local-'));
+  try {
+    const zip = join(tmp, 'fruits_job.zip');
+    const argv = buildSparkSubmitArgv({
+      sparkSubmit,
+      master: cfg.local.master,
+      conf: { ...cfg.local.sparkConf, ...req.conf },
+      pyFiles: zip,
+      script: job.runJob,
+      jobArgs,
+    });
+    if (req.dryRun) {
+      out.result({ target: 'local', runId: req.runId, env, argv }, `${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')} ${shJoin(argv)}`);
+      return { exitCode: ExitCode.ok, data: {} };
+    }
+    if (!findJava()) throw envError(`java not found: ${JAVA_HINT}`);
+    writeJobZip(cfg.jobDir, zip);
+    out.info(`fruits: running ${req.runId} locally with ${sparkSubmit}`);
+    let summaryUri: string | undefined;
+    // Own process group, so Ctrl-C is handled here once: stop the whole Spark group.
+    const proc = startProcess(argv, {
+      env,
+      detached: true,
+      onStdoutLine: (line) => {
+        summaryUri = parseSummaryLine(line) ?? summaryUri;
+        out.jobLine(line);
+      },
+      onStderrLine: (line) => out.info(line),
+    });
+    const onAbort = () => {
+      out.info('fruits: interrupted, stopping spark-submit');
+      killGroup(proc.pid, 'SIGINT');
+      setTimeout(() => killGroup(proc.pid, 'SIGKILL'), 15_000).unref();
+    };
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    const r = await proc.done;
+    ctx.signal.removeEventListener('abort', onAbort);
+    if (r.spawnError) throw envError(`cannot start ${sparkSubmit} (${r.spawnError}): fix local.sparkSubmit / SPARK_HOME`);
+    if (ctx.signal.aborted) throw new InterruptedError(`interrupted: spark-submit stopped (run ${req.runId} is incomplete)`);
+    return finish(req.runId, r.exitCode, summaryUri, ctx);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+function killGroup(pid: number | undefined, sig: NodeJS.Signals) {
+  if (!pid) return;
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    /* already gone */
+  }
+}
+
+function finish(runId: string, code: number | undefined, summaryUri: string | undefined, ctx: RunContext): RunOutcome {
+  let summary: unknown;
+  if (summaryUri && !hasScheme(summaryUri.replace(/^file:\/\//, '/'))) {
+    const p = toLocalPath(summaryUri);
+    if (existsSync(p)) summary = JSON.parse(readFileSync(p, 'utf8'));
+  }
+  const exitCode = code === 0 && summary !== undefined ? summaryStatusExit(summary) : exitForJob(code);
+  const human = summary !== undefined ? `${describeSummary(summary)}\nsummary: ${summaryUri}` : `job exited with code ${code} (run ${runId}); see its output above`;
+  ctx.out.result({ target: 'local', runId, exitCode, jobExitCode: code, summaryUri, summary }, human);
+  return { exitCode, data: { summary } };
+}

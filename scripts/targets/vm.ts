@@ -1,0 +1,151 @@
+// vm target: the Ubuntu VM (VMware Workstation) over SSH. Copies the job, runs
+// spark-submit there with output streamed back, fetches summary.json, and on
+// Ctrl-C kills the remote process group through a second ssh.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
+import { buildJobArgs, buildSparkSubmitArgv, parseSummaryLine } from '../commands/spark-submit.js';
+import {
+  REMOTE_MISSING_SPARK, remoteKillCommand, remoteRunCommand, scpFromArgv, scpToArgv, shJoin, shQuote, sshArgv, type SshTarget,
+} from '../commands/ssh.js';
+import { capture, startProcess } from '../adapters/process.js';
+import { which } from '../adapters/discover.js';
+import { envError, ExitCode, InterruptedError, oneLine, usageError } from '../errors.js';
+import { locateJob, writeJobZip } from '../package-job.js';
+import type { RunnerConfig } from '../config.js';
+import { describeSummary, exitForJob, jobArgsFor, summaryStatusExit, type RunContext, type RunOutcome, type RunRequest } from './common.js';
+
+/** Validated SSH target from config; one-line errors for a missing host or a bad key. */
+export function vmSshTarget(cfg: RunnerConfig): SshTarget {
+  const vm = cfg.vm;
+  if (!vm.host) throw usageError('no VM host: set vm.host in fruits.config.json or FRUITS_VM_HOST (or pass --host)');
+  if (vm.key) {
+    if (!existsSync(vm.key)) throw usageError(`VM ssh key ${vm.key} not found: fix vm.key / FRUITS_VM_KEY / --key`);
+    if ((statSync(vm.key).mode & 0o077) !== 0) throw usageError(`VM ssh key ${vm.key} is readable by others and ssh will refuse it: chmod 600 ${vm.key}`);
+  }
+  if (vm.knownHosts && !existsSync(vm.knownHosts) && vm.strictHostKeyChecking === 'yes') {
+    throw usageError(`known_hosts file ${vm.knownHosts} not found: create it (ssh-keyscan -p ${vm.port} ${vm.host} > ${vm.knownHosts}) or set vm.strictHostKeyChecking to accept-new`);
+  }
+  return { host: vm.host, user: vm.user, port: vm.port, key: vm.key, knownHosts: vm.knownHosts, strictHostKeyChecking: vm.strictHostKeyChecking, connectTimeoutSeconds: vm.connectTimeoutSeconds };
+}
+
+const SSH_FAILED = 255;
+const lastLine = (lines: string[]) => oneLine(lines.filter((l) => l.trim()).slice(-1)[0] ?? 'no details');
+const unreachable = (t: SshTarget, tailLines: string[]) =>
+  envError(`cannot reach the VM ${t.user}@${t.host}:${t.port} over ssh (${lastLine(tailLines)}): check that the VM is running and vm.host/port/user/key`);
+
+export interface VmPlan {
+  ssh: SshTarget;
+  codeDir: string;
+  pidFile: string;
+  prepare: string[];
+  copy: string[];
+  run: string[];
+  kill: string[];
+}
+
+/** Pure: every argv of a vm run (printed by --dry-run). */
+export function planVmRun(cfg: RunnerConfig, ssh: SshTarget, runId: string, jobArgs: string[], conf: Record<string, string>, localFiles: string[]): VmPlan {
+  // Paths relative to vm.workDir: the remote command cd's there first.
+  const codeDir = posix.join('code', runId);
+  const pidFile = posix.join(codeDir, 'job.pid');
+  const argv = buildSparkSubmitArgv({
+    sparkSubmit: cfg.vm.sparkSubmit,
+    master: cfg.vm.master,
+    conf: { ...cfg.vm.sparkConf, ...conf },
+    pyFiles: posix.join(codeDir, 'fruits_job.zip'),
+    script: posix.join(codeDir, 'run_job.py'),
+    jobArgs,
+  });
+  const remoteCode = posix.join(cfg.vm.workDir, codeDir);
+  return {
+    ssh,
+    codeDir: remoteCode,
+    pidFile,
+    prepare: sshArgv(ssh, `mkdir -p ${shQuote(remoteCode)}`),
+    copy: scpToArgv(ssh, localFiles, remoteCode),
+    run: sshArgv(ssh, remoteRunCommand({ workDir: cfg.vm.workDir, pidFile, env: { PYSPARK_PYTHON: cfg.vm.python, PYSPARK_DRIVER_PYTHON: cfg.vm.python }, argv })),
+    kill: sshArgv(ssh, `cd ${shQuote(cfg.vm.workDir)} && ${remoteKillCommand(pidFile)}`),
+  };
+}
+
+export async function runVm(req: RunRequest, ctx: RunContext): Promise<RunOutcome> {
+  const { cfg, out } = ctx;
+  if (!req.input) throw usageError('missing --input: pass the image folder on the VM');
+  if (!req.output) throw usageError('missing --output: pass the output folder on the VM');
+  const ssh = vmSshTarget(cfg);
+  const job = locateJob(cfg.jobDir);
+  const jobArgs = buildJobArgs(jobArgsFor(req, cfg, req.input, req.output));
+  const tmp = mkdtempSync(join(tmpdir(), 'fruits-vm-'));
+  try {
+    const files = [join(tmp, 'run_job.py'), join(tmp, 'fruits_job.zip'), join(tmp, 'requirements.txt')];
+    const plan = planVmRun(cfg, ssh, req.runId, jobArgs, req.conf, files);
+    if (req.dryRun) {
+      out.result({ target: 'vm', runId: req.runId, prepare: plan.prepare, copy: plan.copy, run: plan.run, kill: plan.kill },
+        [plan.prepare, plan.copy, plan.run].map(shJoin).join('\n'));
+      return { exitCode: ExitCode.ok, data: {} };
+    }
+    if (!which('ssh') || !which('scp')) throw envError('ssh/scp not found: install the OpenSSH client (apt-get install openssh-client)');
+    copyFileSync(job.runJob, files[0]!);
+    writeJobZip(cfg.jobDir, files[1]!);
+    const reqs = join(ctx.root, 'requirements.txt');
+    if (!existsSync(reqs)) throw usageError(`${reqs} not found: run from a full checkout`);
+    copyFileSync(reqs, files[2]!);
+
+    out.info(`fruits: copying the job to ${ssh.user}@${ssh.host}:${plan.codeDir}`);
+    const prep = await capture(plan.prepare);
+    if (prep.exitCode !== 0) throw unreachable(ssh, prep.stderr.split('\n'));
+    const cp = await capture(plan.copy);
+    if (cp.exitCode !== 0) throw envError(`copying the job to the VM failed (${lastLine(cp.stderr.split('\n'))}): check free space and write access to vm.workDir`);
+
+    out.info(`fruits: running ${req.runId} on the VM`);
+    let summaryUri: string | undefined;
+    const proc = startProcess(plan.run, {
+      detached: true, // Ctrl-C reaches the runner only; it stops the remote group, then ssh ends by itself
+      onStdoutLine: (line) => {
+        summaryUri = parseSummaryLine(line) ?? summaryUri;
+        out.jobLine(line);
+      },
+      onStderrLine: (line) => out.info(line),
+    });
+    let killing: Promise<void> | undefined;
+    const onAbort = () => {
+      out.info('fruits: interrupted, stopping the remote job');
+      killing = (async () => {
+        const k = await capture(plan.kill, { timeoutMs: 60_000 });
+        if (k.exitCode !== 0) out.info(`fruits: could not stop the remote job (${lastLine(k.stderr.split('\n'))}); run: ${shJoin(plan.kill)}`);
+        // ssh ends once the remote group is gone; don't wait for ever.
+        const t = setTimeout(() => proc.kill('SIGTERM'), 20_000);
+        await proc.done;
+        clearTimeout(t);
+      })();
+    };
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    const r = await proc.done;
+    ctx.signal.removeEventListener('abort', onAbort);
+    if (killing) await killing;
+    if (ctx.signal.aborted) throw new InterruptedError(`interrupted: the remote job was stopped (run ${req.runId} is incomplete)`);
+    if (r.spawnError) throw envError(`cannot start ssh (${r.spawnError}): install the OpenSSH client`);
+    if (r.exitCode === SSH_FAILED) throw unreachable(ssh, r.stderrTail);
+    if (r.exitCode === REMOTE_MISSING_SPARK) throw envError(`${cfg.vm.sparkSubmit} not found on the VM: run bootstrap/vm-setup.sh there or set vm.sparkSubmit`);
+
+    let summary: unknown;
+    let localSummary: string | undefined;
+    if (r.exitCode === 0 && summaryUri) {
+      const remote = summaryUri.replace(/^file:\/\//, '');
+      const remotePath = remote.startsWith('/') || remote.startsWith('~') ? remote : posix.join(cfg.vm.workDir, remote);
+      const dir = join(cfg.vm.summaryDir, req.runId);
+      mkdirSync(dir, { recursive: true });
+      localSummary = join(dir, 'summary.json');
+      const got = await capture(scpFromArgv(ssh, remotePath, localSummary));
+      if (got.exitCode === 0) summary = JSON.parse(readFileSync(localSummary, 'utf8'));
+      else out.info(`fruits: could not fetch ${remotePath} (${lastLine(got.stderr.split('\n'))})`);
+    }
+    const exitCode = r.exitCode === 0 && summary !== undefined ? summaryStatusExit(summary) : exitForJob(r.exitCode);
+    const human = summary !== undefined ? `${describeSummary(summary)}\nsummary: ${localSummary} (from the VM: ${summaryUri})` : `job exited with code ${r.exitCode} on the VM (run ${req.runId}); see its output above`;
+    out.result({ target: 'vm', runId: req.runId, exitCode, jobExitCode: r.exitCode, summaryUri, localSummary, summary }, human);
+    return { exitCode, data: { summary } };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
