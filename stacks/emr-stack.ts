@@ -15,7 +15,7 @@ import { ProjectKey } from './encryption.js';
 import { EmrRoles } from './iam.js';
 import { EMR_STACK_ID, PREFIXES, TUNNEL_PORTS } from './layout.js';
 import { Network } from './network.js';
-import { s3Uri, Storage } from './storage.js';
+import { flowLogDestination, s3Uri, Storage } from './storage.js';
 
 export interface EmrStackProps {
   config: FruitsConfig;
@@ -63,6 +63,7 @@ export class FruitsEmrStack extends TerraformStack {
       forceDestroy: config.forceDestroyBuckets,
     });
     roles.grantProjectAccess(this.storage);
+    network.logFlowsTo(flowLogDestination(this.storage), [this.storage.logs.policy]);
 
     // Only the public half of the operator's key is ever read or stored.
     const keyPair = new KeyPair(this, 'operator-key', {

@@ -17,6 +17,8 @@ export const PREFIXES = {
   emrLogs: 'emr-logs/',
   /** logs bucket: S3 server access logs of the data and artifacts buckets */
   s3AccessLogs: 's3-access-logs/',
+  /** logs bucket: VPC flow logs (AWS appends AWSLogs/<account>/vpcflowlogs/...) */
+  vpcFlowLogs: 'vpc-flow-logs/',
 } as const;
 
 /** Virtualenv the bootstrap action creates on every node; PySpark is pointed at it. */

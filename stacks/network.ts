@@ -4,6 +4,7 @@
 import { Construct } from 'constructs';
 import { DataAwsAvailabilityZones } from '@cdktf/provider-aws/lib/data-aws-availability-zones/index.js';
 import { DefaultSecurityGroup } from '@cdktf/provider-aws/lib/default-security-group/index.js';
+import { FlowLog } from '@cdktf/provider-aws/lib/flow-log/index.js';
 import { InternetGateway } from '@cdktf/provider-aws/lib/internet-gateway/index.js';
 import { RouteTableAssociation } from '@cdktf/provider-aws/lib/route-table-association/index.js';
 import { RouteTable } from '@cdktf/provider-aws/lib/route-table/index.js';
@@ -12,7 +13,7 @@ import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group/index.js';
 import { Subnet } from '@cdktf/provider-aws/lib/subnet/index.js';
 import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint/index.js';
 import { Vpc } from '@cdktf/provider-aws/lib/vpc/index.js';
-import { Fn } from 'cdktf';
+import { Fn, type ITerraformDependable } from 'cdktf';
 
 export interface NetworkProps {
   namePrefix: string;
@@ -34,9 +35,11 @@ export class Network extends Construct {
   readonly coreSecurityGroup: SecurityGroup;
   /** Additional master group: SSH from the operator's CIDR, nothing else. */
   readonly sshSecurityGroup: SecurityGroup;
+  private readonly namePrefix: string;
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
+    this.namePrefix = props.namePrefix;
     const name = (suffix: string) => `${props.namePrefix}-${suffix}`;
 
     // EMR requires DNS support and DNS hostnames in the VPC.
@@ -120,6 +123,23 @@ export class Network extends Construct {
       egress: [],
       revokeRulesOnDelete: true,
       tags: { Name: name('operator-ssh') },
+    });
+  }
+
+  /**
+   * VPC flow logs (all traffic) delivered straight to S3: an audit trail of who reached
+   * the master's SSH port and where nodes connected, at S3 prices (no CloudWatch Logs).
+   * The bucket policy must already allow delivery.logs.amazonaws.com (see Storage).
+   */
+  logFlowsTo(destinationArn: string, dependsOn: ITerraformDependable[]): FlowLog {
+    return new FlowLog(this, 'flow-logs', {
+      vpcId: this.vpc.id,
+      trafficType: 'ALL',
+      logDestinationType: 's3',
+      logDestination: destinationArn,
+      maxAggregationInterval: 600,
+      dependsOn,
+      tags: { Name: `${this.namePrefix}-flow-logs` },
     });
   }
 }

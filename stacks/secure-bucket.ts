@@ -39,6 +39,7 @@ export class SecureBucket extends Construct {
   readonly bucket: S3Bucket;
   /** Depend on this before writing objects: encryption, ownership and public-access settings are in place. */
   readonly ready: ITerraformDependable[];
+  readonly policy: S3BucketPolicy;
 
   constructor(scope: Construct, id: string, props: SecureBucketProps) {
     super(scope, id);
@@ -111,7 +112,7 @@ export class SecureBucket extends Construct {
       ],
     });
     // The policy goes on after the public access block so S3 never sees it unprotected.
-    new S3BucketPolicy(this, 'policy', { bucket, policy: policy.json, dependsOn: [publicAccess] });
+    this.policy = new S3BucketPolicy(this, 'policy', { bucket, policy: policy.json, dependsOn: [publicAccess] });
 
     if (props.accessLogs) {
       new S3BucketLoggingA(this, 'access-logs', {

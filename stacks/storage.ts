@@ -2,7 +2,7 @@
 // one bucket with prefixes:
 //  - data:      images/ (input photos) and results/ (job output). SSE-KMS. Long-lived.
 //  - artifacts: code/ (job uploads), bootstrap/ (stack-managed), jupyter/ (notebooks). SSE-KMS.
-//  - logs:      emr-logs/ (the cluster log_uri) and s3-access-logs/. Expires after
+//  - logs:      emr-logs/ (the cluster log_uri), s3-access-logs/ and vpc-flow-logs/. Expires after
 //               logRetentionDays. SSE-S3, because S3 server access log delivery does not
 //               support SSE-KMS target buckets.
 // Separate buckets keep the log expiry rule from ever touching data, give each its own
@@ -15,6 +15,7 @@ export interface StorageProps {
   namePrefix: string;
   region: string;
   accountId: string;
+  partition: string;
   kmsKeyArn: string;
   logRetentionDays: number;
   forceDestroy: boolean;
@@ -34,7 +35,7 @@ export class Storage extends Construct {
       bucketName: bucketName('logs'),
       noncurrentVersionDays: 7,
       forceDestroy: props.forceDestroy,
-      lifecycleRules: [PREFIXES.emrLogs, PREFIXES.s3AccessLogs].map((prefix) => ({
+      lifecycleRules: [PREFIXES.emrLogs, PREFIXES.s3AccessLogs, PREFIXES.vpcFlowLogs].map((prefix) => ({
         id: `expire-${prefix.replace(/\/$/, '')}`,
         status: 'Enabled',
         filter: [{ prefix }],
@@ -46,8 +47,31 @@ export class Storage extends Construct {
           effect: 'Allow',
           principals: [{ type: 'Service', identifiers: ['logging.s3.amazonaws.com'] }],
           actions: ['s3:PutObject'],
-          resources: [`arn:aws:s3:::${bucketName('logs')}/${PREFIXES.s3AccessLogs}*`],
+          resources: [`arn:${props.partition}:s3:::${bucketName('logs')}/${PREFIXES.s3AccessLogs}*`],
           condition: [{ test: 'StringEquals', variable: 'aws:SourceAccount', values: [props.accountId] }],
+        },
+        // VPC flow log delivery, as documented for S3 destinations (write + ACL check).
+        {
+          sid: 'VpcFlowLogDeliveryWrite',
+          effect: 'Allow',
+          principals: [{ type: 'Service', identifiers: ['delivery.logs.amazonaws.com'] }],
+          actions: ['s3:PutObject'],
+          resources: [`arn:${props.partition}:s3:::${bucketName('logs')}/${PREFIXES.vpcFlowLogs}AWSLogs/${props.accountId}/*`],
+          condition: [
+            { test: 'StringEquals', variable: 'aws:SourceAccount', values: [props.accountId] },
+            { test: 'ArnLike', variable: 'aws:SourceArn', values: [`arn:${props.partition}:logs:${props.region}:${props.accountId}:*`] },
+          ],
+        },
+        {
+          sid: 'VpcFlowLogDeliveryAclCheck',
+          effect: 'Allow',
+          principals: [{ type: 'Service', identifiers: ['delivery.logs.amazonaws.com'] }],
+          actions: ['s3:GetBucketAcl'],
+          resources: [`arn:${props.partition}:s3:::${bucketName('logs')}`],
+          condition: [
+            { test: 'StringEquals', variable: 'aws:SourceAccount', values: [props.accountId] },
+            { test: 'ArnLike', variable: 'aws:SourceArn', values: [`arn:${props.partition}:logs:${props.region}:${props.accountId}:*`] },
+          ],
         },
       ],
     });
@@ -71,6 +95,11 @@ export class Storage extends Construct {
       accessLogs: accessLogs('artifacts'),
     });
   }
+}
+
+/** Flow log destination ARN inside the logs bucket. */
+export function flowLogDestination(storage: Storage): string {
+  return `${storage.logs.arn}/${PREFIXES.vpcFlowLogs}`;
 }
 
 /** s3://bucket/prefix form used in outputs and cluster settings. */
