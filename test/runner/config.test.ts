@@ -1,0 +1,170 @@
+// Runner config: precedence, validation, stack outputs, job zip, sync planning, doctor helpers.
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { resolveConfig, loadConfig } from '../../scripts/config.js';
+import { parseStackOutputs, readStackOutputs } from '../../scripts/stack-outputs.js';
+import { buildZip, crc32, writeJobZip } from '../../scripts/package-job.js';
+import { planSync, objectKey, runPool } from '../../scripts/upload-data.js';
+import { parsePins, doctorExit } from '../../scripts/doctor.js';
+import { describeSummary, exitForJob, jobArgsFor } from '../../scripts/targets/common.js';
+import { fromAwsError } from '../../scripts/errors.js';
+import { mktemp } from './helpers.js';
+
+describe('resolveConfig', () => {
+  test('defaults: client deploy mode, CONTINUE, port 8157, local[*]', () => {
+    const c = resolveConfig({ root: '/repo', env: {} });
+    expect(c.jobDir).toBe('/repo/jobs');
+    expect(c.emr).toMatchObject({ deployMode: 'client', actionOnFailure: 'CONTINUE', cancelOption: 'SEND_INTERRUPT', outputsFile: expect.stringMatching(/cdktf-outputs\.json$/) });
+    expect(c.tunnel.port).toBe(8157);
+    expect(c.local.master).toBe('local[*]');
+  });
+
+  test('file < env < flags', () => {
+    const c = resolveConfig({
+      root: '/repo',
+      file: { vm: { host: 'file-host', port: 2200, user: 'me' }, emr: { clusterId: 'j-FILE' }, job: { k: 20 } },
+      filePath: '/cfg/fruits.config.json',
+      env: { FRUITS_VM_HOST: 'env-host', FRUITS_CLUSTER_ID: 'j-ENV', FRUITS_VM_KEY: 'keys/id' },
+      flags: { 'emr.clusterId': 'j-FLAG', 'vm.port': '2201' },
+    });
+    expect(c.vm).toMatchObject({ host: 'env-host', port: 2201, user: 'me', key: '/cfg/keys/id' });
+    expect(c.emr.clusterId).toBe('j-FLAG');
+    expect(c.job.k).toBe(20);
+  });
+
+  test('bad values give one-line errors naming the key', () => {
+    expect(() => resolveConfig({ env: { FRUITS_VM_PORT: 'abc' } })).toThrow(/config vm.port must be an integer/);
+    expect(() => resolveConfig({ file: { emr: { deployMode: 'yarn' } } })).toThrow(/emr.deployMode must be one of client, cluster/);
+    expect(() => resolveConfig({ file: { vmm: {} } })).toThrow(/unknown config key "vmm"/);
+    expect(() => resolveConfig({ file: { vm: { hots: 'x' } } })).toThrow(/unknown config key "vm.hots"/);
+    expect(() => resolveConfig({ file: { emr: { codeUri: '/tmp/x' } } })).toThrow(/s3:\/\/ URI/);
+    expect(() => resolveConfig({ file: { job: { k: 5, varianceTarget: 0.9 } } })).toThrow(/exclusive/);
+  });
+
+  test('loadConfig: explicit missing file and broken JSON are usage errors', () => {
+    const dir = mktemp('fruits-cfg-');
+    expect(() => loadConfig({ configPath: join(dir, 'nope.json'), env: {} })).toThrow(/not found/);
+    writeFileSync(join(dir, 'bad.json'), '{nope');
+    expect(() => loadConfig({ configPath: join(dir, 'bad.json'), env: {} })).toThrow(/cannot parse/);
+    writeFileSync(join(dir, 'fruits.config.json'), JSON.stringify({ vm: { host: 'h' }, local: { sparkConf: { 'spark.driver.memory': 4 } } }));
+    const c = loadConfig({ cwd: dir, env: {} });
+    expect(c.vm.host).toBe('h');
+    expect(c.local.sparkConf).toEqual({ 'spark.driver.memory': '4' });
+  });
+});
+
+describe('stack outputs', () => {
+  test('snake_case and camelCase keys both work', () => {
+    const snake = parseStackOutputs({ 'fruits-emr': { cluster_id: 'j-1', region: 'eu-west-1', code_uri: 's3://a/code/', master_public_dns: 'm' } });
+    const camel = parseStackOutputs({ 'fruits-emr': { clusterId: 'j-1', region: 'eu-west-1', codeUri: 's3://a/code/', masterPublicDns: 'm' } });
+    expect(snake).toEqual({ clusterId: 'j-1', region: 'eu-west-1', codeUri: 's3://a/code/', masterPublicDns: 'm' });
+    expect(camel).toEqual(snake);
+    expect(parseStackOutputs({ fruitsEmr: { log_uri: { value: 's3://l/' } } }).logUri).toBe('s3://l/');
+    expect(parseStackOutputs({ other: { cluster_id: 'j-2' } })).toEqual({});
+  });
+
+  test('missing file is empty; broken file is a usage error', () => {
+    const dir = mktemp('fruits-out-');
+    expect(readStackOutputs(join(dir, 'none.json'))).toEqual({});
+    writeFileSync(join(dir, 'o.json'), 'x');
+    expect(() => readStackOutputs(join(dir, 'o.json'))).toThrow(/cannot parse stack outputs/);
+  });
+});
+
+describe('job zip', () => {
+  test('crc32 matches the reference value', () => {
+    expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);
+  });
+
+  test('zip of fruits_job/ is readable by python zipfile and importable', async () => {
+    const dir = mktemp('fruits-zip-');
+    mkdirSync(join(dir, 'fruits_job', '__pycache__'), { recursive: true });
+    writeFileSync(join(dir, 'run_job.py'), '');
+    writeFileSync(join(dir, 'fruits_job', '__init__.py'), 'VALUE = "x" * 500\n');
+    writeFileSync(join(dir, 'fruits_job', 'mod.py'), 'from fruits_job import VALUE\nOK = len(VALUE)\n');
+    writeFileSync(join(dir, 'fruits_job', '__pycache__', 'mod.cpython-311.pyc'), 'junk');
+    const zip = join(dir, 'fruits_job.zip');
+    expect(writeJobZip(dir, zip)).toEqual(['fruits_job/__init__.py', 'fruits_job/mod.py']);
+    const r = await execa('python3', ['-c', `import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print(",".join(z.namelist())); sys.path.insert(0, sys.argv[1]); import fruits_job.mod as m; print(m.OK)`, zip]);
+    expect(r.stdout.split('\n')).toEqual(['fruits_job/__init__.py,fruits_job/mod.py', '500']);
+    expect(buildZip([{ name: 'a', data: Buffer.from('1') }]).equals(buildZip([{ name: 'a', data: Buffer.from('1') }]))).toBe(true);
+  });
+
+  test('missing job folder is a clear error', () => {
+    expect(() => writeJobZip('/nonexistent', '/tmp/x.zip')).toThrow(/run_job.py not found: set jobDir/);
+  });
+});
+
+describe('upload planning', () => {
+  const f = (rel: string, size: number) => ({ rel, size, path: `/l/${rel}` });
+
+  test('skips same key + size, uploads new or changed', () => {
+    const remote = new Map([
+      ['images/Training/apple/1.jpg', { size: 10, etag: '"abc"' }],
+      ['images/Training/apple/2.jpg', { size: 99 }],
+    ]);
+    const { upload, skip } = planSync([f('Training/apple/1.jpg', 10), f('Training/apple/2.jpg', 11), f('Test/lemon/3.jpg', 5)], remote, 'images/');
+    expect(skip.map((x) => x.rel)).toEqual(['Training/apple/1.jpg']);
+    expect(upload.map((x) => x.rel)).toEqual(['Training/apple/2.jpg', 'Test/lemon/3.jpg']);
+  });
+
+  test('with checksums, a single-part ETag must match the MD5; multipart ETags fall back to size', () => {
+    const remote = new Map([
+      ['p/a.jpg', { size: 1, etag: '"aaa"' }],
+      ['p/b.jpg', { size: 1, etag: '"zzz-2"' }],
+    ]);
+    const { upload } = planSync([f('a.jpg', 1), f('b.jpg', 1)], remote, 'p', () => 'bbb');
+    expect(upload.map((x) => x.rel)).toEqual(['a.jpg']);
+    expect(objectKey('', 'x.jpg')).toBe('x.jpg');
+  });
+
+  test('pool never exceeds its concurrency', async () => {
+    let inFlight = 0, peak = 0;
+    const done: number[] = [];
+    await runPool([1, 2, 3, 4, 5, 6, 7], 3, async (n) => {
+      peak = Math.max(peak, ++inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+      done.push(n);
+    });
+    expect(peak).toBe(3);
+    expect(done.sort()).toEqual([1, 2, 3, 4, 5, 6, 7]);
+  });
+});
+
+describe('small helpers', () => {
+  test('requirement pins', () => {
+    const pins = parsePins(readFileSync(new URL('../../requirements.txt', import.meta.url), 'utf8'));
+    expect(pins.get('pyspark')).toMatch(/^3\.5\./);
+    expect(parsePins('a==1\n# b==2\nmoto[server]==5.1 ; python_version>"3"\nc>=3')).toEqual(new Map([['a', '1'], ['moto', '5.1']]));
+  });
+
+  test('doctor exit: 0 all ok, 4 only auth misses, 3 otherwise', () => {
+    const ok = { area: 'local' as const, name: 'x', status: 'ok' as const, detail: '' };
+    expect(doctorExit([ok, { ...ok, status: 'skip' }])).toBe(0);
+    expect(doctorExit([ok, { ...ok, status: 'miss', auth: true }])).toBe(4);
+    expect(doctorExit([{ ...ok, status: 'miss' }, { ...ok, status: 'miss', auth: true }])).toBe(3);
+  });
+
+  test('job exit codes map to runner exit codes', () => {
+    expect([0, 1, 2, 137, undefined].map(exitForJob)).toEqual([0, 1, 2, 1, 1]);
+  });
+
+  test('config job defaults apply unless a flag overrides (k vs variance target)', () => {
+    const cfg = resolveConfig({ env: {}, file: { job: { k: 20, weights: 'imagenet' } } });
+    const base = { runId: 'r', overwrite: false, conf: {}, dryRun: false, wait: true };
+    expect(jobArgsFor(base, cfg, 'i', 'o')).toMatchObject({ k: 20, weights: 'imagenet' });
+    expect(jobArgsFor({ ...base, varianceTarget: 0.9 }, cfg, 'i', 'o')).toMatchObject({ k: undefined, varianceTarget: 0.9 });
+  });
+
+  test('summary line and AWS error mapping', () => {
+    expect(describeSummary({ status: 'succeeded', run_id: 'r', counts: { total_files: 4, featurized: 3, failed: 1 }, pca: { k: 2, cumulative: [0.5, 0.9] } })).toBe(
+      'run r succeeded: 3/4 images featurized, 1 failed; PCA k=2, explained variance 0.900',
+    );
+    const denied = fromAwsError(Object.assign(new Error('User: x is not authorized'), { name: 'AccessDeniedException' }), 'AddJobFlowSteps');
+    expect(denied.exitCode).toBe(4);
+    expect(fromAwsError(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), 'x').message).toMatch(/no AWS credentials/);
+    expect(fromAwsError(new Error('boom'), 'x').exitCode).toBe(1);
+  });
+});
