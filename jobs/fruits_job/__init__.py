@@ -1,0 +1,18 @@
+"""Fruit photos -> MobileNetV2 features (1280) -> PCA -> Parquet, as a PySpark job.
+
+Modules, one job each:
+  config     command line -> validated JobConfig (exit 2 on bad usage)
+  layout     pure path helpers: label/split from a path, run ids, URI joins
+  storage    thin adapter over the Hadoop FileSystem API (local, file://, s3://)
+  weights    resolve --weights and load the model weights on the driver
+  model      build MobileNetV2 once per Python worker from broadcast weights
+  images     decode one image file into a 224x224 RGB array, or a failure reason
+  featurize  the Arrow pandas UDF that turns image bytes into 1280 features
+  pca        choose k and fit the centring + PCA pipeline
+  summary    the run's summary.json document
+  pipeline   the stages in order, with timings
+  cli        main(argv) -> exit code
+"""
+
+FEATURE_DIM = 1280
+IMAGE_SIZE = 224

@@ -1,0 +1,88 @@
+"""main(argv) -> exit code: 0 ok, 2 bad input/usage (nothing written), 1 job failure.
+
+stdout carries results only: with --json one JSON line (the summary), then always the
+last line `FRUITS_RUN_SUMMARY <uri of summary.json>` once a run folder exists.
+Progress and errors go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+
+from .config import JobConfig, parse_args
+from .errors import UsageError
+from .layout import is_local, local_path
+
+SUMMARY_MARKER = "FRUITS_RUN_SUMMARY"
+
+
+def _setup_logging() -> None:
+    logger = logging.getLogger("fruits_job")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s fruits-job %(levelname)s %(message)s", "%H:%M:%S"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
+def _fail_fast_checks(config: JobConfig) -> None:
+    """Local checks that need no Spark, so bad usage fails in milliseconds, not after JVM start."""
+    if is_local(config.input):
+        path = local_path(config.input)
+        if not os.path.exists(path):
+            raise UsageError(f"--input {config.input} does not exist; give the folder that holds "
+                             "<Split>/<Label>/<image> files")
+        if os.path.isdir(path) and not any(files for _, _, files in os.walk(path)):
+            raise UsageError(f"--input {config.input} is empty; put <Split>/<Label>/<image> files there")
+
+
+def create_session():
+    from pyspark.sql import SparkSession
+
+    spark = SparkSession.builder.appName("fruits-featurize").getOrCreate()
+    # Spark's INFO chatter would drown the job's own stage lines on stderr.
+    spark.sparkContext.setLogLevel(os.environ.get("FRUITS_SPARK_LOG_LEVEL", "WARN"))
+    return spark
+
+
+def _error(message: str) -> None:
+    print(f"fruits-job: error: {message}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None, spark=None) -> int:
+    _setup_logging()
+    try:
+        config = parse_args(argv)
+        _fail_fast_checks(config)
+    except UsageError as e:
+        _error(str(e))
+        return e.exit_code
+    from .pipeline import RunFailed, run
+
+    own_session = spark is None
+    if own_session:
+        spark = create_session()
+    try:
+        summary_uri, summary = run(config, spark)
+    except UsageError as e:
+        _error(str(e))
+        return e.exit_code
+    except RunFailed as e:
+        _error(f"run failed: {e} (summary: {e.summary_uri})")
+        _print_result(config, e.summary_uri, e.summary)
+        return e.exit_code
+    finally:
+        if own_session:
+            spark.stop()
+    _print_result(config, summary_uri, summary)
+    return 0
+
+
+def _print_result(config: JobConfig, summary_uri: str, summary: dict) -> None:
+    if config.json:
+        print(json.dumps(summary, separators=(",", ":")), flush=True)
+    print(f"{SUMMARY_MARKER} {summary_uri}", flush=True)

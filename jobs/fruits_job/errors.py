@@ -1,0 +1,13 @@
+"""Exceptions that map to the job's exit codes (0 ok, 2 bad input/usage, 1 job failure)."""
+
+
+class UsageError(Exception):
+    """Bad input or usage, detected before anything is written. Exit 2, one-line message."""
+
+    exit_code = 2
+
+
+class JobFailure(Exception):
+    """The run started but could not complete. Exit 1; summary.json says "failed"."""
+
+    exit_code = 1

@@ -1,0 +1,79 @@
+"""Decode one image file's bytes into a 224x224 RGB array, or say why it cannot be used.
+
+Never raises for bad input: every problem becomes a short reason string that ends up
+in summary.json, so one broken file cannot crash the job.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+from PIL import Image, ImageFile, UnidentifiedImageError
+
+from . import IMAGE_SIZE
+
+# Truncated files must fail loudly, not decode as half-grey images.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+
+def preprocess(batch_uint8: np.ndarray) -> np.ndarray:
+    """keras.applications.mobilenet_v2.preprocess_input ('tf' mode): [0, 255] -> [-1, 1]."""
+    return batch_uint8.astype(np.float32) / np.float32(127.5) - np.float32(1.0)
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    """Any PIL mode -> RGB. Transparent pixels become white (Fruits-360 backgrounds are white)."""
+    if img.mode == "P":
+        img = img.convert("RGBA") if "transparency" in img.info else img.convert("RGB")
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        # 16-bit/float greyscale: scale the real range to 8 bits instead of clipping at 255.
+        arr = np.asarray(img, dtype=np.float64)
+        lo, hi = float(arr.min()), float(arr.max())
+        arr = np.zeros_like(arr) if hi <= lo else (arr - lo) * (255.0 / (hi - lo))
+        return Image.fromarray(arr.astype(np.uint8), "L").convert("RGB")
+    if img.mode != "RGB":
+        return img.convert("RGB")  # L, 1, CMYK, YCbCr, LAB, HSV
+    return img
+
+
+def decode_image(content: bytes | None, max_pixels: int) -> tuple[np.ndarray | None, str | None]:
+    """(uint8 array 224x224x3, None) or (None, reason)."""
+    if content is None or len(content) == 0:
+        return None, "empty file (0 bytes)"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(content))
+            width, height = img.size
+            if width * height > max_pixels:
+                return None, (f"image too large: {width}x{height} = {width * height} pixels "
+                              f"> --max-image-pixels {max_pixels}")
+            if img.format == "JPEG":
+                # Let libjpeg decode at a reduced scale when the photo is much larger than 224.
+                img.draft("RGB", (IMAGE_SIZE, IMAGE_SIZE))
+            img.load()  # the real decode: truncated or corrupt data fails here
+            rgb = _to_rgb(img)
+            if rgb.size != (IMAGE_SIZE, IMAGE_SIZE):
+                # Squash to 224x224 without cropping (Fruits-360 photos are square).
+                rgb = rgb.resize((IMAGE_SIZE, IMAGE_SIZE), Image.BILINEAR)
+            arr = np.asarray(rgb, dtype=np.uint8)
+    except UnidentifiedImageError:
+        return None, "not an image PIL can identify"
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        return None, f"decompression bomb guard: {_one_line(e)}"
+    except (OSError, SyntaxError, ValueError, TypeError, MemoryError, EOFError) as e:
+        return None, f"cannot decode: {_one_line(e)}"
+    if arr.shape != (IMAGE_SIZE, IMAGE_SIZE, 3):
+        return None, f"unexpected decoded shape {arr.shape}"
+    return arr, None
+
+
+def _one_line(e: BaseException) -> str:
+    text = " ".join(str(e).split()) or type(e).__name__
+    return text[:200]

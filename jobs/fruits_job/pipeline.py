@@ -1,0 +1,272 @@
+"""The job's stages in order: check -> list -> weights -> claim run folder -> featurize -> PCA -> write.
+
+Everything before the run folder is claimed raises UsageError (exit 2, nothing written).
+After that, any error marks summary.json "failed" and raises RunFailed (exit 1);
+"succeeded" is written only after the Parquet data and the PCA model are complete.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+import time
+import zipfile
+from contextlib import contextmanager
+
+from .config import JobConfig
+from .errors import JobFailure, UsageError
+from .layout import join_uri
+from .storage import Storage
+from .summary import MAX_LISTED_FAILURES, RunRecord, one_line, versions
+
+log = logging.getLogger("fruits_job")
+
+TEST_ONLY_BANNER = "*** {} ***"
+
+
+class RunFailed(JobFailure):
+    def __init__(self, message: str, summary_uri: str, summary: dict):
+        super().__init__(message)
+        self.summary_uri = summary_uri
+        self.summary = summary
+
+
+@contextmanager
+def stage(record: RunRecord | None, name: str, timings: dict | None = None):
+    log.info("%s ...", name)
+    t0 = time.monotonic()
+    yield
+    seconds = time.monotonic() - t0
+    log.info("%s done in %.1fs", name, seconds)
+    if record is not None:
+        record.timed(name, seconds)
+    if timings is not None:
+        timings[name] = seconds
+
+
+def configure_session(spark, config: JobConfig) -> None:
+    """Runtime SQL settings this job relies on (set per run, so a shared session works)."""
+    # One Arrow batch == one TensorFlow call; bounds worker memory to batch_size images.
+    spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(config.batch_size))
+    # A file that vanishes or cannot be read is skipped by Spark instead of failing the
+    # task; we find such files afterwards (listed but not in the results) and report them.
+    spark.conf.set("spark.sql.files.ignoreMissingFiles", "true")
+    spark.conf.set("spark.sql.files.ignoreCorruptFiles", "true")
+
+
+_SHIPPED: set[str] = set()
+
+
+def ship_package(spark) -> None:
+    """Make fruits_job importable on executors when it was not given via --py-files."""
+    import fruits_job
+
+    package_dir = os.path.dirname(os.path.abspath(fruits_job.__file__))
+    if ".zip" in package_dir or ".egg" in package_dir:
+        return  # imported from the --py-files archive, which Spark already ships
+    sc = spark.sparkContext
+    submitted = sc.getConf().get("spark.submit.pyFiles", "") or ""
+    if "fruits_job" in submitted or sc.applicationId in _SHIPPED:
+        return  # shipped by spark-submit --py-files, or already by us in this application
+    tmp = tempfile.mkdtemp(prefix="fruits-job-pkg-")
+    # Own name, so it never clashes with a fruits_job.zip given via --py-files.
+    archive = os.path.join(tmp, "fruits_job_autoship.zip")
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name in sorted(os.listdir(package_dir)):
+            if name.endswith(".py"):
+                zf.write(os.path.join(package_dir, name), f"fruits_job/{name}")
+    sc.addPyFile(archive)
+    _SHIPPED.add(sc.applicationId)
+
+
+def tf_threads(spark, config: JobConfig) -> int:
+    if config.tf_threads:
+        return config.tf_threads
+    return max(1, int(spark.sparkContext.getConf().get("spark.task.cpus", "1")))
+
+
+def read_images(spark, config: JobConfig):
+    return (spark.read.format("binaryFile")
+            .option("recursiveFileLookup", "true")
+            .option("pathGlobFilter", config.path_glob)
+            .load(config.input))
+
+
+def list_files(spark, config: JobConfig) -> tuple[int, int]:
+    """(files matching the glob, of which too large). Reads no file content."""
+    from pyspark.errors import AnalysisException
+    from pyspark.sql import functions as F
+
+    try:
+        row = (read_images(spark, config)
+               .agg(F.count(F.lit(1)).alias("n"),
+                    F.sum((F.col("length") > config.max_file_bytes).cast("long")).alias("big"))
+               .first())
+    except AnalysisException as e:
+        if "PATH_NOT_FOUND" in str(e) or "does not exist" in str(e):
+            raise UsageError(f"--input {config.input} does not exist; give the folder that holds "
+                             "<Split>/<Label>/<image> files") from None
+        raise
+    return int(row["n"]), int(row["big"] or 0)
+
+
+def run(config: JobConfig, spark) -> tuple[str, dict]:
+    """Run the job; returns (summary uri, summary). Raises UsageError or RunFailed."""
+    storage = Storage(spark)
+    configure_session(spark, config)
+    run_uri = join_uri(config.output, config.run_id)
+    summary_uri = join_uri(run_uri, "summary.json")
+    timings: dict = {}
+
+    # --- checks that write nothing (exit 2) ---
+    if not storage.exists(config.input):
+        raise UsageError(f"--input {config.input} does not exist; give the folder that holds "
+                         "<Split>/<Label>/<image> files")
+    if storage.exists(run_uri) and not config.overwrite:
+        raise UsageError(f"run folder {run_uri} already exists; choose another --run-id "
+                         "or pass --overwrite to replace it")
+    with stage(None, "list", timings):
+        total_files, too_large = list_files(spark, config)
+    log.info("%d image files under %s (%d over the size limit)", total_files, config.input, too_large)
+    if total_files == 0:
+        raise UsageError(f"--input {config.input} holds no image files matching {config.path_glob}; "
+                         "check the path or --extensions")
+    from .weights import TEST_ONLY_WARNING, load_weights
+
+    with stage(None, "load_weights", timings):
+        weights = load_weights(config.weights, storage)
+    if weights.test_only:
+        log.warning(TEST_ONLY_BANNER.format(TEST_ONLY_WARNING))
+
+    # --- claim the run folder; from here on a failure is recorded in summary.json ---
+    if config.overwrite:
+        storage.delete_recursively(run_uri)
+    storage.mkdirs(run_uri)
+    record = RunRecord(storage, summary_uri, config, run_uri)
+    for name, seconds in timings.items():
+        record.timed(name, seconds)
+    record.doc["counts"]["total_files"] = total_files
+    if weights.test_only:
+        record.doc["weights_warning"] = TEST_ONLY_WARNING
+        record.warn(TEST_ONLY_WARNING)
+    try:
+        record.doc["versions"] = versions(spark)
+        record.write()  # status "running": a crash leaves a run that does not look complete
+        _featurize_and_reduce(spark, config, storage, record, weights, run_uri)
+        record.succeed()
+    except BaseException as e:
+        log.error("run failed: %s", one_line(e))
+        try:
+            record.fail(e)
+        except Exception as write_error:  # noqa: BLE001 - report both, keep the cause
+            log.error("could not write the failed summary to %s: %s", summary_uri, one_line(write_error))
+        if isinstance(e, Exception):
+            raise RunFailed(one_line(e), summary_uri, record.doc) from e
+        raise
+    if weights.test_only:
+        log.warning(TEST_ONLY_BANNER.format(TEST_ONLY_WARNING))
+    return summary_uri, record.doc
+
+
+def _featurize_and_reduce(spark, config, storage, record, weights, run_uri) -> None:
+    from pyspark import StorageLevel
+    from pyspark.ml.functions import array_to_vector, vector_to_array
+    from pyspark.sql import functions as F
+
+    from . import pca
+    from .featurize import make_featurizer
+
+    ship_package(spark)
+    sc = spark.sparkContext
+    threads = tf_threads(spark, config)
+    weights_bc = sc.broadcast(weights.arrays)
+    counters = (sc.accumulator(0), sc.accumulator(0))  # models built, images inferred
+    featurize = make_featurizer(weights_bc, threads, config.max_image_pixels, counters)
+    log.info("featurizing with batch size %d, %d TensorFlow thread(s) per Python worker",
+             config.batch_size, threads)
+
+    parts = F.split(F.col("path"), "/")
+    images = read_images(spark, config)
+    featurized = (images
+                  .filter(F.col("length") <= config.max_file_bytes)  # pushed down: big files are never read
+                  .select("path", F.element_at(parts, -3).alias("split"),
+                          F.element_at(parts, -2).alias("label"),
+                          featurize(F.col("content")).alias("r"))
+                  .select("path", "split", "label", "r.features", "r.error")
+                  .persist(StorageLevel.MEMORY_AND_DISK))
+    try:
+        with stage(record, "featurize"):
+            by_group = (featurized.groupBy("split", "label")
+                        .agg(F.count(F.lit(1)).alias("n"),
+                             F.sum(F.col("error").isNull().cast("long")).alias("ok"))
+                        .collect())
+        ok_total = sum(int(r["ok"]) for r in by_group)
+        per_label: dict = {}
+        per_split: dict = {}
+        for r in by_group:
+            if r["ok"]:
+                per_label[r["label"]] = per_label.get(r["label"], 0) + int(r["ok"])
+                per_split[r["split"]] = per_split.get(r["split"], 0) + int(r["ok"])
+        failures = _collect_failures(spark, config, featurized)
+        counts = record.doc["counts"]
+        counts.update(featurized=ok_total, failed=counts["total_files"] - ok_total,
+                      per_label=dict(sorted(per_label.items())), per_split=dict(sorted(per_split.items())))
+        record.set_failures(failures, counts["failed"])
+        record.doc["workers"] = {"models_built": counters[0].value, "images_inferred": counters[1].value,
+                                 "tf_threads_per_worker": threads}
+        log.info("featurized %d of %d files (%d failed) in %.1fs", ok_total, counts["total_files"],
+                 counts["failed"], record.doc["timings_s"]["featurize"])
+        for f in failures[:5]:
+            log.warning("skipped %s: %s", f["path"], f["reason"])
+        if counts["failed"] > 5:
+            log.warning("... %d files skipped in all; see failures in summary.json", counts["failed"])
+        record.write()
+        if ok_total < 2:
+            raise JobFailure(f"only {ok_total} of {counts['total_files']} files could be decoded; PCA needs "
+                             "at least 2 images (see failures in summary.json)")
+
+        ok = featurized.filter(F.col("error").isNull()).drop("error")
+        with stage(record, "pca_fit"):
+            model, choice = pca.fit(ok.select(array_to_vector("features").alias(pca.INPUT_COL)),
+                                    ok_total, config.k, config.variance_target)
+        record.doc["pca"] = {"k": choice.k, "k_requested": choice.k_requested,
+                             "variance_target": choice.variance_target, "centered": True,
+                             "explained_variance": choice.explained_variance,
+                             "cumulative": choice.cumulative,
+                             "total_explained": choice.cumulative[-1]}
+        for w in choice.warnings:
+            log.warning(w)
+            record.warn(w)
+        if choice.warnings:
+            record.doc["pca"]["warning"] = "; ".join(choice.warnings)
+        log.info("PCA k=%d explains %.1f%% of the variance", choice.k, 100 * choice.cumulative[-1])
+
+        with stage(record, "write"):
+            out = (model.transform(ok.withColumn(pca.INPUT_COL, array_to_vector("features")))
+                   .select("path", "split", "label", "features",
+                           vector_to_array(pca.OUTPUT_COL, "float32").alias("pca_features")))
+            out.write.mode("errorifexists").parquet(join_uri(run_uri, "features"))
+            model.write().save(join_uri(run_uri, "models", "pca"))
+        record.doc["workers"]["images_inferred"] = counters[1].value
+    finally:
+        featurized.unpersist()
+        weights_bc.unpersist()
+
+
+def _collect_failures(spark, config, featurized) -> list[dict]:
+    """Decode failures, files over --max-file-mb, and files Spark listed but could not read."""
+    from pyspark.sql import functions as F
+
+    listed = read_images(spark, config).select("path", "length")
+    too_big = (listed.filter(F.col("length") > config.max_file_bytes)
+               .select("path", F.concat(F.lit("file larger than --max-file-mb ("), F.col("length"),
+                                        F.lit(" bytes)")).alias("reason")))
+    unread = (listed.filter(F.col("length") <= config.max_file_bytes)
+              .join(featurized.select("path"), "path", "left_anti")
+              .select("path", F.lit("could not be read (missing, unreadable or corrupt at the "
+                                    "storage level; see the executor log)").alias("reason")))
+    bad = featurized.filter(F.col("error").isNotNull()).select("path", F.col("error").alias("reason"))
+    rows = bad.unionByName(too_big).unionByName(unread).orderBy("path").limit(MAX_LISTED_FAILURES).collect()
+    return [{"path": r["path"], "reason": r["reason"]} for r in rows]

@@ -1,0 +1,84 @@
+"""Thin adapter over Hadoop's FileSystem API through the driver's JVM.
+
+The same code then works for local paths, file:// and s3:// (EMRFS on EMR, s3a elsewhere)
+without boto3. Local text writes go through Python instead so no .crc side files appear.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from .layout import is_local, local_path
+
+
+class Storage:
+    def __init__(self, spark):
+        self._spark = spark
+        self._jvm = spark.sparkContext._jvm
+        self._conf = spark.sparkContext._jsc.hadoopConfiguration()
+
+    def _path_and_fs(self, uri: str):
+        path = self._jvm.org.apache.hadoop.fs.Path(uri)
+        return path, path.getFileSystem(self._conf)
+
+    def exists(self, uri: str) -> bool:
+        path, fs = self._path_and_fs(uri)
+        return bool(fs.exists(path))
+
+    def delete_recursively(self, uri: str) -> None:
+        path, fs = self._path_and_fs(uri)
+        if fs.exists(path):
+            fs.delete(path, True)
+
+    def mkdirs(self, uri: str) -> None:
+        path, fs = self._path_and_fs(uri)
+        fs.mkdirs(path)
+
+    def write_text(self, uri: str, text: str) -> None:
+        """Replace the file's content; local writes are atomic (temp file + rename)."""
+        if is_local(uri):
+            target = local_path(uri)
+            os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(target)), prefix=".tmp-")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.replace(tmp, target)
+            return
+        # S3 objects appear atomically when the stream closes.
+        path, fs = self._path_and_fs(uri)
+        out = fs.create(path, True)
+        try:
+            out.write(bytearray(text.encode("utf-8")))
+        finally:
+            out.close()
+
+    def read_text(self, uri: str) -> str:
+        if is_local(uri):
+            with open(local_path(uri), encoding="utf-8") as f:
+                return f.read()
+        path, fs = self._path_and_fs(uri)
+        stream = fs.open(path)
+        try:
+            reader = self._jvm.java.io.BufferedReader(
+                self._jvm.java.io.InputStreamReader(stream, "UTF-8"))
+            lines = []
+            line = reader.readLine()
+            while line is not None:
+                lines.append(line)
+                line = reader.readLine()
+            return "\n".join(lines)
+        finally:
+            stream.close()
+
+    def copy_to_local(self, uri: str, directory: str) -> str:
+        """Copy a remote file (s3://...) to `directory`, keeping its name (Keras reads the suffix)."""
+        path, fs = self._path_and_fs(uri)
+        target = os.path.join(directory, os.path.basename(uri.rstrip("/")))
+        fs.copyToLocalFile(False, path, self._jvm.org.apache.hadoop.fs.Path(f"file://{target}"), True)
+        return target
+
+    def qualify(self, uri: str) -> str:
+        """Absolute, scheme-qualified form (what Spark reports as file paths)."""
+        path, fs = self._path_and_fs(uri)
+        return str(fs.makeQualified(path).toString())

@@ -1,0 +1,100 @@
+"""The run's summary.json: what ran, on what, with which result. Written through Storage."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+import traceback
+from datetime import datetime, timezone
+
+MAX_LISTED_FAILURES = 1000  # counts stay exact; the list is capped to keep the JSON small
+
+
+def versions(spark) -> dict:
+    import numpy
+    import pandas
+    import PIL
+    import pyarrow
+    import pyspark
+
+    out = {"python": platform.python_version(), "spark": spark.version, "pyspark": pyspark.__version__,
+           "numpy": numpy.__version__, "pandas": pandas.__version__, "pyarrow": pyarrow.__version__,
+           "pillow": PIL.__version__}
+    try:
+        import keras
+        import tensorflow
+
+        out["tensorflow"] = tensorflow.__version__
+        out["keras"] = keras.__version__
+    except ImportError:
+        pass
+    return out
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class RunRecord:
+    """Mutable summary of one run; `write()` persists it (status last, after the data)."""
+
+    def __init__(self, storage, summary_uri: str, config, run_uri: str):
+        self._storage = storage
+        self.uri = summary_uri
+        self._t0 = time.monotonic()
+        self.doc: dict = {
+            "status": "running",
+            "run_id": config.run_id,
+            "input": config.input,
+            "output": run_uri,
+            "features_uri": f"{run_uri}/features",
+            "pca_model_uri": f"{run_uri}/models/pca",
+            "started_at": utc_now(),
+            "weights": config.weights,
+            "options": {"k": config.k, "variance_target": config.variance_target,
+                        "batch_size": config.batch_size, "path_glob": config.path_glob,
+                        "max_file_bytes": config.max_file_bytes,
+                        "max_image_pixels": config.max_image_pixels, "overwrite": config.overwrite},
+            "counts": {"total_files": None, "featurized": None, "failed": None,
+                       "per_label": {}, "per_split": {}},
+            "pca": None,
+            "failures": [],
+            "warnings": [],
+            "timings_s": {},
+            "versions": {},
+        }
+
+    def timed(self, stage: str, seconds: float) -> None:
+        self.doc["timings_s"][stage] = round(seconds, 3)
+
+    def warn(self, message: str) -> None:
+        self.doc["warnings"].append(message)
+
+    def set_failures(self, failures: list[dict], total: int) -> None:
+        self.doc["failures"] = failures[:MAX_LISTED_FAILURES]
+        if total > len(self.doc["failures"]):
+            self.doc["failures_truncated"] = {"listed": len(self.doc["failures"]), "total": total}
+
+    def write(self) -> None:
+        self.doc["timings_s"]["total"] = round(time.monotonic() - self._t0, 3)
+        self.doc["updated_at"] = utc_now()
+        self._storage.write_text(self.uri, json.dumps(self.doc, indent=2, sort_keys=False) + "\n")
+
+    def succeed(self) -> None:
+        self.doc["status"] = "succeeded"
+        self.doc["finished_at"] = utc_now()
+        self.write()
+
+    def fail(self, error: BaseException) -> None:
+        self.doc["status"] = "failed"
+        self.doc["error"] = one_line(error)
+        self.doc["error_type"] = type(error).__name__
+        self.doc["traceback_tail"] = [t[-2000:] for t in traceback.format_exception(error)[-3:]]
+        self.doc["finished_at"] = utc_now()
+        self.write()
+
+
+def one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text[:500]
