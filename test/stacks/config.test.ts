@@ -1,0 +1,213 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  ConfigError,
+  DEFAULT_RELEASE_LABEL,
+  parsePublicKey,
+  resolveConfig,
+  validateOperatorCidr,
+} from '../../stacks/config.js';
+import { loadConfig, readPublicKey, resolveUserPath } from '../../stacks/config-loader.js';
+import { makePublicKey, OPERATOR_CIDR, tempDir, writePublicKey } from './helpers.js';
+
+const REQUIRED = { operatorCidr: OPERATOR_CIDR, publicKeyPath: '~/.ssh/fruits.pub' };
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    const message = (e as Error).message;
+    expect(message).not.toContain('\n'); // one line, always
+    return e as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('resolveConfig', () => {
+  test('applies documented defaults around the two required settings', () => {
+    const config = resolveConfig(REQUIRED, {});
+    expect(config).toEqual({
+      region: 'us-east-1',
+      namePrefix: 'fruits',
+      operatorCidr: OPERATOR_CIDR,
+      publicKeyPath: '~/.ssh/fruits.pub',
+      masterInstanceType: 'm5.xlarge',
+      coreInstanceType: 'm5.xlarge',
+      coreInstanceCount: 2,
+      releaseLabel: DEFAULT_RELEASE_LABEL,
+      idleTimeoutMinutes: 60,
+      jupyterHub: false,
+      allowOpenSsh: false,
+      logRetentionDays: 30,
+      forceDestroyBuckets: false,
+      stateRegion: 'us-east-1',
+    });
+    expect(config.stateBucket).toBeUndefined();
+  });
+
+  test('environment variables override the file and are coerced to their types', () => {
+    const config = resolveConfig(
+      { ...REQUIRED, region: 'eu-west-1', coreInstanceCount: 2, jupyterHub: false },
+      {
+        FRUITS_REGION: 'eu-west-3',
+        FRUITS_CORE_INSTANCE_COUNT: '4',
+        FRUITS_JUPYTERHUB: 'yes',
+        FRUITS_IDLE_TIMEOUT_MINUTES: '15',
+        FRUITS_STATE_BUCKET: 'team-tfstate',
+        FRUITS_CORE_INSTANCE_TYPE: '',
+      },
+    );
+    expect(config.region).toBe('eu-west-3');
+    expect(config.coreInstanceCount).toBe(4);
+    expect(config.jupyterHub).toBe(true);
+    expect(config.idleTimeoutMinutes).toBe(15);
+    expect(config.stateBucket).toBe('team-tfstate');
+    expect(config.stateRegion).toBe('eu-west-3'); // follows region unless set
+    expect(config.coreInstanceType).toBe('m5.xlarge'); // empty env = unset
+  });
+
+  test('missing operator CIDR names the env var and the example file', () => {
+    const e = configError(() => resolveConfig({ publicKeyPath: 'k.pub' }, {}));
+    expect(e.message).toContain('FRUITS_OPERATOR_CIDR');
+    expect(e.message).toContain('fruits.config.example.json');
+  });
+
+  test('missing public key path names FRUITS_PUBLIC_KEY_PATH', () => {
+    const e = configError(() => resolveConfig({ operatorCidr: OPERATOR_CIDR }, {}));
+    expect(e.message).toContain('FRUITS_PUBLIC_KEY_PATH');
+  });
+
+  test('a private key path (no .pub) is refused', () => {
+    const e = configError(() => resolveConfig({ ...REQUIRED, publicKeyPath: '~/.ssh/id_ed25519' }, {}));
+    expect(e.message).toMatch(/\.pub/);
+  });
+
+  test.each([
+    ['operatorCidr', 'not-an-ip', /not an IPv4 CIDR/],
+    ['operatorCidr', '300.1.1.1/32', /above 255/],
+    ['operatorCidr', '203.0.113.7', /no prefix length.*203\.0\.113\.7\/32/],
+    ['operatorCidr', '203.0.113.7/33', /above 32/],
+    ['operatorCidr', '203.0.113.7/24', /host bits set; use "203\.0\.113\.0\/24"/],
+    ['region', 'mars-1', /not an AWS region/],
+    ['namePrefix', 'Fruits_Prod', /namePrefix/],
+    ['masterInstanceType', 'huge', /not an EC2 instance type/],
+    ['coreInstanceType', 'm6g.xlarge', /Graviton/],
+    ['coreInstanceCount', 0, /between 1 and 50/],
+    ['coreInstanceCount', 2.5, /whole number/],
+    ['releaseLabel', 'emr-6.15.0', /EMR 7\.x/],
+    ['idleTimeoutMinutes', 0, /between 1 and 10080/],
+    ['jupyterHub', 'maybe', /true or false/],
+    ['stateBucket', 'Bad_Bucket', /not a valid S3 bucket name/],
+    ['logRetentionDays', 0, /between 1 and 3650/],
+  ])('rejects %s=%p with a message naming the field', (field, value, pattern) => {
+    const e = configError(() => resolveConfig({ ...REQUIRED, [field]: value }, {}));
+    expect(e.message).toMatch(pattern);
+    expect(e.message).toContain(`"${field}" in fruits.config.json`);
+  });
+
+  test('errors for env values name the environment variable', () => {
+    const e = configError(() => resolveConfig(REQUIRED, { FRUITS_CORE_INSTANCE_COUNT: 'two' }));
+    expect(e.message).toContain('FRUITS_CORE_INSTANCE_COUNT');
+  });
+
+  test('unknown fields (typos) are refused with the list of known ones', () => {
+    const e = configError(() => resolveConfig({ ...REQUIRED, operatorCIDR: '1.2.3.4/32' }, {}));
+    expect(e.message).toMatch(/unknown field "operatorCIDR".*operatorCidr/);
+  });
+
+  test('a non-object file is refused', () => {
+    configError(() => resolveConfig(['a'], {}));
+  });
+});
+
+describe('operator CIDR and 0.0.0.0/0', () => {
+  test('0.0.0.0/0 is refused by default with the override named', () => {
+    const e = configError(() => resolveConfig({ ...REQUIRED, operatorCidr: '0.0.0.0/0' }, {}));
+    expect(e.message).toContain('allowOpenSsh');
+    expect(e.message).toContain('FRUITS_ALLOW_OPEN_SSH');
+  });
+
+  test('0.0.0.0/0 is accepted with the explicit override', () => {
+    expect(resolveConfig({ ...REQUIRED, operatorCidr: '0.0.0.0/0', allowOpenSsh: true }, {}).operatorCidr).toBe(
+      '0.0.0.0/0',
+    );
+    expect(
+      resolveConfig(REQUIRED, { FRUITS_OPERATOR_CIDR: '0.0.0.0/0', FRUITS_ALLOW_OPEN_SSH: 'true' }).operatorCidr,
+    ).toBe('0.0.0.0/0');
+  });
+
+  test('canonical CIDRs pass unchanged', () => {
+    expect(validateOperatorCidr('10.0.0.0/8', false)).toBe('10.0.0.0/8');
+    expect(validateOperatorCidr(' 198.51.100.20/32 ', false)).toBe('198.51.100.20/32');
+  });
+});
+
+describe('parsePublicKey', () => {
+  test('accepts an OpenSSH ed25519 key and drops the comment', () => {
+    const key = makePublicKey('alice@laptop');
+    const parsed = parsePublicKey(`${key}\n`, 'k.pub');
+    expect(parsed).toBe(key.split(' ').slice(0, 2).join(' '));
+    expect(parsed).not.toContain('alice');
+  });
+
+  test('refuses private keys', () => {
+    const e = configError(() =>
+      parsePublicKey('-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n', 'id'),
+    );
+    expect(e.message).toContain('PRIVATE key');
+  });
+
+  test('refuses unsupported key types and corrupted blobs', () => {
+    configError(() => parsePublicKey('ecdsa-sha2-nistp256 AAAAE2VjZHNh', 'k.pub'));
+    configError(() => parsePublicKey('ssh-ed25519 bm90IGEga2V5', 'k.pub'));
+    configError(() => parsePublicKey('', 'k.pub'));
+  });
+});
+
+describe('loader', () => {
+  test('reads fruits.config.json from cwd, with env on top', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'fruits.config.json'), JSON.stringify({ ...REQUIRED, namePrefix: 'team' }));
+    const config = loadConfig({ cwd: dir, env: { FRUITS_REGION: 'eu-central-1' } });
+    expect(config.namePrefix).toBe('team');
+    expect(config.region).toBe('eu-central-1');
+  });
+
+  test('FRUITS_CONFIG must point at an existing file', () => {
+    const e = configError(() => loadConfig({ cwd: tempDir(), env: { FRUITS_CONFIG: 'nope.json' } }));
+    expect(e.message).toContain('FRUITS_CONFIG');
+  });
+
+  test('invalid JSON is reported as a config error', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'fruits.config.json'), '{ "region": ');
+    expect(configError(() => loadConfig({ cwd: dir, env: {} })).message).toContain('not valid JSON');
+  });
+
+  test('without file or env, the first missing required setting is named', () => {
+    expect(configError(() => loadConfig({ cwd: tempDir(), env: {} })).message).toContain('FRUITS_OPERATOR_CIDR');
+  });
+
+  test('missing key file: clear error naming FRUITS_PUBLIC_KEY_PATH and ssh-keygen', () => {
+    const dir = tempDir();
+    const config = resolveConfig({ ...REQUIRED, publicKeyPath: 'keys/missing.pub' }, {});
+    const e = configError(() => readPublicKey(config, { cwd: dir }));
+    expect(e.message).toContain(join(dir, 'keys/missing.pub'));
+    expect(e.message).toContain('FRUITS_PUBLIC_KEY_PATH');
+    expect(e.message).toContain('ssh-keygen');
+  });
+
+  test('reads and validates an existing public key relative to cwd', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'keys'));
+    const { key } = writePublicKey(join(dir, 'keys'));
+    const config = resolveConfig({ ...REQUIRED, publicKeyPath: 'keys/operator_key.pub' }, {});
+    expect(readPublicKey(config, { cwd: dir })).toBe(key.split(' ').slice(0, 2).join(' '));
+  });
+
+  test('~ expands to the home directory', () => {
+    expect(resolveUserPath('~/.ssh/a.pub', '/cwd', '/home/op')).toBe('/home/op/.ssh/a.pub');
+    expect(resolveUserPath('a.pub', '/cwd', '/home/op')).toBe('/cwd/a.pub');
+  });
+});
