@@ -169,8 +169,7 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
 export function reportError(e: unknown, out: Output): ExitCodeValue {
   const fe = e instanceof FruitsError ? e : new FruitsError(`unexpected failure: ${String((e as Error)?.message ?? e).split('\n')[0]} (set FRUITS_DEBUG=1 for details)`, ExitCode.jobFailed);
   if (!(e instanceof FruitsError) && process.env.FRUITS_DEBUG) process.stderr.write(String((e as Error)?.stack ?? e) + '\n');
-  process.stderr.write(`error: ${fe.message}\n`);
-  if (out.json) process.stdout.write(JSON.stringify({ status: 'error', exitCode: fe.exitCode, error: fe.message }) + '\n');
+  out.error(fe.message, fe.exitCode);
   return fe.exitCode;
 }
 

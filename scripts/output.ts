@@ -12,6 +12,8 @@ export interface Output {
   jobLine(line: string): void;
   /** The final result. */
   result(data: unknown, human: string): void;
+  /** The one-line failure: `error: ...` on stderr (and a JSON object on stdout under --json). */
+  error(message: string, exitCode: number): void;
 }
 
 export function makeOutput(json: boolean, out: Writable = process.stdout, err: Writable = process.stderr): Output {
@@ -40,6 +42,11 @@ export function makeOutput(json: boolean, out: Writable = process.stdout, err: W
     result: (data, human) => {
       endStatus();
       out.write((json ? JSON.stringify(data, null, 2) : human) + '\n');
+    },
+    error: (message, exitCode) => {
+      endStatus();
+      err.write(`error: ${message}\n`);
+      if (json) out.write(JSON.stringify({ status: 'error', exitCode, error: message }) + '\n');
     },
   };
 }

@@ -17,6 +17,7 @@ export interface CapturedOutput extends Output {
   statuses: string[];
   jobLines: string[];
   results: { data: unknown; human: string }[];
+  errors: string[];
   all(): string;
 }
 
@@ -27,11 +28,13 @@ export function captureOutput(json = false): CapturedOutput {
     statuses: [],
     jobLines: [],
     results: [],
+    errors: [],
+    error: (m) => void o.errors.push(`error: ${m}`),
     info: (m) => void o.infos.push(m),
     status: (m) => void o.statuses.push(m),
     jobLine: (l) => void o.jobLines.push(l),
     result: (data, human) => void o.results.push({ data, human }),
-    all: () => [...o.infos, ...o.statuses, ...o.jobLines, ...o.results.map((r) => r.human)].join('\n'),
+    all: () => [...o.infos, ...o.statuses, ...o.jobLines, ...o.results.map((r) => r.human), ...o.errors].join('\n'),
   };
   return o;
 }

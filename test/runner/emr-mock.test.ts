@@ -1,0 +1,206 @@
+// The EMR state machine and the emr target against aws-sdk-client-mock (fake clock: no real waits).
+import { mockClient } from 'aws-sdk-client-mock';
+import {
+  AddJobFlowStepsCommand, CancelStepsCommand, DescribeClusterCommand, DescribeStepCommand, EMRClient, type StepState,
+} from '@aws-sdk/client-emr';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { gzipSync } from 'node:zlib';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { waitForStep } from '../../scripts/emr-watch.js';
+import { main } from '../../scripts/cli.js';
+import { captureOutput, fakeClock, mktemp } from './helpers.js';
+
+const emrMock = mockClient(EMRClient);
+const s3Mock = mockClient(S3Client);
+const emr = new EMRClient({ region: 'eu-west-1' });
+
+const awsError = (name: string, message = name) => Object.assign(new Error(message), { name, $metadata: {} });
+const step = (State: StepState, extra: Record<string, unknown> = {}) => ({ Step: { Id: 's-1', Name: 'fruits r', Status: { State, ...extra } } });
+const body = (bytes: Buffer) => ({ Body: { transformToByteArray: async () => new Uint8Array(bytes), transformToString: async () => bytes.toString('utf8') } }) as never;
+
+beforeEach(() => {
+  emrMock.reset();
+  s3Mock.reset();
+});
+
+describe('waitForStep', () => {
+  const base = { clusterId: 'j-1', stepId: 's-1', pollMs: 15_000, timeoutMs: 0, cancelOption: 'SEND_INTERRUPT' as const };
+
+  test('PENDING -> RUNNING -> COMPLETED with visible states and elapsed time', async () => {
+    emrMock.on(DescribeStepCommand).resolvesOnce(step('PENDING')).resolvesOnce(step('RUNNING')).resolvesOnce(step('RUNNING')).resolves(step('COMPLETED'));
+    const clock = fakeClock();
+    const seen: string[] = [];
+    const r = await waitForStep(emr, { ...base, clock, onProgress: (p) => seen.push(`${p.state}@${p.elapsedMs / 1000}`) });
+    expect(r).toMatchObject({ state: 'COMPLETED', cancelledByUs: false, elapsedMs: 45_000 });
+    expect(seen).toEqual(['PENDING@0', 'RUNNING@15', 'RUNNING@30', 'COMPLETED@45']);
+    expect(clock.sleeps).toEqual([15_000, 15_000, 15_000]);
+  });
+
+  test.each(['FAILED', 'CANCELLED', 'INTERRUPTED'] as const)('%s is final', async (state) => {
+    emrMock.on(DescribeStepCommand).resolvesOnce(step('RUNNING')).resolves(step(state, { FailureDetails: { Reason: 'boom' } }));
+    const r = await waitForStep(emr, { ...base, clock: fakeClock() });
+    expect(r.state).toBe(state);
+    expect(r.step?.Status?.FailureDetails?.Reason).toBe('boom');
+  });
+
+  test('throttling backs off (growing waits) and then carries on', async () => {
+    emrMock.on(DescribeStepCommand)
+      .rejectsOnce(awsError('ThrottlingException', 'Rate exceeded'))
+      .rejectsOnce(awsError('ThrottlingException', 'Rate exceeded'))
+      .rejectsOnce(awsError('ThrottlingException', 'Rate exceeded'))
+      .resolves(step('COMPLETED'));
+    const clock = fakeClock();
+    const notes: string[] = [];
+    const r = await waitForStep(emr, { ...base, pollMs: 1000, clock, onProgress: (p) => p.note && notes.push(p.note) });
+    expect(r.state).toBe('COMPLETED');
+    expect(clock.sleeps).toEqual([2000, 4000, 8000]);
+    expect(notes[0]).toMatch(/throttled/);
+  });
+
+  test('access denied surfaces at once as exit 4, not as a timeout', async () => {
+    emrMock.on(DescribeStepCommand).rejects(awsError('AccessDeniedException', 'not authorized to perform elasticmapreduce:DescribeStep'));
+    const clock = fakeClock();
+    await expect(waitForStep(emr, { ...base, clock })).rejects.toMatchObject({ exitCode: 4, message: expect.stringMatching(/AWS denied DescribeStep s-1/) });
+    expect(emrMock.commandCalls(DescribeStepCommand)).toHaveLength(1);
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  test('abort cancels the step with the chosen option and waits for CANCELLED', async () => {
+    const ac = new AbortController();
+    emrMock.on(DescribeStepCommand)
+      .callsFakeOnce(async () => step('RUNNING'))
+      .callsFakeOnce(async () => {
+        ac.abort(); // Ctrl-C while the step runs
+        return step('RUNNING');
+      })
+      .resolvesOnce(step('CANCEL_PENDING'))
+      .resolves(step('CANCELLED'));
+    emrMock.on(CancelStepsCommand).resolves({ CancelStepsInfoList: [{ StepId: 's-1', Status: 'SUBMITTED' }] });
+    const r = await waitForStep(emr, { ...base, cancelOption: 'TERMINATE_PROCESS', clock: fakeClock(), signal: ac.signal });
+    expect(r).toMatchObject({ state: 'CANCELLED', cancelledByUs: true });
+    expect(emrMock.commandCalls(CancelStepsCommand)[0]!.args[0].input).toEqual({ ClusterId: 'j-1', StepIds: ['s-1'], StepCancellationOption: 'TERMINATE_PROCESS' });
+  });
+
+  test('a timeout says the step keeps running and how to follow it', async () => {
+    emrMock.on(DescribeStepCommand).resolves(step('RUNNING'));
+    await expect(waitForStep(emr, { ...base, timeoutMs: 60_000, clock: fakeClock() })).rejects.toThrow(/still RUNNING after 1 min.*fruits status s-1/);
+  });
+});
+
+describe('fruits run emr (mocked AWS)', () => {
+  const dir = mktemp('fruits-emr-');
+  const outputsFile = join(dir, 'cdktf-outputs.json');
+  writeFileSync(outputsFile, JSON.stringify({
+    'fruits-emr': { region: 'eu-west-1', cluster_id: 'j-ABC', input_uri: 's3://data/images/', results_uri: 's3://data/results/', code_uri: 's3://art/code/', log_uri: 's3://logs/emr-logs/' },
+  }));
+  const env = { FRUITS_OUTPUTS_FILE: outputsFile };
+  const cluster = (State: string) => ({ Cluster: { Id: 'j-ABC', Name: 'fruits', LogUri: 's3n://logs/emr-logs/', Status: { State, StateChangeReason: { Message: 'idle timeout' } } } }) as never;
+  const run = (args: string[], extra: { signal?: AbortSignal } = {}) => {
+    const out = captureOutput(args.includes('--json'));
+    const clock = fakeClock();
+    return main(['run', 'emr', '--run-id', 'r1', ...args], { out, env, clock, signal: extra.signal }).then((code) => ({ code, out, clock }));
+  };
+
+  test('--dry-run prints the step and calls nothing', async () => {
+    const { code, out } = await run(['--dry-run', '--json', '--k', '10']);
+    expect(code).toBe(0);
+    const plan = out.results[0]!.data as { step: { HadoopJarStep: { Args: string[] }; ActionOnFailure: string } };
+    expect(plan.step.ActionOnFailure).toBe('CONTINUE');
+    expect(plan.step.HadoopJarStep.Args).toEqual(expect.arrayContaining(['--input', 's3://data/images/', '--output', 's3://data/results/', '--k', '10']));
+    expect(emrMock.calls()).toHaveLength(0);
+  });
+
+  test('terminated cluster: clear error to deploy, exit 3, nothing uploaded', async () => {
+    emrMock.on(DescribeClusterCommand).resolves(cluster('TERMINATED'));
+    const { code, out } = await run([]);
+    expect(code).toBe(3);
+    expect(out.errors).toEqual([expect.stringMatching(/^error: cluster j-ABC is TERMINATED \(idle timeout\): run `npx cdktf deploy fruits-emr/)]);
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+
+  test('success: uploads code, adds the step, reads summary.json', async () => {
+    emrMock.on(DescribeClusterCommand).resolves(cluster('WAITING'));
+    emrMock.on(AddJobFlowStepsCommand).resolves({ StepIds: ['s-1'] });
+    emrMock.on(DescribeStepCommand).resolvesOnce(step('PENDING')).resolves(step('COMPLETED'));
+    s3Mock.on(PutObjectCommand).resolves({});
+    s3Mock.on(GetObjectCommand, { Bucket: 'data', Key: 'results/r1/summary.json' })
+      .resolves(body(Buffer.from(JSON.stringify({ status: 'succeeded', run_id: 'r1', counts: { total_files: 4, featurized: 4, failed: 0 }, pca: { k: 2 } }))));
+    const { code, out } = await run(['--json']);
+    expect(code).toBe(0);
+    expect(s3Mock.commandCalls(PutObjectCommand).map((c) => `${c.args[0].input.Bucket}/${c.args[0].input.Key}`)).toEqual([
+      'art/code/runs/r1/run_job.py', 'art/code/runs/r1/fruits_job.zip',
+    ]);
+    const stepInput = emrMock.commandCalls(AddJobFlowStepsCommand)[0]!.args[0].input;
+    expect(stepInput.JobFlowId).toBe('j-ABC');
+    expect(stepInput.Steps![0]!.HadoopJarStep!.Args!.slice(0, 3)).toEqual(['spark-submit', '--deploy-mode', 'client']);
+    expect(out.results[0]!.data).toMatchObject({ state: 'COMPLETED', stepId: 's-1', summary: { status: 'succeeded' } });
+  });
+
+  test('failure: prints FailureDetails and the step stderr once EMR has pushed it', async () => {
+    emrMock.on(DescribeClusterCommand).resolves(cluster('RUNNING'));
+    emrMock.on(AddJobFlowStepsCommand).resolves({ StepIds: ['s-1'] });
+    emrMock.on(DescribeStepCommand).resolves(step('FAILED', { FailureDetails: { Reason: 'Unknown Error.', Message: 'Exception in thread main', LogFile: 's3://logs/emr-logs/j-ABC/steps/s-1/stderr.gz' } }));
+    s3Mock.on(PutObjectCommand).resolves({});
+    const stderrKey = { Bucket: 'logs', Key: 'emr-logs/j-ABC/steps/s-1/stderr.gz' };
+    s3Mock.on(GetObjectCommand).rejects(awsError('NoSuchKey'));
+    s3Mock.on(GetObjectCommand, stderrKey)
+      .rejectsOnce(awsError('NoSuchKey'))
+      .rejectsOnce(awsError('NoSuchKey'))
+      .resolves(body(gzipSync('line 1\nTraceback (most recent call last):\nValueError: no images under s3://data/images/\n')));
+    const { code, out, clock } = await run([]);
+    expect(code).toBe(1);
+    const text = out.all();
+    expect(text).toMatch(/step s-1 FAILED: Unknown Error\. \| Exception in thread main/);
+    expect(text).toMatch(/----- step stderr[\s\S]*ValueError: no images under s3:\/\/data\/images\//);
+    expect(clock.sleeps.filter((ms) => ms === 20_000)).toHaveLength(2); // two log retries, no real waiting
+  });
+
+  test('permission error on AddJobFlowSteps: exit 4 at once', async () => {
+    emrMock.on(DescribeClusterCommand).resolves(cluster('WAITING'));
+    emrMock.on(AddJobFlowStepsCommand).rejects(awsError('AccessDeniedException', 'User: arn:aws:iam::1:user/x is not authorized to perform: elasticmapreduce:AddJobFlowSteps'));
+    s3Mock.on(PutObjectCommand).resolves({});
+    const { code, out } = await run([]);
+    expect(code).toBe(4);
+    expect(out.errors[0]).toMatch(/^error: AWS denied AddJobFlowSteps on j-ABC \(AccessDeniedException/);
+    expect(emrMock.commandCalls(DescribeStepCommand)).toHaveLength(0);
+  });
+
+  test('S3 AccessDenied on upload: exit 4', async () => {
+    emrMock.on(DescribeClusterCommand).resolves(cluster('WAITING'));
+    s3Mock.on(PutObjectCommand).rejects(awsError('AccessDenied', 'Access Denied'));
+    const { code, out } = await run([]);
+    expect(code).toBe(4);
+    expect(out.errors[0]).toMatch(/AWS denied uploading s3:\/\/art\/code\/runs\/r1\/run_job.py/);
+  });
+
+  test('Ctrl-C cancels the step and exits 130', async () => {
+    const ac = new AbortController();
+    emrMock.on(DescribeClusterCommand).resolves(cluster('WAITING'));
+    emrMock.on(AddJobFlowStepsCommand).resolves({ StepIds: ['s-1'] });
+    emrMock.on(DescribeStepCommand).callsFakeOnce(async () => (ac.abort(), step('RUNNING'))).resolves(step('CANCELLED'));
+    emrMock.on(CancelStepsCommand).resolves({ CancelStepsInfoList: [{ StepId: 's-1', Status: 'SUBMITTED' }] });
+    s3Mock.on(PutObjectCommand).resolves({});
+    const { code, out } = await run([], { signal: ac.signal });
+    expect(code).toBe(130);
+    expect(emrMock.commandCalls(CancelStepsCommand)[0]!.args[0].input.StepCancellationOption).toBe('SEND_INTERRUPT');
+    expect(out.errors[0]).toMatch(/interrupted: step s-1 cancelled/);
+  });
+
+  test('INTERRUPTED step: exit 1 with an explanation', async () => {
+    emrMock.on(DescribeClusterCommand).resolves(cluster('WAITING'));
+    emrMock.on(AddJobFlowStepsCommand).resolves({ StepIds: ['s-1'] });
+    emrMock.on(DescribeStepCommand).resolves(step('INTERRUPTED'));
+    s3Mock.on(PutObjectCommand).resolves({});
+    const { code, out } = await run([]);
+    expect(code).toBe(1);
+    expect(out.results[0]!.human).toMatch(/INTERRUPTED \(the cluster was likely terminated/);
+  });
+
+  test('no cluster id anywhere: usage error naming the fix', async () => {
+    const out = captureOutput();
+    const code = await main(['run', 'emr'], { out, env: { FRUITS_OUTPUTS_FILE: join(dir, 'missing.json') } });
+    expect(code).toBe(2);
+    expect(out.errors[0]).toMatch(/no EMR cluster id: .*missing.json has no cluster_id; run `npx cdktf deploy fruits-emr --outputs-file cdktf-outputs.json`, or pass --cluster-id/);
+  });
+});
