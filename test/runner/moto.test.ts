@@ -1,0 +1,157 @@
+// Wire-protocol tests: the runner's S3 and EMR calls against a real moto server on 127.0.0.1.
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { EMRClient, ListStepsCommand, RunJobFlowCommand, TerminateJobFlowsCommand } from '@aws-sdk/client-emr';
+import { appendFileSync, writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { main } from '../../scripts/cli.js';
+import { captureOutput, fakeClock, mktemp, sampleImages, startMoto, type Moto } from './helpers.js';
+
+let moto: Moto;
+let s3: S3Client;
+let emr: EMRClient;
+const saved = { ...process.env };
+const dir = mktemp('fruits-moto-');
+const outputsFile = join(dir, 'cdktf-outputs.json');
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  moto = await startMoto();
+  Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' });
+  delete process.env.AWS_PROFILE;
+  const common = { region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+  s3 = new S3Client({ ...common, forcePathStyle: true });
+  emr = new EMRClient(common);
+  for (const Bucket of ['fruits-data', 'fruits-art', 'fruits-logs']) await s3.send(new CreateBucketCommand({ Bucket }));
+  writeFileSync(outputsFile, JSON.stringify({
+    'fruits-emr': { region: 'us-east-1', inputUri: 's3://fruits-data/images/', resultsUri: 's3://fruits-data/results/', codeUri: 's3://fruits-art/code/', logUri: 's3://fruits-logs/emr-logs/' },
+  }));
+  env = { FRUITS_OUTPUTS_FILE: outputsFile, FRUITS_AWS_ENDPOINT: moto.endpoint };
+}, 60_000);
+
+afterAll(async () => {
+  s3?.destroy();
+  emr?.destroy();
+  await moto?.stop();
+  process.env = saved;
+});
+
+const cli = async (args: string[]) => {
+  const out = captureOutput(args.includes('--json'));
+  const code = await main(args, { out, env, clock: fakeClock() });
+  return { code, out, data: out.results[0]?.data as Record<string, unknown> | undefined };
+};
+
+const listKeys = async (Bucket: string, Prefix: string) =>
+  ((await s3.send(new ListObjectsV2Command({ Bucket, Prefix }))).Contents ?? []).map((o) => `${o.Key}:${o.Size}`).sort();
+
+describe('upload-data over the wire', () => {
+  const images = sampleImages(join(dir, 'images'), 2, ['apple', 'lemon']);
+  writeFileSync(join(images, 'README.txt'), 'not an image');
+
+  test('uploads all, then skips what is there, then only what changed', async () => {
+    const first = await cli(['upload-data', images, '--json']);
+    expect(first.code).toBe(0);
+    expect(first.data).toMatchObject({ total: 4, uploaded: 4, skipped: 0, ignored: 1, destination: 's3://fruits-data/images/' });
+    const keys = await listKeys('fruits-data', 'images/');
+    expect(keys).toHaveLength(4);
+    expect(keys[0]).toMatch(/^images\/Training\/apple\/.+\.jpg:\d+$/);
+    expect(first.out.statuses.at(-1)).toMatch(/^\[4\/4\] /);
+
+    const again = await cli(['upload-data', images, '--json']);
+    expect(again.data).toMatchObject({ uploaded: 0, skipped: 4 });
+
+    const changed = join(images, 'Training', 'apple', keys[0]!.split('/').pop()!.split(':')[0]!);
+    appendFileSync(changed, Buffer.from([0]));
+    const third = await cli(['upload-data', images, '--json']);
+    expect(third.data).toMatchObject({ uploaded: 1, skipped: 3 });
+  });
+
+  test('--checksum catches same-size changes via the MD5 ETag; --dry-run uploads nothing', async () => {
+    const target = join(images, 'Training', 'lemon');
+    const file = join(target, (await listKeys('fruits-data', 'images/Training/lemon/'))[0]!.split('/').pop()!.split(':')[0]!);
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 1] ^= 0xff;
+    writeFileSync(file, bytes);
+    expect((await cli(['upload-data', images, '--json'])).data).toMatchObject({ uploaded: 0 });
+    const dry = await cli(['upload-data', images, '--checksum', '--dry-run', '--json']);
+    expect(dry.data).toMatchObject({ uploaded: 0, toUpload: [expect.stringContaining('images/Training/lemon/')] });
+    expect((await cli(['upload-data', images, '--checksum', '--json'])).data).toMatchObject({ uploaded: 1, skipped: 3 });
+  });
+
+  test('missing bucket is a one-line error', async () => {
+    const r = await cli(['upload-data', images, '--to', 's3://no-such-bucket/x/']);
+    expect(r.code).toBe(1);
+    expect(r.out.errors).toEqual([expect.stringMatching(/^error: listing s3:\/\/no-such-bucket\/x\/ failed \(NoSuchBucket/)]);
+  });
+});
+
+describe('emr target over the wire', () => {
+  let clusterId: string;
+
+  beforeAll(async () => {
+    const r = await emr.send(new RunJobFlowCommand({
+      Name: 'fruits', ReleaseLabel: 'emr-7.5.0', LogUri: 's3://fruits-logs/emr-logs/', JobFlowRole: 'EMR_EC2', ServiceRole: 'EMR',
+      Instances: { MasterInstanceType: 'm5.xlarge', SlaveInstanceType: 'm5.xlarge', InstanceCount: 3, KeepJobFlowAliveWhenNoSteps: true },
+    }));
+    clusterId = r.JobFlowId!;
+  });
+
+  test('uploads run_job.py + fruits_job.zip and adds a CONTINUE command-runner step', async () => {
+    const r = await cli(['run', 'emr', '--cluster-id', clusterId, '--run-id', 'w1', '--no-wait', '--weights', 'test-only-random:1', '--json']);
+    expect(r.code).toBe(0);
+    const stepId = r.data!.stepId as string;
+    expect(stepId).toMatch(/^s-/);
+    const code = await listKeys('fruits-art', 'code/runs/w1/');
+    expect(code.map((k) => k.split(':')[0])).toEqual(['code/runs/w1/fruits_job.zip', 'code/runs/w1/run_job.py']);
+    const zip = await s3.send(new GetObjectCommand({ Bucket: 'fruits-art', Key: 'code/runs/w1/fruits_job.zip' }));
+    expect(Buffer.from(await zip.Body!.transformToByteArray()).subarray(0, 4).toString('hex')).toBe('504b0304');
+    const steps = (await emr.send(new ListStepsCommand({ ClusterId: clusterId }))).Steps!;
+    const s = steps.find((x) => x.Id === stepId)!;
+    expect(s.ActionOnFailure).toBe('CONTINUE');
+    expect(s.Config!.Jar).toBe('command-runner.jar');
+    expect(s.Config!.Args).toEqual([
+      'spark-submit', '--deploy-mode', 'client', '--py-files', 's3://fruits-art/code/runs/w1/fruits_job.zip', 's3://fruits-art/code/runs/w1/run_job.py',
+      '--input', 's3://fruits-data/images/', '--output', 's3://fruits-data/results/', '--run-id', 'w1', '--weights', 'test-only-random:1',
+    ]);
+
+    const status = await cli(['status', stepId, '--cluster-id', clusterId, '--json']);
+    expect(status.code).toBe(0);
+    expect((status.data!.steps as { state: string }[])[0]!.state).toMatch(/PENDING|RUNNING/);
+  });
+
+  test('waiting shows the state until the timeout, which names the follow-up command', async () => {
+    const r = await cli(['run', 'emr', '--cluster-id', clusterId, '--run-id', 'w2', '--timeout-minutes', '1']);
+    expect(r.code).toBe(1);
+    expect(r.out.statuses[0]).toMatch(/^\[00:00\] step s-\w+ (PENDING|RUNNING)$/);
+    expect(r.out.errors[0]).toMatch(/still (PENDING|RUNNING) after 1 min: .*fruits status s-/);
+  });
+
+  test('logs fetches and gunzips stderr/stdout from <log_uri>/<cluster>/steps/<step>/', async () => {
+    const stepId = 's-LOGSTEST';
+    const put = (name: string, text: string) =>
+      s3.send(new PutObjectCommand({ Bucket: 'fruits-logs', Key: `emr-logs/${clusterId}/steps/${stepId}/${name}`, Body: gzipSync(text) }));
+    await put('stderr.gz', 'Traceback: boom\n');
+    await put('stdout.gz', 'FRUITS_RUN_SUMMARY s3://x/summary.json\n');
+    const r = await cli(['logs', stepId, '--cluster-id', clusterId]);
+    expect(r.code).toBe(0);
+    expect(r.out.results[0]!.human).toMatch(/stdout[\s\S]*FRUITS_RUN_SUMMARY[\s\S]*stderr[\s\S]*Traceback: boom/);
+    const none = await cli(['logs', 's-NOTHING', '--cluster-id', clusterId]);
+    expect(none.code).toBe(2);
+    expect(none.out.errors[0]).toMatch(/no logs for s-NOTHING .* retry with --wait-seconds/);
+  });
+
+  test('a terminated cluster is refused with the deploy hint', async () => {
+    await emr.send(new TerminateJobFlowsCommand({ JobFlowIds: [clusterId] }));
+    const r = await cli(['run', 'emr', '--cluster-id', clusterId, '--run-id', 'w3']);
+    expect(r.code).toBe(3);
+    expect(r.out.errors[0]).toMatch(new RegExp(`cluster ${clusterId} is TERMINAT\\w+.*npx cdktf deploy fruits-emr`));
+  });
+
+  test('unknown cluster id is a one-line error', async () => {
+    const r = await cli(['run', 'emr', '--cluster-id', 'j-DOESNOTEXIST', '--run-id', 'w4']);
+    expect(r.code).not.toBe(0);
+    expect(r.out.errors).toHaveLength(1);
+    expect(r.out.errors[0]).toMatch(/DescribeCluster j-DOESNOTEXIST/);
+  });
+});
