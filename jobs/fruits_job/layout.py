@@ -38,24 +38,6 @@ def join_uri(base: str, *parts: str) -> str:
     return out
 
 
-def split_and_label(path: str) -> tuple[str, str]:
-    """Fruits-360 layout <root>/<Split>/<Label>/<file>: (grandparent, parent) folder names.
-
-    Spark's binaryFile paths are URIs (file:/..., s3://bucket/...) with URL-escaped
-    characters, so the names are unescaped. Missing levels give "".
-    """
-    parts = [unquote(p) for p in path.rstrip("/").split("/")]
-    parts = parts[:-1]  # drop the file name
-    label = parts[-1] if parts else ""
-    split = parts[-2] if len(parts) >= 2 else ""
-    # A scheme-only part ("file:" or "s3:") or the bucket is not a folder name.
-    if label.endswith(":"):
-        label = ""
-    if split.endswith(":") or split == "":
-        split = ""
-    return split, label
-
-
 def image_glob(extensions: list[str]) -> str:
     """Case-insensitive glob for Hadoop's pathGlobFilter, e.g. *.{[jJ][pP][gG],[pP][nN][gG]}."""
 
