@@ -58,7 +58,10 @@ export async function runLocal(req: RunRequest, ctx: RunContext): Promise<RunOut
     });
     const onAbort = () => {
       out.info('fruits: interrupted, stopping spark-submit');
+      // SIGINT first (the Python driver sees KeyboardInterrupt), then TERM: background
+      // children of a non-interactive shell ignore SIGINT. KILL as the last resort.
       killGroup(proc.pid, 'SIGINT');
+      setTimeout(() => killGroup(proc.pid, 'SIGTERM'), 2_000).unref();
       setTimeout(() => killGroup(proc.pid, 'SIGKILL'), 15_000).unref();
     };
     ctx.signal.addEventListener('abort', onAbort, { once: true });

@@ -1,0 +1,88 @@
+// local target through the real launcher (scripts/fruits.mjs) from another cwd:
+// one real Spark run on a few photos, plus fast error and Ctrl-C paths with a fake spark-submit.
+import { execa } from 'execa';
+import { existsSync, readdirSync, writeFileSync, chmodSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LAUNCHER, ROOT, mktemp, sampleImages } from './helpers.js';
+
+const fruits = (args: string[], opts: { cwd: string; env?: Record<string, string | undefined> }) =>
+  execa(process.execPath, [LAUNCHER, ...args], { cwd: opts.cwd, env: opts.env, reject: false, timeout: 300_000 });
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function waitFor(cond: () => boolean, ms: number, what: string) {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('fruits run local', () => {
+  const cwd = mktemp('fruits-local-cwd-');
+
+  test('runs the real job end to end on a few photos (--json keeps stdout parseable)', async () => {
+    const input = sampleImages(join(cwd, 'in'), 2, ['apple', 'lemon']);
+    const output = join(cwd, 'out');
+    const r = await fruits(['run', 'local', '--input', input, '--output', output, '--run-id', 'e2e', '--k', '2', '--weights', 'test-only-random:1', '--json'], { cwd });
+    expect({ code: r.exitCode, err: r.exitCode === 0 ? '' : r.stderr.slice(-2000) }).toEqual({ code: 0, err: '' });
+    const result = JSON.parse(r.stdout);
+    expect(result).toMatchObject({ target: 'local', runId: 'e2e', exitCode: 0, summaryUri: expect.stringContaining('e2e') });
+    expect(result.summary).toMatchObject({ status: 'succeeded', run_id: 'e2e', counts: { total_files: 4, featurized: 4, failed: 0 } });
+    expect(r.stderr).toContain('FRUITS_RUN_SUMMARY'); // job output streamed (to stderr under --json)
+    expect(readdirSync(join(output, 'e2e', 'features')).some((f) => f.endsWith('.parquet'))).toBe(true);
+  }, 300_000);
+
+  test('dry run prints the spark-submit command with PYSPARK_PYTHON and the job options', async () => {
+    const r = await fruits(['run', 'local', '--input', cwd, '--output', join(cwd, 'o'), '--run-id', 'd1', '--variance-target', '0.9', '--conf', 'spark.driver.memory=2g', '--dry-run', '--json', '--', '--batch-size', '8'], { cwd });
+    expect(r.exitCode).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    expect(plan.env.PYSPARK_PYTHON).toMatch(/python/);
+    expect(plan.argv[0]).toMatch(/spark-submit$/);
+    expect(plan.argv).toEqual(expect.arrayContaining(['--master', 'local[*]', '--conf', 'spark.driver.memory=2g', join(ROOT, 'jobs', 'run_job.py'), '--input', cwd, '--run-id', 'd1', '--variance-target', '0.9', '--batch-size', '8']));
+  });
+
+  test.each([
+    [['run', 'local', '--input', '/does/not/exist', '--output', '/tmp/x'], 2, /^error: input \/does\/not\/exist does not exist: pass an existing image folder/],
+    [['run', 'moon'], 2, /^error: unknown target "moon": use local, vm or emr/],
+    [['run', 'local', '--input', '.', '--output', 'o', '--k', 'many'], 2, /^error: --k must be an integer/],
+    [['run', 'local', '--input', '.', '--output', 'o', '--k', '3', '--variance-target', '0.9'], 2, /exclusive/],
+    [['frobnicate'], 2, /^error: unknown command "frobnicate"/],
+    [['tunnel', '--input', 'x'], 2, /^error: --input does not apply to "tunnel"/],
+  ])('bad input %j gives one error line and exit %i', async (args, code, message) => {
+    const r = await fruits(args as string[], { cwd });
+    expect(r.exitCode).toBe(code);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(message as RegExp)]);
+    expect(r.stderr).not.toMatch(/\bat .*\.ts:\d+/); // no stack trace
+  });
+
+  test('missing java is an environment error (exit 3) with the fix', async () => {
+    const r = await fruits(['run', 'local', '--input', cwd, '--output', join(cwd, 'o')], { cwd, env: { PATH: '/nonexistent', JAVA_HOME: '' } });
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr.trim()).toMatch(/^error: java not found: install Java 17/);
+  });
+
+  test('Ctrl-C stops the whole spark-submit process group and exits 130', async () => {
+    const fake = join(cwd, 'fake-spark-submit');
+    const pids = join(cwd, 'pids');
+    writeFileSync(fake, `#!/bin/sh\nsleep 300 &\necho "$$ $!" > ${pids}\necho started\nwait\n`);
+    chmodSync(fake, 0o755);
+    const p = execa(process.execPath, [LAUNCHER, 'run', 'local', '--input', cwd, '--output', join(cwd, 'o')], {
+      cwd, env: { FRUITS_SPARK_SUBMIT: fake }, reject: false, timeout: 60_000,
+    });
+    await waitFor(() => existsSync(pids) && readFileSync(pids, 'utf8').includes(' '), 30_000, 'the fake spark-submit');
+    const [shPid, sleepPid] = readFileSync(pids, 'utf8').trim().split(' ').map(Number) as [number, number];
+    p.kill('SIGINT');
+    const r = await p;
+    expect(r.exitCode).toBe(130);
+    expect(r.stderr).toMatch(/error: interrupted: spark-submit stopped/);
+    await waitFor(() => !alive(shPid) && !alive(sleepPid), 5_000, 'the job processes to end');
+  }, 60_000);
+});
