@@ -66,7 +66,7 @@ def decode_image(content: bytes | None, max_pixels: int) -> tuple[np.ndarray | N
     except UnidentifiedImageError:
         return None, "not an image PIL can identify"
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        return None, f"decompression bomb guard: {_one_line(e)}"
+        return None, f"image too large: over --max-image-pixels {max_pixels} (decompression-bomb guard: {_one_line(e)})"
     except (OSError, SyntaxError, ValueError, TypeError, MemoryError, EOFError) as e:
         return None, f"cannot decode: {_one_line(e)}"
     if arr.shape != (IMAGE_SIZE, IMAGE_SIZE, 3):

@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from urllib.parse import unquote, urlsplit
 from contextlib import contextmanager
 
 from .config import JobConfig
@@ -94,22 +95,29 @@ def read_images(spark, config: JobConfig):
             .load(config.input))
 
 
-def list_files(spark, config: JobConfig) -> tuple[int, int]:
-    """(files matching the glob, of which too large). Reads no file content."""
+def list_files(spark, config: JobConfig) -> list[str]:
+    """Every file matching the glob, as Spark's `path` column spells it. Reads no content.
+
+    Taken from the file index rather than a scan because scans silently drop zero-byte
+    files, which must be reported too.
+    """
     from pyspark.errors import AnalysisException
-    from pyspark.sql import functions as F
 
     try:
-        row = (read_images(spark, config)
-               .agg(F.count(F.lit(1)).alias("n"),
-                    F.sum((F.col("length") > config.max_file_bytes).cast("long")).alias("big"))
-               .first())
+        files = read_images(spark, config).inputFiles()
     except AnalysisException as e:
         if "PATH_NOT_FOUND" in str(e) or "does not exist" in str(e):
             raise UsageError(f"--input {config.input} does not exist; give the folder that holds "
                              "<Split>/<Label>/<image> files") from None
         raise
-    return int(row["n"]), int(row["big"] or 0)
+    return [hadoop_path_string(f) for f in files]
+
+
+def hadoop_path_string(uri: str) -> str:
+    """inputFiles() gives escaped URIs (file:///a%20b); rows carry Hadoop Path.toString (file:/a b)."""
+    parsed = urlsplit(uri)
+    path = unquote(parsed.path)
+    return f"{parsed.scheme}://{parsed.netloc}{path}" if parsed.netloc else f"{parsed.scheme}:{path}"
 
 
 def run(config: JobConfig, spark) -> tuple[str, dict]:
@@ -128,8 +136,9 @@ def run(config: JobConfig, spark) -> tuple[str, dict]:
         raise UsageError(f"run folder {run_uri} already exists; choose another --run-id "
                          "or pass --overwrite to replace it")
     with stage(None, "list", timings):
-        total_files, too_large = list_files(spark, config)
-    log.info("%d image files under %s (%d over the size limit)", total_files, config.input, too_large)
+        listed = list_files(spark, config)
+    total_files = len(listed)
+    log.info("%d image files under %s", total_files, config.input)
     if total_files == 0:
         raise UsageError(f"--input {config.input} holds no image files matching {config.path_glob}; "
                          "check the path or --extensions")
@@ -154,7 +163,7 @@ def run(config: JobConfig, spark) -> tuple[str, dict]:
     try:
         record.doc["versions"] = versions(spark)
         record.write()  # status "running": a crash leaves a run that does not look complete
-        _featurize_and_reduce(spark, config, storage, record, weights, run_uri)
+        _featurize_and_reduce(spark, config, storage, record, weights, run_uri, listed)
         record.succeed()
     except BaseException as e:
         log.error("run failed: %s", one_line(e))
@@ -170,7 +179,7 @@ def run(config: JobConfig, spark) -> tuple[str, dict]:
     return summary_uri, record.doc
 
 
-def _featurize_and_reduce(spark, config, storage, record, weights, run_uri) -> None:
+def _featurize_and_reduce(spark, config, storage, record, weights, run_uri, listed) -> None:
     from pyspark import StorageLevel
     from pyspark.ml.functions import array_to_vector, vector_to_array
     from pyspark.sql import functions as F
@@ -209,7 +218,8 @@ def _featurize_and_reduce(spark, config, storage, record, weights, run_uri) -> N
             if r["ok"]:
                 per_label[r["label"]] = per_label.get(r["label"], 0) + int(r["ok"])
                 per_split[r["split"]] = per_split.get(r["split"], 0) + int(r["ok"])
-        failures = _collect_failures(spark, config, featurized)
+        scanned = sum(int(r["n"]) for r in by_group)
+        failures = _collect_failures(spark, config, storage, featurized, listed, scanned)
         counts = record.doc["counts"]
         counts.update(featurized=ok_total, failed=counts["total_files"] - ok_total,
                       per_label=dict(sorted(per_label.items())), per_split=dict(sorted(per_split.items())))
@@ -255,18 +265,31 @@ def _featurize_and_reduce(spark, config, storage, record, weights, run_uri) -> N
         weights_bc.unpersist()
 
 
-def _collect_failures(spark, config, featurized) -> list[dict]:
-    """Decode failures, files over --max-file-mb, and files Spark listed but could not read."""
+def _collect_failures(spark, config, storage, featurized, listed, scanned) -> list[dict]:
+    """Decode failures, files over --max-file-mb, and listed files the scan never returned
+    (zero-byte files, which Spark skips, and files Spark could not read)."""
     from pyspark.sql import functions as F
 
-    listed = read_images(spark, config).select("path", "length")
-    too_big = (listed.filter(F.col("length") > config.max_file_bytes)
+    too_big = (read_images(spark, config).filter(F.col("length") > config.max_file_bytes)
                .select("path", F.concat(F.lit("file larger than --max-file-mb ("), F.col("length"),
                                         F.lit(" bytes)")).alias("reason")))
-    unread = (listed.filter(F.col("length") <= config.max_file_bytes)
-              .join(featurized.select("path"), "path", "left_anti")
-              .select("path", F.lit("could not be read (missing, unreadable or corrupt at the "
-                                    "storage level; see the executor log)").alias("reason")))
     bad = featurized.filter(F.col("error").isNotNull()).select("path", F.col("error").alias("reason"))
-    rows = bad.unionByName(too_big).unionByName(unread).orderBy("path").limit(MAX_LISTED_FAILURES).collect()
-    return [{"path": r["path"], "reason": r["reason"]} for r in rows]
+    found = [{"path": r["path"], "reason": r["reason"]}
+             for r in bad.unionByName(too_big).orderBy("path").limit(MAX_LISTED_FAILURES).collect()]
+    n_too_big = too_big.count()
+    if len(listed) > scanned + n_too_big:
+        seen = featurized.select("path").unionByName(too_big.select("path"))
+        missing = (spark.createDataFrame([(p,) for p in listed], "path string")
+                   .join(seen, "path", "left_anti").orderBy("path").limit(MAX_LISTED_FAILURES).collect())
+        for r in missing:
+            found.append({"path": r["path"], "reason": _why_not_scanned(storage, r["path"])})
+    return sorted(found, key=lambda f: f["path"])
+
+
+def _why_not_scanned(storage, path: str) -> str:
+    try:
+        if storage.length(path) == 0:
+            return "empty file (0 bytes)"
+    except Exception:  # noqa: BLE001 - gone or unreadable: same report
+        pass
+    return "could not be read (missing, unreadable or corrupt at the storage level; see the executor log)"

@@ -26,6 +26,10 @@ class Storage:
         path, fs = self._path_and_fs(uri)
         return bool(fs.exists(path))
 
+    def length(self, uri: str) -> int:
+        path, fs = self._path_and_fs(uri)
+        return int(fs.getFileStatus(path).getLen())
+
     def delete_recursively(self, uri: str) -> None:
         path, fs = self._path_and_fs(uri)
         if fs.exists(path):
