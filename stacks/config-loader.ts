@@ -2,7 +2,7 @@
 // public key file, then hands plain values to the pure validators in ./config.ts.
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError, type FruitsConfig, parsePublicKey, resolveConfig } from './config.js';
 
 export const DEFAULT_CONFIG_FILE = 'fruits.config.json';
@@ -41,10 +41,19 @@ export function loadConfig(options: LoadOptions = {}): FruitsConfig {
       throw new ConfigError(`${label} is not valid JSON (${(e as Error).message}); compare it with fruits.config.example.json`);
     }
   }
-  return resolveConfig(fileJson, env, label);
+  const config = resolveConfig(fileJson, env, label);
+  // Like the runner: a relative path written in the config file is relative to that file.
+  const keyFromEnv = (env.FRUITS_PUBLIC_KEY_PATH ?? '').trim() !== '';
+  if (fileJson !== undefined && !keyFromEnv && !config.publicKeyPath.startsWith('~') && !isAbsolute(config.publicKeyPath)) {
+    config.publicKeyPath = resolve(dirname(path), config.publicKeyPath);
+  }
+  return config;
 }
 
-/** Read and validate the operator's public key; returns "type base64". */
+/**
+ * Read and validate the operator's public key; returns "type base64".
+ * A relative path (from FRUITS_PUBLIC_KEY_PATH) is relative to cwd.
+ */
 export function readPublicKey(config: FruitsConfig, options: Pick<LoadOptions, 'cwd'> = {}): string {
   const path = resolveUserPath(config.publicKeyPath, options.cwd ?? process.cwd());
   if (!existsSync(path)) {

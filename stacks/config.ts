@@ -74,6 +74,13 @@ export const CONFIG_FIELDS: Record<FieldName, FieldSpec> = {
 
 const FIELD_NAMES = Object.keys(CONFIG_FIELDS) as FieldName[];
 
+/**
+ * fruits.config.json is shared with the job runner (scripts/config.ts), whose settings
+ * live under these top-level keys. The stack ignores them; every other unknown key is a
+ * typo and is refused.
+ */
+export const RUNNER_CONFIG_KEYS = ['jobDir', 'job', 'local', 'vm', 'emr', 'tunnel', 'upload'] as const;
+
 /** Where a value came from, for error messages that name the place to fix. */
 function where(field: FieldName, fromEnv: boolean, fileLabel: string): string {
   return fromEnv ? `${CONFIG_FIELDS[field].env}` : `"${field}" in ${fileLabel}`;
@@ -118,6 +125,7 @@ export function resolveConfig(
   const file = (fileJson ?? {}) as Record<string, unknown>;
   for (const key of Object.keys(file)) {
     if (key.startsWith('$') || key.startsWith('//')) continue; // "$schema" / "//comment" keys are allowed
+    if ((RUNNER_CONFIG_KEYS as readonly string[]).includes(key)) continue;
     if (!(FIELD_NAMES as string[]).includes(key)) {
       throw new ConfigError(`unknown field "${key}" in ${fileLabel}; known fields: ${FIELD_NAMES.join(', ')}`);
     }

@@ -116,6 +116,11 @@ describe('resolveConfig', () => {
     expect(e.message).toMatch(/unknown field "operatorCIDR".*operatorCidr/);
   });
 
+  test('the runner\'s sections of the shared config file are ignored, not typos', () => {
+    const config = resolveConfig({ ...REQUIRED, vm: { host: 'vm.local' }, emr: { pollSeconds: 5 }, jobDir: 'jobs' }, {});
+    expect(config.operatorCidr).toBe(OPERATOR_CIDR);
+  });
+
   test('a non-object file is refused', () => {
     configError(() => resolveConfig(['a'], {}));
   });
@@ -204,6 +209,17 @@ describe('loader', () => {
     const { key } = writePublicKey(join(dir, 'keys'));
     const config = resolveConfig({ ...REQUIRED, publicKeyPath: 'keys/operator_key.pub' }, {});
     expect(readPublicKey(config, { cwd: dir })).toBe(key.split(' ').slice(0, 2).join(' '));
+  });
+
+  test('a relative key path in a config file is relative to that file; from env, to cwd', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'conf'));
+    writeFileSync(join(dir, 'conf/fruits.json'), JSON.stringify({ operatorCidr: OPERATOR_CIDR, publicKeyPath: 'op.pub' }));
+    const fromFile = loadConfig({ cwd: dir, env: { FRUITS_CONFIG: 'conf/fruits.json' } });
+    expect(fromFile.publicKeyPath).toBe(join(dir, 'conf/op.pub'));
+    const fromEnv = loadConfig({ cwd: dir, env: { FRUITS_CONFIG: 'conf/fruits.json', FRUITS_PUBLIC_KEY_PATH: 'k/op.pub' } });
+    expect(fromEnv.publicKeyPath).toBe('k/op.pub');
+    expect(configError(() => readPublicKey(fromEnv, { cwd: dir })).message).toContain(join(dir, 'k/op.pub'));
   });
 
   test('~ expands to the home directory', () => {
