@@ -44,12 +44,18 @@ export const formatChecks = (checks: Check[]) =>
     .map((c) => `${c.status === 'ok' ? 'ok  ' : c.status === 'skip' ? 'skip' : 'MISS'} ${`[${c.area}] ${c.name}`.padEnd(28)} ${c.detail}${c.fix && c.status === 'miss' ? `\n     fix: ${c.fix}` : ''}`)
     .join('\n');
 
-const PY_PROBE = `import json, importlib.metadata as m
+// Prints {name: installed version | null} for the names given as arguments.
+const PY_PROBE = `import json, sys, importlib.metadata as m
 out = {}
-for d in ["pyspark", "tensorflow-cpu", "tensorflow", "numpy", "pandas", "pyarrow", "pillow"]:
+for d in sys.argv[1:]:
     try: out[d] = m.version(d)
-    except Exception: pass
+    except Exception: out[d] = None
 print(json.dumps(out))`;
+
+/** Pure: pinned packages whose installed version differs (or is missing). */
+export function pinMismatches(pins: Map<string, string>, installed: Record<string, string | null>): string[] {
+  return [...pins].filter(([name, want]) => installed[name] !== want).map(([name, want]) => `${name} ${installed[name] ?? 'missing'} (pinned ${want})`);
+}
 
 export async function runDoctor(cfg: RunnerConfig, o: { root: string; offline: boolean; areas: Area[] }): Promise<Check[]> {
   const checks: Check[] = [];
@@ -80,17 +86,16 @@ export async function runDoctor(cfg: RunnerConfig, o: { root: string; offline: b
       } catch (e) {
         add({ area: 'local', name: 'spark-submit', status: 'miss', detail: 'not found', fix: (e as Error).message.replace(/^.*?: /, '') });
       }
-      const pins = existsSync(join(o.root, 'requirements.txt')) ? parsePins(readFileSync(join(o.root, 'requirements.txt'), 'utf8')) : new Map();
-      const r = await capture([python, '-c', PY_PROBE]);
-      const have = r.exitCode === 0 ? (JSON.parse(r.stdout.trim() || '{}') as Record<string, string>) : {};
-      for (const [name, pinned] of pins) {
-        const got = have[name] ?? (name === 'tensorflow-cpu' ? have.tensorflow : undefined);
-        add({
-          area: 'local', name: `py ${name}`, status: got === pinned ? 'ok' : 'miss',
-          detail: got ? `${got}${got === pinned ? '' : ` (requirements.txt pins ${pinned})`}` : `missing (pinned ${pinned})`,
-          fix: `${python} -m pip install -r requirements.txt`,
-        });
-      }
+      const reqFile = join(o.root, 'requirements.txt');
+      const pins = existsSync(reqFile) ? parsePins(readFileSync(reqFile, 'utf8')) : new Map<string, string>();
+      const r = await capture([python, '-c', PY_PROBE, ...pins.keys()]);
+      const installed = r.exitCode === 0 ? (JSON.parse(r.stdout.trim() || '{}') as Record<string, string | null>) : {};
+      const bad = pinMismatches(pins, installed);
+      add({
+        area: 'local', name: 'python packages', status: bad.length ? 'miss' : 'ok',
+        detail: bad.length ? `${bad.length} differ from requirements.txt: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', ...' : ''}` : `${pins.size} pinned packages match requirements.txt`,
+        fix: `${python} -m pip install -r ${reqFile}`,
+      });
     }
   }
 

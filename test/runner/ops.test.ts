@@ -1,0 +1,116 @@
+// tunnel, doctor and the CLI surface (in-process, no AWS calls).
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { main, USAGE } from '../../scripts/cli.js';
+import { pinMismatches } from '../../scripts/doctor.js';
+import { captureOutput, fakeClock, mktemp } from './helpers.js';
+
+const dir = mktemp('fruits-ops-');
+const outputsFile = join(dir, 'cdktf-outputs.json');
+writeFileSync(outputsFile, JSON.stringify({
+  'fruits-emr': { region: 'eu-west-1', clusterId: 'j-ABC', masterPublicDns: 'ec2-1-2-3-4.eu-west-1.compute.amazonaws.com', inputUri: 's3://d/images/', resultsUri: 's3://d/results/', codeUri: 's3://a/code/', logUri: 's3://l/emr-logs/' },
+}));
+const key = join(dir, 'ops.pem');
+writeFileSync(key, 'not a real key');
+chmodSync(key, 0o600);
+
+const cli = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
+  const out = captureOutput(args.includes('--json'));
+  const code = await main(args, { out, env: { FRUITS_OUTPUTS_FILE: outputsFile, ...env }, clock: fakeClock() });
+  return { code, out, data: out.results[0]?.data as Record<string, unknown> | undefined };
+};
+
+describe('tunnel', () => {
+  test('--dry-run: ssh -D 8157 to hadoop@master, JupyterHub URL and FoxyProxy config', async () => {
+    const r = await cli(['tunnel', '--key', key, '--dry-run', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.data).toMatchObject({
+      argv: ['ssh', '-i', key, '-N', '-D', '8157', '-o', 'ExitOnForwardFailure=yes', '-o', 'ServerAliveInterval=30', '-o', 'IdentitiesOnly=yes', 'hadoop@ec2-1-2-3-4.eu-west-1.compute.amazonaws.com'],
+      jupyterHub: 'https://ec2-1-2-3-4.eu-west-1.compute.amazonaws.com:9443',
+      foxyProxy: { data: [{ port: '8157', type: 'socks5' }] },
+    });
+  });
+
+  test('--foxyproxy prints only the importable JSON, on the chosen port', async () => {
+    const r = await cli(['tunnel', '--foxyproxy', '--port', '9999']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out.results[0]!.human).data[0].port).toBe('9999');
+  });
+
+  test('no key, missing key, key readable by others: usage errors with the fix', async () => {
+    expect((await cli(['tunnel', '--dry-run'])).out.errors[0]).toMatch(/no ssh key for the EMR master: pass --key or set FRUITS_SSH_KEY/);
+    expect((await cli(['tunnel', '--dry-run', '--key', join(dir, 'none.pem')])).code).toBe(2);
+    const open = join(dir, 'open.pem');
+    writeFileSync(open, 'x');
+    chmodSync(open, 0o644);
+    const r = await cli(['tunnel', '--dry-run'], { FRUITS_SSH_KEY: open });
+    expect(r.code).toBe(2);
+    expect(r.out.errors[0]).toMatch(/chmod 600/);
+  });
+});
+
+describe('doctor', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  test('--target emr --offline: outputs and credentials found -> exit 0', async () => {
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIATEST', AWS_SECRET_ACCESS_KEY: 'x', AWS_EC2_METADATA_DISABLED: 'true' });
+    const r = await cli(['doctor', '--target', 'emr', '--offline', '--json']);
+    const checks = r.data!.checks as { name: string; status: string }[];
+    expect(checks.find((c) => c.name === 'stack outputs')!.status).toBe('ok');
+    expect(checks.find((c) => c.name === 'aws credentials')!.status).toBe('ok');
+    expect(checks.find((c) => c.name === 'cluster')!.status).toBe('skip');
+    expect(r.code).toBe(0);
+  });
+
+  test('no credentials -> exit 4 with the fix; missing outputs too -> exit 3', async () => {
+    for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI']) delete process.env[k];
+    Object.assign(process.env, { AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: join(dir, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none') });
+    const r = await cli(['doctor', '--target', 'emr', '--offline']);
+    expect(r.code).toBe(4);
+    expect(r.out.results[0]!.human).toMatch(/MISS \[emr\] aws credentials[\s\S]*fix: aws configure/);
+    const r2 = await cli(['doctor', '--target', 'emr', '--offline'], { FRUITS_OUTPUTS_FILE: join(dir, 'missing.json') });
+    expect(r2.code).toBe(3);
+    expect(r2.out.results[0]!.human).toMatch(/MISS \[emr\] stack outputs .*missing.json not found\n\s+fix: run `npx cdktf deploy/);
+  });
+
+  test('--target local finds java, spark-submit and the pinned packages', async () => {
+    const r = await cli(['doctor', '--target', 'local', '--json']);
+    const checks = Object.fromEntries((r.data!.checks as { name: string; status: string; detail: string }[]).map((c) => [c.name, c]));
+    expect(checks['java']!.status).toBe('ok');
+    expect(checks['spark-submit']!.status).toBe('ok');
+    expect(checks['python packages']).toMatchObject({ status: 'ok', detail: expect.stringMatching(/pinned packages match/) });
+  }, 60_000);
+
+  test('pin mismatches are listed by name', () => {
+    expect(pinMismatches(new Map([['a', '1'], ['b', '2'], ['c', '3']]), { a: '1', b: '2.1', c: null })).toEqual(['b 2.1 (pinned 2)', 'c missing (pinned 3)']);
+  });
+});
+
+describe('cli surface', () => {
+  test('help lists every command and the exit codes', async () => {
+    const r = await cli(['help']);
+    expect(r.code).toBe(0);
+    for (const c of ['run <local|vm|emr>', 'upload-data', 'tunnel', 'status', 'logs', 'doctor', '130 interrupted']) expect(USAGE).toContain(c);
+  });
+
+  test('--json errors are machine-readable too', async () => {
+    const r = await cli(['run', 'local', '--json']);
+    expect(r.code).toBe(2);
+    expect(r.out.errors).toEqual(['error: missing --input: pass the image folder (<root>/<Split>/<Label>/*.jpg)']);
+  });
+
+  test('status/logs validate ids before calling AWS', async () => {
+    expect((await cli(['logs'])).out.errors[0]).toMatch(/missing step id/);
+    expect((await cli(['status', 'bogus'])).out.errors[0]).toMatch(/not an EMR step id/);
+    expect((await cli(['run', 'emr', '--cluster-id', 'cluster-1', '--dry-run'])).out.errors[0]).toMatch(/not an EMR cluster id/);
+  });
+
+  test('emr needs s3:// input and output', async () => {
+    const r = await cli(['run', 'emr', '--input', '/local/images', '--dry-run']);
+    expect(r.code).toBe(2);
+    expect(r.out.errors[0]).toMatch(/--input must be an s3:\/\/ URI for emr \(got \/local\/images\)/);
+  });
+});
