@@ -4,6 +4,8 @@ import type { Writable } from 'node:stream';
 
 export interface Output {
   readonly json: boolean;
+  /** Status lines overwrite each other (stderr is a terminal). */
+  readonly live: boolean;
   /** A progress/info line (stderr). */
   info(msg: string): void;
   /** A status line that overwrites itself on a terminal. */
@@ -25,6 +27,7 @@ export function makeOutput(json: boolean, out: Writable = process.stdout, err: W
   };
   return {
     json,
+    live: tty,
     info: (msg) => {
       endStatus();
       err.write(msg + '\n');

@@ -124,6 +124,7 @@ export async function runEmr(req: RunRequest, ctx: RunContext, deps: EmrDeps = {
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+  if (ctx.signal.aborted) throw new InterruptedError(`interrupted before the step was added (code left in ${code.prefix})`);
   try {
     const r = await emr.send(new AddJobFlowStepsCommand({ JobFlowId: clusterId, Steps: [step] }));
     stepId = r.StepIds?.[0] ?? '';
@@ -169,8 +170,8 @@ export async function followStep(a: FollowArgs): Promise<RunOutcome> {
     signal: a.signal,
     cancelOption: a.cfg.emr.cancelOption,
     onProgress: ({ state, elapsedMs, note }) => {
-      // Non-terminals: one line per state change or minute; terminals: one live line.
-      if (note || state !== last || elapsedMs - lastPrinted >= 60_000 || !out.json) {
+      // A terminal gets one live line; logs get a line per state change or minute.
+      if (out.live || note || state !== last || elapsedMs - lastPrinted >= 60_000) {
         out.status(`[${formatElapsed(elapsedMs)}] step ${a.stepId} ${state}${note ? ` - ${note}` : ''}`);
         lastPrinted = elapsedMs;
       }

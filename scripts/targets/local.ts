@@ -44,6 +44,7 @@ export async function runLocal(req: RunRequest, ctx: RunContext): Promise<RunOut
     }
     if (!findJava()) throw envError(`java not found: ${JAVA_HINT}`);
     writeJobZip(cfg.jobDir, zip);
+    if (ctx.signal.aborted) throw new InterruptedError('interrupted before spark-submit started');
     out.info(`fruits: running ${req.runId} locally with ${sparkSubmit}`);
     let summaryUri: string | undefined;
     // Own process group, so Ctrl-C is handled here once: stop the whole Spark group.

@@ -98,6 +98,7 @@ export async function runVm(req: RunRequest, ctx: RunContext): Promise<RunOutcom
     const cp = await capture(plan.copy);
     if (cp.exitCode !== 0) throw envError(`copying the job to the VM failed (${lastLine(cp.stderr.split('\n'))}): check free space and write access to vm.workDir`);
 
+    if (ctx.signal.aborted) throw new InterruptedError('interrupted before the job started on the VM');
     out.info(`fruits: running ${req.runId} on the VM`);
     let summaryUri: string | undefined;
     const proc = startProcess(plan.run, {

@@ -24,6 +24,7 @@ export interface CapturedOutput extends Output {
 export function captureOutput(json = false): CapturedOutput {
   const o: CapturedOutput = {
     json,
+    live: false,
     infos: [],
     statuses: [],
     jobLines: [],
