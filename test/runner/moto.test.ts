@@ -150,8 +150,8 @@ describe('emr target over the wire', () => {
 
   test('unknown cluster id is a one-line error', async () => {
     const r = await cli(['run', 'emr', '--cluster-id', 'j-DOESNOTEXIST', '--run-id', 'w4']);
-    expect(r.code).not.toBe(0);
     expect(r.out.errors).toHaveLength(1);
-    expect(r.out.errors[0]).toMatch(/DescribeCluster j-DOESNOTEXIST/);
+    expect(r.code).toBe(2);
+    expect(r.out.errors[0]).toMatch(/DescribeCluster j-DOESNOTEXIST: .*not valid.* -- check --cluster-id or redeploy/);
   });
 });
