@@ -49,6 +49,7 @@ export class FruitsEmrStack extends TerraformStack {
       namePrefix: config.namePrefix,
       region: config.region,
       operatorCidr: config.operatorCidr,
+      instanceTypes: [config.masterInstanceType, config.coreInstanceType],
     });
     const roles = new EmrRoles(this, 'iam', base);
     const key = new ProjectKey(this, 'kms', {

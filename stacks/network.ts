@@ -3,6 +3,7 @@
 // S3 traffic stays on the AWS network and costs nothing (no NAT gateway needed).
 import { Construct } from 'constructs';
 import { DataAwsAvailabilityZones } from '@cdktf/provider-aws/lib/data-aws-availability-zones/index.js';
+import { DataAwsEc2InstanceTypeOfferings } from '@cdktf/provider-aws/lib/data-aws-ec2-instance-type-offerings/index.js';
 import { DefaultSecurityGroup } from '@cdktf/provider-aws/lib/default-security-group/index.js';
 import { FlowLog } from '@cdktf/provider-aws/lib/flow-log/index.js';
 import { InternetGateway } from '@cdktf/provider-aws/lib/internet-gateway/index.js';
@@ -13,13 +14,15 @@ import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group/index.js';
 import { Subnet } from '@cdktf/provider-aws/lib/subnet/index.js';
 import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint/index.js';
 import { Vpc } from '@cdktf/provider-aws/lib/vpc/index.js';
-import { Fn, type ITerraformDependable } from 'cdktf';
+import { Fn, Op, type ITerraformDependable } from 'cdktf';
 
 export interface NetworkProps {
   namePrefix: string;
   region: string;
   /** The only source allowed on port 22 of the master. */
   operatorCidr: string;
+  /** Instance types the cluster uses: the subnet goes in an AZ that offers all of them. */
+  instanceTypes: string[];
   vpcCidr?: string;
   subnetCidr?: string;
 }
@@ -56,16 +59,38 @@ export class Network extends Construct {
       tags: { Name: name('default-deny-all') },
     });
 
-    const zones = new DataAwsAvailabilityZones(this, 'zones', { state: 'available' });
+    // Not every AZ offers every instance type (e.g. us-east-1e): pick the first regular
+    // (non-opt-in) zone that offers all the cluster's types, and fail the plan clearly if none does.
+    const zones = new DataAwsAvailabilityZones(this, 'zones', {
+      state: 'available',
+      filter: [{ name: 'opt-in-status', values: ['opt-in-not-required'] }],
+    });
+    const offerings = [...new Set(props.instanceTypes)].map(
+      (type) =>
+        new DataAwsEc2InstanceTypeOfferings(this, `offerings-${type}`, {
+          locationType: 'availability-zone',
+          filter: [{ name: 'instance-type', values: [type] }],
+        }),
+    );
+    const usableZones = Fn.sort(Fn.setintersection(zones.names, offerings.map((o) => o.locations)));
 
     this.subnet = new Subnet(this, 'public-subnet', {
       vpcId: this.vpc.id,
       cidrBlock: props.subnetCidr ?? '10.42.0.0/20',
-      availabilityZone: Fn.element(zones.names, 0),
+      // concat: with no usable zone the precondition below reports it, not element().
+      availabilityZone: Fn.element(Fn.concat([usableZones, ['no-zone-offers-the-instance-types']]), 0),
       // EMR nodes in a public subnet need public IPs to reach the internet (dnf, PyPI)
       // without a NAT gateway; inbound is still closed by the security groups.
       mapPublicIpOnLaunch: true,
       tags: { Name: name('public') },
+      lifecycle: {
+        precondition: [
+          {
+            condition: Op.gte(Fn.lengthOf(usableZones), 1),
+            errorMessage: `No availability zone in ${props.region} offers all of ${[...new Set(props.instanceTypes)].join(', ')}; choose other instance types`,
+          },
+        ],
+      },
     });
 
     const igw = new InternetGateway(this, 'igw', { vpcId: this.vpc.id, tags: { Name: name('igw') } });

@@ -53,7 +53,12 @@ describe('network', () => {
 
   test('the Network construct alone, with the cdktf Jest matchers (work under ESM)', () => {
     const scoped = Testing.synthScope((scope) => {
-      new Network(scope, 'net', { namePrefix: 'x', region: 'eu-west-3', operatorCidr: OPERATOR_CIDR });
+      new Network(scope, 'net', {
+        namePrefix: 'x',
+        region: 'eu-west-3',
+        operatorCidr: OPERATOR_CIDR,
+        instanceTypes: ['m5.xlarge'],
+      });
     });
     expect(scoped).toHaveResourceWithProperties(Vpc, { enable_dns_hostnames: true });
     expect(scoped).toHaveResourceWithProperties(VpcEndpoint, { service_name: 'com.amazonaws.eu-west-3.s3' });
