@@ -285,6 +285,20 @@ describe('EMR cluster', () => {
   });
 
   test('types, counts, release label and idle timeout follow the config', () => {
+    const customSynth = synthEmr({
+      masterInstanceType: 'm5.2xlarge',
+      coreInstanceType: 'r5.xlarge',
+      coreInstanceCount: 5,
+      releaseLabel: 'emr-7.5.0',
+      idleTimeoutMinutes: 20,
+    });
+    // The subnet's AZ must offer both instance types.
+    const offered = Object.values(customSynth.data.aws_ec2_instance_type_offerings as Record<string, Json>).map(
+      (o) => o.filter[0].values[0],
+    );
+    expect(offered.sort()).toEqual(['m5.2xlarge', 'r5.xlarge']);
+    const az = resource(customSynth, 'aws_subnet', 'public').availability_zone as string;
+    expect(az).toMatch(/setintersection\(data\.aws_availability_zones\..*offerings-m52xlarge.*offerings-r5xlarge/);
     const custom = resource(
       synthEmr({
         masterInstanceType: 'm5.2xlarge',
