@@ -1,8 +1,10 @@
 """main(argv) -> exit code: 0 ok, 2 bad input/usage (nothing written), 1 job failure.
 
-stdout carries results only: with --json one JSON line (the summary), then always the
-last line `FRUITS_RUN_SUMMARY <uri of summary.json>` once a run folder exists.
-Progress and errors go to stderr.
+Results: with --json one JSON line (the summary), then always the last line
+`FRUITS_RUN_SUMMARY <uri of summary.json>` once a run folder exists; both on stdout.
+Progress and errors go to stderr. Note: under spark-submit, Spark's PythonRunner merges
+the Python driver's stderr into spark-submit's stdout, so consumers must read the LAST
+line for the marker (and the line just before it for --json), not parse all of stdout.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ def _error(message: str) -> None:
 
 
 def main(argv: list[str] | None = None, spark=None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ banner lines
     _setup_logging()
     try:
         config = parse_args(argv)

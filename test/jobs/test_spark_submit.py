@@ -1,0 +1,81 @@
+"""The CLI as users and the runner call it: a real spark-submit subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import JOBS_DIR, VENV_BIN, WEIGHTS, make_good_images, subprocess_env
+
+SPARK_SUBMIT = str(VENV_BIN / "spark-submit")
+
+
+def spark_submit(*args: str, py_files: Path | None = None, env: dict | None = None, timeout=600):
+    cmd = [SPARK_SUBMIT, "--master", "local[2]", "--conf", "spark.ui.enabled=false"]
+    if py_files:
+        cmd += ["--py-files", str(py_files)]
+    cmd += [str(JOBS_DIR / "run_job.py"), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env or subprocess_env())
+
+
+def build_job_zip(target: Path) -> Path:
+    """The runner's packaging: the zip root holds the fruits_job/ folder."""
+    with zipfile.ZipFile(target, "w") as zf:
+        for f in sorted((JOBS_DIR / "fruits_job").glob("*.py")):
+            zf.write(f, f"fruits_job/{f.name}")
+    return target
+
+
+@pytest.mark.slow
+def test_full_run_with_py_files_prints_json_then_marker(tmp_path):
+    make_good_images(tmp_path / "in", 6)
+    zip_path = build_job_zip(tmp_path / "fruits_job.zip")
+    proc = spark_submit("--input", str(tmp_path / "in"), "--output", str(tmp_path / "out"),
+                        "--run-id", "run-cli", "--k", "3", "--weights", WEIGHTS, "--json", py_files=zip_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.strip().splitlines()
+    summary_path = tmp_path / "out" / "run-cli" / "summary.json"
+    assert lines[-1] == f"FRUITS_RUN_SUMMARY {summary_path}"
+    printed = json.loads(lines[-2])
+    on_disk = json.loads(summary_path.read_text())
+    assert printed["status"] == on_disk["status"] == "succeeded"
+    assert on_disk["counts"]["featurized"] == 6 and on_disk["pca"]["k"] == 3
+    # spark-submit merges the Python driver's stderr (progress) into its stdout
+    assert "fruits-job INFO featurize done" in proc.stdout + proc.stderr
+    assert (tmp_path / "out" / "run-cli" / "features" / "_SUCCESS").exists()
+
+
+def test_missing_input_exits_2_with_one_line(tmp_path):
+    proc = spark_submit("--input", str(tmp_path / "missing"), "--output", str(tmp_path / "out"),
+                        "--weights", WEIGHTS, timeout=120)
+    assert proc.returncode == 2
+    errors = [line for line in (proc.stdout + proc.stderr).splitlines() if "fruits-job: error:" in line]
+    assert len(errors) == 1 and "does not exist" in errors[0]
+    assert "FRUITS_RUN_SUMMARY" not in proc.stdout
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_usage_exits_2(tmp_path):
+    proc = spark_submit("--input", str(tmp_path), "--output", str(tmp_path / "out"), "--k", "0", timeout=120)
+    assert proc.returncode == 2 and "--k 0 is out of range" in proc.stdout + proc.stderr
+
+
+@pytest.mark.slow
+def test_imagenet_without_network_names_the_fix(tmp_path, sample_dir):
+    env = subprocess_env()
+    env["KERAS_HOME"] = str(tmp_path / "keras-home")  # no cached download to fall back on
+    proc = spark_submit("--input", str(sample_dir / "Test" / "apple"), "--output", str(tmp_path / "out"),
+                        "--weights", "imagenet", env=env)
+    if proc.returncode == 0:
+        pytest.skip("this machine could download the ImageNet weights")
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    errors = [line for line in (proc.stdout + proc.stderr).splitlines() if "fruits-job: error:" in line]
+    assert len(errors) == 1
+    assert "could not get the ImageNet weights" in errors[0]
+    assert "--weights /path/to/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5" in errors[0]
+    assert "s3://" in errors[0]
+    assert "FRUITS_RUN_SUMMARY" not in proc.stdout
+    assert not (tmp_path / "out").exists()
