@@ -168,3 +168,10 @@ describe('small helpers', () => {
     expect(fromAwsError(new Error('boom'), 'x').exitCode).toBe(1);
   });
 });
+
+test('the example config in scripts/ is valid and expands ~ in local paths', () => {
+  const c = loadConfig({ configPath: new URL('../../scripts/fruits.config.example.json', import.meta.url).pathname, env: {} });
+  expect(c.vm.key).toBe(`${process.env.HOME}/.ssh/fruits_vm_ed25519`);
+  expect(c.vm.workDir).toBe('~/fruits'); // remote path: expanded by the VM's shell, not here
+  expect(c.emr.actionOnFailure).toBe('CONTINUE');
+});
