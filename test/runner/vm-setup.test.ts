@@ -30,7 +30,7 @@ const env = (over: Record<string, string>) => ({
   FRUITS_PROFILE_D: join(dir, 'profile.d'),
   FRUITS_SETUP_LOG: join(dir, 'setup.log'),
   FRUITS_SKIP_APT: '1',
-  PYTHON: 'python3',
+  PYTHON: join(ROOT, '.venv', 'bin', 'python'), // has venv/ensurepip wherever the repo's venv was built
   ...over,
 });
 const setup = (over: Record<string, string>, args = [reqs]) => execa('bash', [SCRIPT, ...args], { env: env(over), reject: false, timeout: 120_000 });
