@@ -109,6 +109,9 @@ export async function runEmr(req: RunRequest, ctx: RunContext, deps: EmrDeps = {
     out.result(plan, JSON.stringify(plan, null, 2));
     return { exitCode: ExitCode.ok, data: {} };
   }
+  if (cfg.emr.actionOnFailure !== 'CONTINUE') {
+    out.info(`fruits: warning: ActionOnFailure ${cfg.emr.actionOnFailure} lets a failed step ${cfg.emr.actionOnFailure === 'TERMINATE_CLUSTER' ? 'terminate the shared cluster' : 'cancel the steps queued after it'}`);
+  }
   const { emr, s3 } = deps.clients ?? clientsFor(cfg, settings);
   const cluster = await checkCluster(emr, clusterId);
   const logUri = cfg.emr.logUri ?? cluster.LogUri ?? outputs.logUri;
@@ -202,6 +205,9 @@ export async function followStep(a: FollowArgs): Promise<RunOutcome> {
     if (logs.missing) out.info(`fruits: no step logs in ${logs.dir} yet; later: fruits logs ${a.stepId} --cluster-id ${a.clusterId}`);
     if (logs.stdout) out.info(`----- step stdout (last 50 lines) -----\n${tail(logs.stdout, 50)}`);
     if (logs.stderr) out.info(`----- step stderr (last 100 lines) -----\n${tail(logs.stderr, 100)}`);
+    if (a.cfg.emr.deployMode === 'cluster') {
+      out.info(`fruits: in cluster deploy mode the driver's own log is in ${a.logUri.replace(/\/?$/, '/')}${a.clusterId}/containers/<application id>/ (the id is in the stderr above)`);
+    }
   } else if (!a.logUri) out.info('fruits: the cluster has no log URI, so there are no step logs to show');
   const why = result.state === 'INTERRUPTED' ? ' (the cluster was likely terminated or lost nodes)' : '';
   out.result({ ...data, exitCode: ExitCode.jobFailed, failure, logsDir: logs?.dir, stderrTail: logs?.stderr ? tail(logs.stderr, 100) : undefined },
