@@ -72,14 +72,21 @@ export function clusterConfigurations(opts: { jupyterHub: boolean; notebooksBuck
 }
 
 /**
- * EMR security configuration: at-rest encryption of EMRFS (S3) data with SSE-KMS and of
- * local disks (instance store + EBS, including root volumes) with the project key.
+ * EMR security configuration: IMDSv2 required on every node; at-rest encryption of EMRFS
+ * (S3) data with SSE-KMS and of local disks (instance store + EBS, including root volumes)
+ * with the project key.
  * In-transit encryption stays off: it needs a PEM certificate bundle (a private CA or
  * self-signed certs zipped in S3) that this project does not manage; traffic between
  * nodes stays inside the VPC and S3 access uses TLS regardless.
  */
-export function securityConfigurationJson(kmsKeyArn: string): string {
+export function securityConfigurationJson(kmsKeyArn: string, opts: { jupyterHub: boolean }): string {
   return JSON.stringify({
+    // IMDSv2 only (session tokens), against SSRF-style credential theft. JupyterHub runs
+    // in a container on the master, one network hop further, so it needs a hop limit of 2.
+    InstanceMetadataServiceConfiguration: {
+      MinimumInstanceMetadataServiceVersion: 2,
+      HttpPutResponseHopLimit: opts.jupyterHub ? 2 : 1,
+    },
     EncryptionConfiguration: {
       EnableInTransitEncryption: false,
       EnableAtRestEncryption: true,
@@ -106,7 +113,7 @@ export class Cluster extends Construct {
 
     this.securityConfiguration = new EmrSecurityConfiguration(this, 'security-configuration', {
       namePrefix: `${config.namePrefix}-at-rest-`,
-      configuration: securityConfigurationJson(props.kmsKeyArn),
+      configuration: securityConfigurationJson(props.kmsKeyArn, { jupyterHub: config.jupyterHub }),
       lifecycle: { createBeforeDestroy: true },
     });
 

@@ -266,7 +266,7 @@ describe('KMS and the EMR security configuration', () => {
     expect(grants.condition[0]).toMatchObject({ variable: 'kms:GrantIsForAWSResource', values: ['true'] });
   });
 
-  test('at-rest encryption for EMRFS and local disks; in-transit documented off', () => {
+  test('IMDSv2, at-rest encryption for EMRFS and local disks; in-transit documented off', () => {
     const securityConfiguration = resource(synth, 'aws_emr_security_configuration', 'security');
     expect(cluster.security_configuration).toMatch(/^\$\{aws_emr_security_configuration\..*\.name\}$/);
     expect(JSON.parse(securityConfiguration.configuration)).toMatchSnapshot();
@@ -325,6 +325,9 @@ describe('EMR cluster', () => {
     const hubCluster = resource(withHub, 'aws_emr_cluster', 'cluster');
     expect(hubCluster.applications).toEqual(['Hadoop', 'Spark', 'Livy', 'JupyterHub']);
     const configurations = JSON.parse(hubCluster.configurations_json);
+    // JupyterHub's container needs one more IMDS hop.
+    const hubSecurity = JSON.parse(resource(withHub, 'aws_emr_security_configuration', 'security').configuration);
+    expect(hubSecurity.InstanceMetadataServiceConfiguration.HttpPutResponseHopLimit).toBe(2);
     expect(configurations.find((c: Json) => c.Classification === 'jupyter-s3-conf')).toMatchSnapshot();
     expect(resource(withHub, 'aws_emr_cluster', 'cluster').tags).toBeDefined();
   });
