@@ -113,5 +113,3 @@ export class FruitsEmrStack extends TerraformStack {
     }
   }
 }
-
-export { EMR_STACK_ID };
