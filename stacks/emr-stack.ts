@@ -1,6 +1,6 @@
 // The fruits-emr stack: reads like the architecture diagram.
 //   network -> IAM roles -> KMS key -> buckets -> node policy -> key pair
-//   -> bootstrap files in S3 -> EMR cluster -> outputs (ids per /work/contracts.md)
+//   -> bootstrap files in S3 -> EMR cluster -> outputs (ids shared with the job runner)
 import { join } from 'node:path';
 import { Construct } from 'constructs';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity/index.js';
@@ -13,7 +13,7 @@ import { awsProvider, configureBackend } from './common.js';
 import { type FruitsConfig, privateKeyPathFor } from './config.js';
 import { ProjectKey } from './encryption.js';
 import { EmrRoles } from './iam.js';
-import { EMR_STACK_ID, PREFIXES, TUNNEL_PORTS } from './layout.js';
+import { PREFIXES, TUNNEL_PORTS } from './layout.js';
 import { Network } from './network.js';
 import { flowLogDestination, s3Uri, Storage } from './storage.js';
 
