@@ -28,7 +28,7 @@ export const VENV_PYTHON = `${VENV_PATH}/bin/python`;
 /** The tag AmazonEMRServicePolicy_v2 requires on every resource EMR touches. */
 export const EMR_MANAGED_POLICY_TAG = { 'for-use-with-amazon-emr-managed-policies': 'true' } as const;
 
-/** Stack ids (see /work/contracts.md). */
+/** Stack ids (the job runner reads the fruits-emr outputs). */
 export const EMR_STACK_ID = 'fruits-emr';
 export const STATE_STACK_ID = 'fruits-state';
 
