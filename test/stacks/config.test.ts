@@ -8,7 +8,8 @@ import {
   validateOperatorCidr,
 } from '../../stacks/config.js';
 import { loadConfig, readPublicKey, resolveUserPath } from '../../stacks/config-loader.js';
-import { makePublicKey, OPERATOR_CIDR, tempDir, writePublicKey } from './helpers.js';
+import { readFileSync } from 'node:fs';
+import { makePublicKey, OPERATOR_CIDR, REPO_ROOT, tempDir, writePublicKey } from './helpers.js';
 
 const REQUIRED = { operatorCidr: OPERATOR_CIDR, publicKeyPath: '~/.ssh/fruits.pub' };
 
@@ -119,6 +120,12 @@ describe('resolveConfig', () => {
   test('the runner\'s sections of the shared config file are ignored, not typos', () => {
     const config = resolveConfig({ ...REQUIRED, vm: { host: 'vm.local' }, emr: { pollSeconds: 5 }, jobDir: 'jobs' }, {});
     expect(config.operatorCidr).toBe(OPERATOR_CIDR);
+  });
+
+  test('the stack and runner example configs merge into one valid fruits.config.json', () => {
+    const stack = JSON.parse(readFileSync(join(REPO_ROOT, 'fruits.config.example.json'), 'utf8'));
+    const runner = JSON.parse(readFileSync(join(REPO_ROOT, 'scripts/fruits.config.example.json'), 'utf8'));
+    expect(resolveConfig({ ...runner, ...stack }, {}).operatorCidr).toBe('203.0.113.7/32');
   });
 
   test('a non-object file is refused', () => {
