@@ -32,6 +32,7 @@ class JobConfig:
     max_file_bytes: int = DEFAULT_MAX_FILE_MB * 1024 * 1024
     max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS
     tf_threads: int | None = None  # None: spark.task.cpus (see model.py)
+    train: bool = True  # train + evaluate the classifier on the PCA features (train.py)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -68,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="decompression-bomb guard: skip images with more pixels")
     p.add_argument("--tf-threads", type=int, default=None,
                    help="TensorFlow intra-op threads per Python worker (default: spark.task.cpus)")
+    p.add_argument("--no-train", dest="train", action="store_false",
+                   help="skip the classifier stage (no models/classifier, metrics.json or accuracy)")
     return p
 
 
@@ -104,7 +107,7 @@ def parse_args(argv: list[str] | None) -> JobConfig:
         input=a.input.strip(), output=a.output.strip(), run_id=run_id, k=k,
         variance_target=a.variance_target, weights=a.weights, batch_size=a.batch_size,
         overwrite=a.overwrite, json=a.json, path_glob=glob, max_file_bytes=max_file_bytes,
-        max_image_pixels=a.max_image_pixels, tf_threads=a.tf_threads,
+        max_image_pixels=a.max_image_pixels, tf_threads=a.tf_threads, train=a.train,
     )
 
 

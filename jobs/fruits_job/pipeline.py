@@ -164,6 +164,7 @@ def run(config: JobConfig, spark) -> tuple[str, dict]:
         record.doc["versions"] = versions(spark)
         record.write()  # status "running": a crash leaves a run that does not look complete
         _featurize_and_reduce(spark, config, storage, record, weights, run_uri, listed)
+        _train_and_report(spark, config, storage, record, weights, run_uri)
         record.succeed()
     except BaseException as e:
         log.error("run failed: %s", one_line(e))
@@ -171,12 +172,33 @@ def run(config: JobConfig, spark) -> tuple[str, dict]:
             record.fail(e)
         except Exception as write_error:  # noqa: BLE001 - report both, keep the cause
             log.error("could not write the failed summary to %s: %s", summary_uri, one_line(write_error))
+        from .report_stage import write_failed_report
+
+        write_failed_report(storage, record, run_uri)
         if isinstance(e, Exception):
             raise RunFailed(one_line(e), summary_uri, record.doc) from e
         raise
     if weights.test_only:
         log.warning(TEST_ONLY_BANNER.format(TEST_ONLY_WARNING))
     return summary_uri, record.doc
+
+
+def _train_and_report(spark, config, storage, record, weights, run_uri) -> None:
+    """Classifier (train.py, unless --no-train) and report.html, inside the run: a failure
+    here fails the run like any other stage."""
+    from .report_stage import write_report
+    from .train import skipped_section, train_stage
+
+    record.doc["options"]["train"] = config.train
+    metrics = None
+    if config.train:
+        with stage(record, "train"):
+            metrics = train_stage(spark, storage, record, weights, run_uri)
+    else:
+        record.doc["classifier"] = skipped_section("skipped: --no-train given")
+    record.write()
+    with stage(record, "report"):
+        write_report(spark, storage, record, run_uri, metrics)
 
 
 def _featurize_and_reduce(spark, config, storage, record, weights, run_uri, listed) -> None:

@@ -82,6 +82,18 @@ class Storage:
         fs.copyToLocalFile(False, path, self._jvm.org.apache.hadoop.fs.Path(f"file://{target}"), True)
         return target
 
+    def copy_from_local(self, local_file: str, uri: str) -> None:
+        """Upload a local file to `uri` (s3://... or a local path), replacing it."""
+        if is_local(uri):
+            import shutil
+
+            target = local_path(uri)
+            os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
+            shutil.copyfile(local_file, target)
+            return
+        path, fs = self._path_and_fs(uri)
+        fs.copyFromLocalFile(False, True, self._jvm.org.apache.hadoop.fs.Path(f"file://{local_file}"), path)
+
     def qualify(self, uri: str) -> str:
         """Absolute, scheme-qualified form (what Spark reports as file paths)."""
         path, fs = self._path_and_fs(uri)

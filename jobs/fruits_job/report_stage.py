@@ -1,0 +1,71 @@
+"""The report stage: gather what the report plots that summary.json does not hold (read
+back from the run's Parquet), render report.html (report.py) and write it into the run.
+
+- the full explained-variance spectrum (every component, not only the k kept), so the
+  curve shows where the chosen k sits; Spark's PCA on the raw features (it centres
+  through the covariance) with the largest useful k: one pass over the data
+- the first two PCA scores of (at most MAX_POINTS, seeded sample of) the images
+"""
+
+from __future__ import annotations
+
+import logging
+
+from . import FEATURE_DIM, run_files
+from .layout import join_uri
+from .report import render
+
+log = logging.getLogger("fruits_job")
+
+MAX_POINTS = 2000
+SAMPLE_SEED = 5
+
+
+def gather(spark, run_uri: str) -> dict:
+    from pyspark.ml.feature import PCA
+    from pyspark.ml.functions import array_to_vector
+    from pyspark.sql import functions as F
+
+    df = spark.read.parquet(join_uri(run_uri, run_files.FEATURES))
+    n = df.count()
+    data: dict = {"images": n, "spectrum_cumulative": None, "points": [], "points_total": n}
+    if n < 2:
+        return data
+    limit = max(1, min(FEATURE_DIM, n - 1))
+    model = PCA(k=limit, inputCol="v", outputCol="p").fit(df.select(array_to_vector("features").alias("v")))
+    total, cumulative = 0.0, []
+    for v in model.explainedVariance.toArray():
+        total += float(v)
+        cumulative.append(total)
+    data["spectrum_cumulative"] = cumulative
+
+    second = F.when(F.size("pca_features") > 1, F.col("pca_features")[1]).otherwise(F.lit(0.0))
+    points = df.select("label", "split", F.col("pca_features")[0].alias("x"), second.alias("y"))
+    if n > MAX_POINTS:
+        points = points.sample(False, min(1.0, 1.5 * MAX_POINTS / n), SAMPLE_SEED).limit(MAX_POINTS)
+    data["points"] = [(float(r["x"]), float(r["y"]), r["label"], r["split"])
+                      for r in points.orderBy("label", "split", "x").collect()]
+    return data
+
+
+def write_report(spark, storage, record, run_uri: str, metrics: dict | None) -> str:
+    """Render the complete run. Called just before "succeeded" is written, so the page
+    shows the status the run is about to get (a later failure rewrites it as failed)."""
+    uri = join_uri(run_uri, run_files.REPORT)
+    record.doc["report_uri"] = uri
+    data = gather(spark, run_uri)
+    from .summary import utc_now
+
+    view = {**record.doc, "status": "succeeded", "finished_at": utc_now()}
+    storage.write_text(uri, render(view, metrics, data))
+    log.info("report: %s", uri)
+    return uri
+
+
+def write_failed_report(storage, record, run_uri: str) -> None:
+    """Best effort after a failure: the summary alone, so the page never shows stale success."""
+    uri = join_uri(run_uri, run_files.REPORT)
+    try:
+        storage.write_text(uri, render(record.doc, None, None))
+    except Exception as e:  # noqa: BLE001 - the run already failed; keep its cause
+        log.error("could not write the failed run's report to %s: %s", uri, " ".join(str(e).split())[:300])
