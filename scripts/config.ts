@@ -4,6 +4,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { usageError } from './errors.js';
+import { CONFIG_FIELDS as STACK_FIELDS } from '../stacks/config.js';
 
 export type DeployMode = 'client' | 'cluster';
 export type ActionOnFailure = 'CONTINUE' | 'CANCEL_AND_WAIT' | 'TERMINATE_CLUSTER';
@@ -114,6 +115,8 @@ export const ENV_KEYS: Record<string, string> = {
   FRUITS_VM_SPARK_SUBMIT: 'vm.sparkSubmit',
   FRUITS_VM_PYTHON: 'vm.python',
   FRUITS_CLUSTER_ID: 'emr.clusterId',
+  // Shared with the stacks (stacks/config.ts): the region they deploy to.
+  FRUITS_REGION: 'emr.region',
   FRUITS_OUTPUTS_FILE: 'emr.outputsFile',
   FRUITS_AWS_ENDPOINT: 'emr.endpoint',
   FRUITS_SSH_KEY: 'tunnel.key',
@@ -146,6 +149,16 @@ function merge(base: Plain, over: Plain, path = ''): Plain {
 }
 const isMapPath = (p: string) => p.endsWith('sparkConf');
 
+/**
+ * fruits.config.json is shared with the stacks (stacks/config.ts): their top-level
+ * fields (region, namePrefix, operatorCidr, ...) and "$schema" / "//" comment keys are
+ * theirs, so the runner skips them; any other unknown key is still refused.
+ */
+function runnerSections(file: Plain): Plain {
+  const stackKeys = new Set(Object.keys(STACK_FIELDS));
+  return Object.fromEntries(Object.entries(file).filter(([k]) => !stackKeys.has(k) && !k.startsWith('$') && !k.startsWith('//')));
+}
+
 export interface ConfigSources {
   file?: unknown;
   filePath?: string;
@@ -161,7 +174,7 @@ export function resolveConfig(src: ConfigSources): RunnerConfig {
   let merged: Plain = defaultConfig(root) as unknown as Plain;
   if (src.file !== undefined) {
     if (!isPlain(src.file)) throw usageError(`${src.filePath ?? 'config file'} must hold a JSON object`);
-    merged = merge(merged, src.file);
+    merged = merge(merged, runnerSections(src.file));
   }
   const envOver: Plain = {};
   for (const [name, path] of Object.entries(ENV_KEYS)) {

@@ -175,3 +175,11 @@ test('the example config in scripts/ is valid and expands ~ in local paths', () 
   expect(c.vm.workDir).toBe('~/fruits'); // remote path: expanded by the VM's shell, not here
   expect(c.emr.actionOnFailure).toBe('CONTINUE');
 });
+
+test('fruits.config.json is shared with the stacks: their fields are skipped, typos still refused', () => {
+  const stack = JSON.parse(readFileSync(new URL('../../fruits.config.example.json', import.meta.url), 'utf8'));
+  const runner = JSON.parse(readFileSync(new URL('../../scripts/fruits.config.example.json', import.meta.url), 'utf8'));
+  const c = resolveConfig({ env: {}, file: { ...stack, ...runner, $schema: 'x', '// note': 'y' } });
+  expect(c.vm.host).toBe(runner.vm.host);
+  expect(() => resolveConfig({ env: {}, file: { ...stack, regoin: 'eu-west-1' } })).toThrow(/unknown config key "regoin"/);
+});
