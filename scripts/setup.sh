@@ -18,7 +18,8 @@ done
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 3; }
-hash_of() { cat "$@" | sha256sum | cut -c1-16; }
+# Hash of what a file set means, not how it is commented: comment edits trigger no reinstall.
+hash_of() { cat "$@" | sed -e 's/[[:space:]]*#.*$//' -e '/^[[:space:]]*$/d' | sha256sum | cut -c1-16; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
 APT_UPDATED=0
 apt_install() {
@@ -61,9 +62,9 @@ make_venv() { # dir requirements-file...
   local dir=$1; shift
   local want; want=$(hash_of "$@" requirements.txt)
   if [ "$(cat "$dir/.fruits-setup" 2>/dev/null)" = "$want" ]; then return; fi
-  log "creating $dir from $* (first time: several minutes, tensorflow and pyspark are large)"
-  rm -rf "$dir"
-  "$PY" -m venv "$dir"
+  log "installing $* into $dir (first time: several minutes, tensorflow and pyspark are large)"
+  # Updated in place, never deleted: a running job or test may be using it.
+  [ -x "$dir/bin/python" ] || "$PY" -m venv "$dir"
   "$dir/bin/pip" install --quiet --disable-pip-version-check --upgrade pip
   local req; for req in "$@"; do "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$req"; done
   echo "$want" > "$dir/.fruits-setup"
