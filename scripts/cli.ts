@@ -20,6 +20,7 @@ commands:
   status [step-id]     state of one EMR step, or the latest steps
   logs <step-id>       stderr/stdout of an EMR step from the cluster's log URI
   doctor               preflight checks and how to fix each miss
+  vm-setup             copy bootstrap/vm-setup.sh to the VM and run it (sudo)
   help                 this text
 
 run options:
@@ -90,6 +91,7 @@ const ALLOWED: Record<string, string[]> = {
   status: ['cluster-id', 'region', 'outputs-file'],
   logs: ['cluster-id', 'region', 'outputs-file', 'wait-seconds'],
   doctor: ['target', 'offline', 'host', 'user', 'port', 'key', 'cluster-id', 'region', 'outputs-file', 'spark-submit', 'python'],
+  'vm-setup': ['host', 'user', 'port', 'key'],
   help: [],
 };
 const COMMON = ['config', 'json', 'dry-run', 'help', 'version'];
@@ -235,6 +237,10 @@ async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<num
     case 'status':
     case 'logs':
       return statusOrLogs(command, rest, cfg, out, { clock, waitSeconds: intFlag('wait-seconds', v['wait-seconds'], 0, 3600) });
+    case 'vm-setup': {
+      const { vmSetup } = await import('./vm-setup.js');
+      return vmSetup(cfg, root, { out, dryRun, signal });
+    }
     case 'doctor': {
       const areas = v.target ? [v.target] : ['local', 'vm', 'emr'];
       if (!areas.every((a) => (TARGETS as readonly string[]).includes(a))) throw usageError(`unknown --target "${v.target}": use local, vm or emr`);
