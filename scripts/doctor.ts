@@ -5,7 +5,7 @@ import { capture } from './adapters/process.js';
 import { findJava, findPython, findSparkSubmit, JAVA_HINT, which } from './adapters/discover.js';
 import { makeAwsClients } from './adapters/aws.js';
 import { describeClusterBrief } from './cluster-info.js';
-import { sshArgv } from './commands/ssh.js';
+import { shQuote, sshArgv } from './commands/ssh.js';
 import type { RunnerConfig } from './config.js';
 import { FruitsError, oneLine } from './errors.js';
 import { DEPLOY_HINT, readStackOutputs } from './stack-outputs.js';
@@ -112,7 +112,7 @@ export async function runDoctor(cfg: RunnerConfig, o: { root: string; offline: b
         add({ area: 'vm', name: 'vm config', status: 'ok', detail: `${t.user}@${t.host}:${t.port}${t.key ? ` key ${t.key}` : ''}` });
         if (o.offline) add({ area: 'vm', name: 'vm reachable', status: 'skip', detail: '--offline' });
         else {
-          const r = await capture(sshArgv(t, `test -x ${cfg.vm.sparkSubmit} && echo spark-ok; ${cfg.vm.python} -c "import pyspark; print(pyspark.__version__)"`), { timeoutMs: 60_000 });
+          const r = await capture(sshArgv(t, `test -x ${shQuote(cfg.vm.sparkSubmit)} && echo spark-ok; ${shQuote(cfg.vm.python)} -c 'import pyspark; print(pyspark.__version__)'`), { timeoutMs: 60_000 });
           if (r.exitCode === 255) add({ area: 'vm', name: 'vm reachable', status: 'miss', detail: oneLine(r.stderr.split('\n').filter(Boolean).pop() ?? 'ssh failed'), fix: 'start the VM, check vm.host/port/user/key and the VM firewall' });
           else {
             add({ area: 'vm', name: 'vm reachable', status: 'ok', detail: 'ssh ok' });
