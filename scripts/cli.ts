@@ -21,6 +21,7 @@ commands:
   logs <step-id>       stderr/stdout of an EMR step from the cluster's log URI
   doctor               preflight checks and how to fix each miss
   vm-setup             copy bootstrap/vm-setup.sh to the VM and run it (sudo)
+  classify <photo>     predict the fruit in one photo with a finished run's models (--run DIR)
   help                 this text
 
 run options:
@@ -35,6 +36,7 @@ upload-data options: --to s3://bucket/prefix/ --concurrency N --checksum
 tunnel options: --key FILE --port N --master-dns HOST --cluster-id j-.. --foxyproxy
 logs options: --wait-seconds N
 doctor options: --target local|vm|emr --offline
+classify options: --run DIR (a run folder: <output>/<run-id>) --python PATH
 common: --config FILE --json --dry-run --help
 
 exit codes: 0 ok, 1 job/step failed, 2 usage/config error, 3 environment missing
@@ -78,6 +80,7 @@ const OPTIONS = {
   'wait-seconds': { type: 'string' },
   target: { type: 'string' },
   offline: { type: 'boolean' },
+  run: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
@@ -92,6 +95,7 @@ const ALLOWED: Record<string, string[]> = {
   logs: ['cluster-id', 'region', 'outputs-file', 'wait-seconds'],
   doctor: ['target', 'offline', 'host', 'user', 'port', 'key', 'cluster-id', 'region', 'outputs-file', 'spark-submit', 'python'],
   'vm-setup': ['host', 'user', 'port', 'key'],
+  classify: ['run', 'python', 'job-dir'],
   help: [],
 };
 const COMMON = ['config', 'json', 'dry-run', 'help', 'version'];
@@ -237,6 +241,11 @@ async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<num
     case 'status':
     case 'logs':
       return statusOrLogs(command, rest, cfg, out, { clock, waitSeconds: intFlag('wait-seconds', v['wait-seconds'], 0, 3600) });
+    case 'classify': {
+      if (rest.length > 1) throw usageError(`one photo at a time: unexpected argument "${rest[1]}"`);
+      const { runClassify } = await import('./classify.js');
+      return runClassify({ photo: rest[0], run: v.run, dryRun }, cfg, out, root);
+    }
     case 'vm-setup': {
       const { vmSetup } = await import('./vm-setup.js');
       return vmSetup(cfg, root, { out, dryRun, signal });
