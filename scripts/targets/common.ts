@@ -59,6 +59,15 @@ interface Summary {
   error?: string;
   counts?: { total_files?: number; featurized?: number; failed?: number };
   pca?: { k?: number; cumulative?: number[] };
+  classifier?: { status?: string; evaluated?: boolean; accuracy?: number | null; test?: { images?: number } };
+}
+
+/** The classifier's part of the summary line (absent for runs made before the stage existed). */
+function describeClassifier(c: Summary['classifier']): string {
+  if (!c) return '';
+  if (c.status !== 'trained') return '; no classifier';
+  if (!c.evaluated || typeof c.accuracy !== 'number') return '; classifier trained, not evaluated (no Training/Test pair)';
+  return `; classifier accuracy ${c.accuracy.toFixed(3)} on ${c.test?.images ?? '?'} test images`;
 }
 
 /** One human line about a summary.json. */
@@ -67,7 +76,7 @@ export function describeSummary(s: unknown): string {
   const c = x.counts ?? {};
   const cum = x.pca?.cumulative;
   const variance = cum && cum.length ? `, explained variance ${Number(cum[cum.length - 1]).toFixed(3)}` : '';
-  const base = `run ${x.run_id ?? '?'} ${x.status ?? 'unknown'}: ${c.featurized ?? '?'}/${c.total_files ?? '?'} images featurized, ${c.failed ?? 0} failed; PCA k=${x.pca?.k ?? '?'}${variance}`;
+  const base = `run ${x.run_id ?? '?'} ${x.status ?? 'unknown'}: ${c.featurized ?? '?'}/${c.total_files ?? '?'} images featurized, ${c.failed ?? 0} failed; PCA k=${x.pca?.k ?? '?'}${variance}${describeClassifier(x.classifier)}`;
   return x.error ? `${base}; error: ${x.error}` : base;
 }
 

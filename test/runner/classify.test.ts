@@ -88,3 +88,15 @@ describe('fruits classify after a real local run', () => {
     expect(result.test_only_weights).toBe(true);
   }, 500_000);
 });
+
+describe('run summary line', () => {
+  test('names the classifier accuracy, or why there is none', async () => {
+    const { describeSummary } = await import('../../scripts/targets/common.js');
+    const base = { status: 'succeeded', run_id: 'r', counts: { total_files: 4, featurized: 4, failed: 0 }, pca: { k: 2, cumulative: [0.5, 0.9] } };
+    expect(describeSummary({ ...base, classifier: { status: 'trained', evaluated: true, accuracy: 0.875, test: { images: 8 } } })).toBe(
+      'run r succeeded: 4/4 images featurized, 0 failed; PCA k=2, explained variance 0.900; classifier accuracy 0.875 on 8 test images',
+    );
+    expect(describeSummary({ ...base, classifier: { status: 'trained', evaluated: false, accuracy: null } })).toMatch(/classifier trained, not evaluated/);
+    expect(describeSummary({ ...base, classifier: { status: 'skipped' } })).toMatch(/; no classifier$/);
+  });
+});
