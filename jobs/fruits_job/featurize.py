@@ -8,6 +8,7 @@ with PIL and sent to TensorFlow as one array.
 
 from __future__ import annotations
 
+import time
 from typing import Iterator
 
 import numpy as np
@@ -39,8 +40,9 @@ def featurize_batch(contents: pd.Series, predict, max_pixels: int) -> pd.DataFra
 
 def make_featurizer(weights_broadcast, threads: int, max_pixels: int, counters=None):
     """Build the pandas UDF. `counters` (optional) are Spark accumulators:
-    (models_built, images_inferred) - they let tests and the summary prove the model is
-    built once per worker and every image is inferred once."""
+    (models_built, images_inferred, model_setup_s, batch_s) - they let tests and the summary
+    prove the model is built once per worker and every image is inferred once, and show
+    where worker time goes (summed over workers)."""
     import uuid
 
     from pyspark.sql.functions import pandas_udf
@@ -54,13 +56,17 @@ def make_featurizer(weights_broadcast, threads: int, max_pixels: int, counters=N
         from .model import cached_predictor
 
         Image.MAX_IMAGE_PIXELS = max_pixels  # PIL's own decompression-bomb check agrees with ours
+        t0 = time.perf_counter()
         predict, built = cached_predictor(weights_broadcast, cache_key, threads)
         if counters is not None and built:
             counters[0].add(1)
+            counters[2].add(time.perf_counter() - t0)
         for contents in batches:
+            t0 = time.perf_counter()
             result = featurize_batch(contents, predict, max_pixels)
             if counters is not None:
                 counters[1].add(int(result["error"].isna().sum()))
+                counters[3].add(time.perf_counter() - t0)
             yield result
 
     return featurize

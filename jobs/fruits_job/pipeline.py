@@ -213,7 +213,8 @@ def _featurize_and_reduce(spark, config, storage, record, weights, run_uri, list
     sc = spark.sparkContext
     threads = tf_threads(spark, config)
     weights_bc = sc.broadcast(weights.arrays)
-    counters = (sc.accumulator(0), sc.accumulator(0))  # models built, images inferred
+    # models built, images inferred, model set-up seconds, decode+infer seconds
+    counters = (sc.accumulator(0), sc.accumulator(0), sc.accumulator(0.0), sc.accumulator(0.0))
     featurize = make_featurizer(weights_bc, threads, config.max_image_pixels, counters)
     log.info("featurizing with batch size %d, %d TensorFlow thread(s) per Python worker",
              config.batch_size, threads)
@@ -247,7 +248,9 @@ def _featurize_and_reduce(spark, config, storage, record, weights, run_uri, list
                       per_label=dict(sorted(per_label.items())), per_split=dict(sorted(per_split.items())))
         record.set_failures(failures, counts["failed"])
         record.doc["workers"] = {"models_built": counters[0].value, "images_inferred": counters[1].value,
-                                 "tf_threads_per_worker": threads}
+                                 "tf_threads_per_worker": threads,
+                                 "model_setup_s_summed": round(counters[2].value, 3),
+                                 "decode_infer_s_summed": round(counters[3].value, 3)}
         log.info("featurized %d of %d files (%d failed) in %.1fs", ok_total, counts["total_files"],
                  counts["failed"], record.doc["timings_s"]["featurize"])
         for f in failures[:5]:

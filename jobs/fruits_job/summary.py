@@ -47,7 +47,8 @@ class RunRecord:
             "status": "running",
             "run_id": config.run_id,
             "input": config.input,
-            "output": run_uri,
+            "output": config.output,  # the --output root as given
+            "run_uri": run_uri,       # <output>/<run-id>: everything of this run is in here
             "features_uri": f"{run_uri}/features",
             "pca_model_uri": f"{run_uri}/models/pca",
             "started_at": utc_now(),

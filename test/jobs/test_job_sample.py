@@ -69,9 +69,11 @@ def test_explained_variance_recorded(sample_run):
     assert pca["cumulative"][-1] == pytest.approx(sum(ev))
 
 
-def test_summary_says_succeeded_and_warns_about_test_weights(sample_run):
+def test_summary_says_succeeded_and_warns_about_test_weights(sample_run, sample_dir):
     s = sample_run.summary
     assert s["status"] == "succeeded" and s["run_id"] == "run-sample"
+    assert s["input"] == str(sample_dir) and s["output"] == str(sample_run.run_dir.parent)
+    assert s["run_uri"] == str(sample_run.run_dir)
     assert s["weights"] == WEIGHTS and "TEST-ONLY" in s["weights_warning"]
     assert "TEST-ONLY RANDOM WEIGHTS" in sample_run.stderr
     assert s["failures"] == []
