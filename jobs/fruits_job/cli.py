@@ -21,10 +21,18 @@ from .layout import is_local, local_path
 SUMMARY_MARKER = "FRUITS_RUN_SUMMARY"
 
 
+class _CurrentStderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time (main() may run several times in one process)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def _setup_logging() -> None:
     logger = logging.getLogger("fruits_job")
     if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _CurrentStderrHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s fruits-job %(levelname)s %(message)s", "%H:%M:%S"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
