@@ -10,6 +10,10 @@ Modules, one job each:
   featurize  the Arrow pandas UDF that turns image bytes into 1280 features
   pca        choose k and fit the centring + PCA pipeline
   summary    the run's summary.json document
+  train      the classifier stage: logistic regression on the PCA features, metrics.json
+  report     report.html rendering (pure); report_stage gathers its data and writes it
+  run_files  where a run keeps its files
+  classify   one photo -> fruit + probability with a run's saved models (jobs/classify.py)
   pipeline   the stages in order, with timings
   cli        main(argv) -> exit code
 """
