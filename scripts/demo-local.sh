@@ -47,16 +47,19 @@ if [ "$skip_setup" != 1 ]; then
 fi
 
 echo "[demo] running the job locally on $input -> $output/$run_id" >&2
-errlog=$(mktemp "${TMPDIR:-/tmp}/fruits-demo-XXXXXX")
-trap 'rm -f "$errlog"' EXIT
+# Keep a copy of the output to spot the offline case (spark-submit merges the Python
+# driver's stderr into its stdout, so the job's error line may be on either stream).
+log=$(mktemp "${TMPDIR:-/tmp}/fruits-demo-XXXXXX")
+trap 'rm -f "$log"' EXIT
 set +e
-node scripts/fruits.mjs run local --input "$input" --output "$output" --run-id "$run_id" "${pass[@]}" 2> >(tee "$errlog" >&2)
+node scripts/fruits.mjs run local --input "$input" --output "$output" --run-id "$run_id" "${pass[@]}" \
+  > >(tee -a "$log") 2> >(tee -a "$log" >&2)
 code=$?
 set -e
-wait  # let tee finish writing
+wait  # let both tees finish writing
 run_dir="$output/$run_id"
 if [ "$code" != 0 ]; then
-  if grep -q "could not get the ImageNet weights" "$errlog"; then
+  if grep -q "could not get the ImageNet weights" "$log"; then
     echo "[demo] no internet for the ImageNet weights: rerun with a weights file (--weights /path/to/mobilenet_v2_..._no_top.h5) or, for a test-only run, bash scripts/demo-local.sh --weights test-only-random:42" >&2
   fi
   [ -f "$run_dir/summary.json" ] && echo "[demo] run folder (failed run): $run_dir" >&2

@@ -11,7 +11,8 @@ const fake = join(cwd, 'fake-spark-submit');
 writeFileSync(fake, `#!/bin/sh
 printf '%s\\n' "$@" > ${argsFile}
 if [ "$FAKE_OFFLINE" = 1 ]; then
-  echo "fruits-job: error: could not get the ImageNet weights for MobileNetV2 (URL fetch failure); without internet pass --weights /path/to/x.h5" >&2
+  # like the real spark-submit, which merges the Python driver's stderr into its stdout
+  echo "fruits-job: error: could not get the ImageNet weights for MobileNetV2 (URL fetch failure); without internet pass --weights /path/to/x.h5"
   exit 2
 fi
 while [ $# -gt 0 ]; do case "$1" in --output) out=$2; shift ;; --run-id) id=$2; shift ;; esac; shift; done
@@ -44,7 +45,7 @@ test('runs the local target on the given images into --output and prints where e
 test('offline ImageNet failure keeps the exit code and names the test-only fix', async () => {
   const r = await demo(['--input', 'images', '--output', 'runs'], { FAKE_OFFLINE: '1' });
   expect(r.exitCode).toBe(2);
-  expect(r.stderr).toContain('could not get the ImageNet weights');
+  expect(r.stdout).toContain('could not get the ImageNet weights');
   expect(r.stderr).toContain('bash scripts/demo-local.sh --weights test-only-random:42');
   expect(r.stdout).not.toContain('Done.');
 });
