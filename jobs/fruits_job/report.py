@@ -205,6 +205,11 @@ def scatter_svg(points: list, width=760, height=420) -> str:
         y = top + 12 + i * 20
         out.append(f"<circle cx=\"{lx}\" cy=\"{y}\" r=\"5\" fill=\"{c}\"/>"
                    f"<text x=\"{lx + 12}\" y=\"{y + 4}\" font-size=\"12\" class=\"legend\">{escape(str(label))}</text>")
+    y = top + 12 + len(colors) * 20 + 10
+    out.append(f"<circle cx=\"{lx}\" cy=\"{y}\" r=\"4\" fill=\"#666\" stroke=\"#666\"/>"
+               f"<text x=\"{lx + 12}\" y=\"{y + 4}\" font-size=\"11\" fill=\"#555\">Training</text>"
+               f"<circle cx=\"{lx}\" cy=\"{y + 18}\" r=\"4\" fill=\"none\" stroke=\"#666\" stroke-width=\"1.5\"/>"
+               f"<text x=\"{lx + 12}\" y=\"{y + 22}\" font-size=\"11\" fill=\"#555\">other split (Test)</text>")
     out.append("</svg>")
     return "".join(out)
 
