@@ -169,17 +169,18 @@ describe('small helpers', () => {
   });
 });
 
-test('the example config in scripts/ is valid and expands ~ in local paths', () => {
-  const c = loadConfig({ configPath: new URL('../../scripts/fruits.config.example.json', import.meta.url).pathname, env: {} });
+test('the shared example config is valid for the runner and expands ~ in local paths', () => {
+  const c = loadConfig({ configPath: new URL('../../fruits.config.example.json', import.meta.url).pathname, env: {} });
   expect(c.vm.key).toBe(`${process.env.HOME}/.ssh/fruits_vm_ed25519`);
   expect(c.vm.workDir).toBe('~/fruits'); // remote path: expanded by the VM's shell, not here
   expect(c.emr.actionOnFailure).toBe('CONTINUE');
 });
 
 test('fruits.config.json is shared with the stacks: their fields are skipped, typos still refused', () => {
-  const stack = JSON.parse(readFileSync(new URL('../../fruits.config.example.json', import.meta.url), 'utf8'));
-  const runner = JSON.parse(readFileSync(new URL('../../scripts/fruits.config.example.json', import.meta.url), 'utf8'));
-  const c = resolveConfig({ env: {}, file: { ...stack, ...runner, $schema: 'x', '// note': 'y' } });
-  expect(c.vm.host).toBe(runner.vm.host);
+  const example = JSON.parse(readFileSync(new URL('../../fruits.config.example.json', import.meta.url), 'utf8'));
+  const { vm, ...stack } = example;
+  expect(stack.operatorCidr).toBeDefined();
+  const c = resolveConfig({ env: {}, file: { ...example, $schema: 'x', '// note': 'y' } });
+  expect(c.vm.host).toBe(vm.host);
   expect(() => resolveConfig({ env: {}, file: { ...stack, regoin: 'eu-west-1' } })).toThrow(/unknown config key "regoin"/);
 });
