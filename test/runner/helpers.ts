@@ -189,3 +189,22 @@ export async function startSshd(): Promise<Sshd> {
     },
   };
 }
+
+/** Whether a process still exists (signal 0 checks without killing). */
+export const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Poll `cond` every 100 ms until it holds, or fail naming `what`. */
+export async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

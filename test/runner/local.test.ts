@@ -3,27 +3,11 @@
 import { execa } from 'execa';
 import { existsSync, readdirSync, writeFileSync, chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LAUNCHER, ROOT, mktemp, sampleImages } from './helpers.js';
+import { LAUNCHER, ROOT, alive, mktemp, sampleImages, waitFor } from './helpers.js';
 
 const fruits = (args: string[], opts: { cwd: string; env?: Record<string, string | undefined> }) =>
   execa(process.execPath, [LAUNCHER, ...args], { cwd: opts.cwd, env: opts.env, reject: false, timeout: 300_000 });
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-async function waitFor(cond: () => boolean, ms: number, what: string) {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('fruits run local', () => {
   const cwd = mktemp('fruits-local-cwd-');

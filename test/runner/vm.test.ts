@@ -3,7 +3,7 @@
 import { execa } from 'execa';
 import { existsSync, readFileSync, writeFileSync, chmodSync, mkdirSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LAUNCHER, ROOT, freePort, mktemp, sampleImages, startSshd, type Sshd } from './helpers.js';
+import { LAUNCHER, ROOT, alive, freePort, mktemp, sampleImages, startSshd, waitFor, type Sshd } from './helpers.js';
 
 let sshd: Sshd;
 const cwd = mktemp('fruits-vm-cwd-');
@@ -31,21 +31,6 @@ const vmEnv = (over: Record<string, string> = {}) => ({
 const fruits = (args: string[], env: Record<string, string>) =>
   execa(process.execPath, [LAUNCHER, ...args], { cwd, env, reject: false, timeout: 300_000 });
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-async function waitFor(cond: () => boolean, ms: number, what: string) {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test('runs the real job on the "VM" over ssh and brings summary.json back', async () => {
   const input = sampleImages(join(cwd, 'vm-images'), 2, ['mango', 'raspberry']);
