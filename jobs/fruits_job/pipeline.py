@@ -262,7 +262,11 @@ def _featurize_and_reduce(spark, config, storage, record, weights, run_uri, list
             raise JobFailure(f"only {ok_total} of {counts['total_files']} files could be decoded; PCA needs "
                              "at least 2 images (see failures in summary.json)")
 
-        ok = featurized.filter(F.col("error").isNull()).drop("error")
+        # The scan made one partition per ~32 small files. Each PCA pass aggregates a
+        # 1280x1280 Gramian per partition, so fewer, fuller partitions (one per core, read
+        # from the cache, no shuffle) cut the JVM's PCA work and the number of Parquet files.
+        ok = (featurized.filter(F.col("error").isNull()).drop("error")
+              .coalesce(max(1, sc.defaultParallelism)))
         with stage(record, "pca_fit"):
             model, choice = pca.fit(ok.select(array_to_vector("features").alias(pca.INPUT_COL)),
                                     ok_total, config.k, config.variance_target)
