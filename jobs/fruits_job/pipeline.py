@@ -55,6 +55,12 @@ def configure_session(spark, config: JobConfig) -> None:
     # task; we find such files afterwards (listed but not in the results) and report them.
     spark.conf.set("spark.sql.files.ignoreMissingFiles", "true")
     spark.conf.set("spark.sql.files.ignoreCorruptFiles", "true")
+    # Task size: Spark's 4 MB default open cost per file assumes big files and makes a task
+    # of ~32 photos; each task then pays Python/Arrow set-up and yields half-full batches.
+    # A small open cost packs more photos per task, and 4 tasks per core keep the cores
+    # evenly busy to the end. Measured on 2240 sample photos: featurize 53 s -> 35-38 s.
+    spark.conf.set("spark.sql.files.openCostInBytes", str(256 * 1024))
+    spark.conf.set("spark.sql.files.minPartitionNum", str(4 * spark.sparkContext.defaultParallelism))
 
 
 _SHIPPED: set[str] = set()
