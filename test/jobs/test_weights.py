@@ -88,3 +88,21 @@ def test_job_with_weights_file_via_hadoop_fs_reproduces_features(run_job, spark,
     expected = predict(batch)
     for p, want in zip(images, expected):
         np.testing.assert_allclose(rows[p.name], want, rtol=1e-4, atol=1e-4)
+
+
+def test_imagenet_spec_uses_the_real_keras_loader_and_its_cache(seeded, tmp_path, monkeypatch):
+    """The default `imagenet` path, without network: a file already in Keras's cache (as
+    after a first download) is what keras.applications loads. Here the cached file holds
+    seeded weights, so equality proves the real loading code ran end to end."""
+    import h5py
+    from keras.src.backend import config as keras_config
+    from keras.src.legacy.saving import legacy_h5_format
+
+    models_dir = tmp_path / "models"
+    models_dir.mkdir()
+    with h5py.File(models_dir / IMAGENET_FILE, "w") as f:
+        legacy_h5_format.save_weights_to_hdf5_group(f, _model_with(seeded.arrays))
+    monkeypatch.setattr(keras_config, "_KERAS_DIR", str(tmp_path))
+    loaded = load_weights("imagenet")
+    assert loaded.source == "imagenet" and not loaded.test_only
+    _same(seeded.arrays, loaded.arrays)
