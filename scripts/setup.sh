@@ -49,13 +49,13 @@ java_major=$(java -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.sp
 [ "${java_major%%.*}" -ge 17 ] 2>/dev/null || die "Java $java_major found; Spark 3.5 here needs Java 17: install openjdk-17-jre-headless"
 
 # --- Python 3.11 virtualenvs --------------------------------------------------
-PY=${FRUITS_PYTHON:-}
+PY=${FRUITS_SETUP_PYTHON:-}
 if [ -z "$PY" ]; then
   for cand in python3.11 python3; do
     if command -v "$cand" >/dev/null && "$cand" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then PY=$cand; break; fi
   done
 fi
-[ -n "$PY" ] || die "Python 3.11 not found: install python3.11 (with venv) or set FRUITS_PYTHON=/path/to/python3.11"
+[ -n "$PY" ] || die "Python 3.11 not found: install python3.11 (with venv) or set FRUITS_SETUP_PYTHON=/path/to/python3.11 (the interpreter that creates .venv)"
 "$PY" -c 'import venv, ensurepip' 2>/dev/null || apt_install python3.11-venv
 
 make_venv() { # dir requirements-file...
