@@ -1,7 +1,8 @@
 """Decode one image file's bytes into a 224x224 RGB array, or say why it cannot be used.
 
-Never raises for bad input: every problem becomes a short reason string that ends up
-in summary.json, so one broken file cannot crash the job.
+Never raises for bad input (any Exception, not only the expected ones): every problem
+becomes a short reason string that ends up in summary.json, so one broken file cannot
+crash the job.
 """
 
 from __future__ import annotations
@@ -68,7 +69,13 @@ def decode_image(content: bytes | None, max_pixels: int) -> tuple[np.ndarray | N
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         return None, f"image too large: over --max-image-pixels {max_pixels} (decompression-bomb guard: {_one_line(e)})"
     except (OSError, SyntaxError, ValueError, TypeError, MemoryError, EOFError) as e:
+        # MemoryError stays per-file: one image too big to allocate should not end the run
+        # (the pixel limit above already stops decompression bombs before this point).
         return None, f"cannot decode: {_one_line(e)}"
+    except Exception as e:  # noqa: BLE001 - crafted files make PIL raise struct.error, IndexError, ...
+        # Never fail the whole task for one file; KeyboardInterrupt/SystemExit still propagate.
+        detail = " ".join(str(e).split())[:200]
+        return None, f"cannot decode: {type(e).__name__}" + (f": {detail}" if detail else "")
     if arr.shape != (IMAGE_SIZE, IMAGE_SIZE, 3):
         return None, f"unexpected decoded shape {arr.shape}"
     return arr, None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from PIL import Image
 
 from fruits_job.config import parse_args
 from fruits_job.errors import UsageError
+from fruits_job import images
 from fruits_job.images import decode_image, preprocess
 from fruits_job.layout import default_run_id, image_glob, join_uri
 from fruits_job.pca import max_components, smallest_k_for_target
@@ -100,6 +102,29 @@ def test_transparent_pixels_become_white():
 def test_bad_bytes_give_a_reason(content, fragment):
     arr, reason = decode_image(content, 10**8)
     assert arr is None and fragment in reason
+
+
+@pytest.mark.parametrize("error", [struct.error("unpack requires a buffer of 4 bytes"), IndexError(),
+                                   KeyError("tile"), ZeroDivisionError("division by zero")])
+def test_unexpected_pil_errors_give_a_reason_not_a_crash(monkeypatch, error):
+    # Crafted files make PIL raise errors outside the expected list; one file must not fail the task.
+    def raising_open(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(images.Image, "open", raising_open)
+    arr, reason = decode_image(_bytes(), 10**8)
+    assert arr is None
+    assert reason.startswith(f"cannot decode: {type(error).__name__}")
+    assert str(error) == "" or " ".join(str(error).split()) in reason
+
+
+def test_keyboard_interrupt_is_not_swallowed(monkeypatch):
+    def raising_open(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(images.Image, "open", raising_open)
+    with pytest.raises(KeyboardInterrupt):
+        decode_image(_bytes(), 10**8)
 
 
 def test_pixel_limit_rejects_large_images():
