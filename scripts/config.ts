@@ -141,7 +141,7 @@ function merge(base: Plain, over: Plain, path = ''): Plain {
     if (v === undefined) continue;
     const where = path ? `${path}.${k}` : k;
     if (!(k in base) && !isMapPath(path)) {
-      throw usageError(`unknown config key "${where}": check the spelling (see README "Runner configuration")`);
+      throw usageError(`unknown config key "${where}": check the spelling against fruits.config.example.json (README "Running the job: fruits")`);
     }
     out[k] = isPlain(v) && isPlain(base[k]) ? merge(base[k] as Plain, v, where) : v;
   }
