@@ -95,6 +95,7 @@ export class FruitsEmrStack extends TerraformStack {
       results_uri: { value: s3Uri(data.name, PREFIXES.results), description: 'Job output root' },
       log_uri: { value: this.cluster.logUri, description: 'The cluster log_uri' },
       code_uri: { value: s3Uri(artifacts.name, PREFIXES.code), description: 'Where the runner uploads the job code' },
+      weights_uri: { value: s3Uri(artifacts.name, PREFIXES.models), description: 'Upload weights files for --weights s3://... here' },
       notebooks_uri: { value: s3Uri(artifacts.name, PREFIXES.notebooks), description: 'JupyterHub notebooks (when enabled)' },
       ssh_tunnel_command: {
         value: sshTunnelCommand({
@@ -106,7 +107,7 @@ export class FruitsEmrStack extends TerraformStack {
       },
       data_bucket: { value: data.name, description: 'Input images and results' },
       logs_bucket: { value: logs.name, description: 'EMR and S3 access logs (expire)' },
-      artifacts_bucket: { value: artifacts.name, description: 'Job code, bootstrap files, notebooks' },
+      artifacts_bucket: { value: artifacts.name, description: 'Job code, bootstrap files, model weights, notebooks' },
     };
     for (const [outputId, o] of Object.entries(outputs)) {
       new TerraformOutput(this, outputId, o);

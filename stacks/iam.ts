@@ -8,7 +8,7 @@
 // instance role, to EC2 only.
 //
 // Instance role: an inline policy limited to this project's buckets and prefixes (read
-// code, bootstrap files and images; write results, notebooks and logs). No S3 wildcard
+// code, bootstrap files, model weights and images; write results, notebooks and logs). No S3 wildcard
 // resources and no AmazonS3FullAccess / AmazonElasticMapReduceforEC2Role.
 import { Construct } from 'constructs';
 import type { ITerraformDependable } from 'cdktf';
@@ -112,12 +112,14 @@ export class EmrRoles extends Construct {
           resources: [data, artifacts, logs],
         },
         {
-          sid: 'ReadInputsCodeAndBootstrap',
+          // models/ holds weights files the job loads with --weights s3://...
+          sid: 'ReadInputsCodeBootstrapAndModels',
           actions: ['s3:GetObject'],
           resources: [
             `${data}/${PREFIXES.images}*`,
             `${artifacts}/${PREFIXES.code}*`,
             `${artifacts}/${PREFIXES.bootstrap}*`,
+            `${artifacts}/${PREFIXES.models}*`,
           ],
         },
         {

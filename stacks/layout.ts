@@ -11,6 +11,8 @@ export const PREFIXES = {
   code: 'code/',
   /** artifacts bucket: bootstrap scripts + requirements.txt uploaded by the stack */
   bootstrap: 'bootstrap/',
+  /** artifacts bucket: weights files for --weights s3://<artifacts-bucket>/models/<file>.h5 */
+  models: 'models/',
   /** artifacts bucket: JupyterHub notebooks (the jupyter-s3-conf classification writes under jupyter/) */
   notebooks: 'jupyter/',
   /** logs bucket: the cluster's log_uri */

@@ -242,7 +242,13 @@ describe('IAM', () => {
     );
     const readable = statements.filter((s) => s.actions.includes('s3:GetObject')).flatMap((s) => s.resources);
     expect(readable).toEqual(
-      expect.arrayContaining([`${arn('data')}/images/*`, `${arn('artifacts')}/code/*`, `${arn('artifacts')}/bootstrap/*`]),
+      expect.arrayContaining([
+        `${arn('data')}/images/*`,
+        `${arn('artifacts')}/code/*`,
+        `${arn('artifacts')}/bootstrap/*`,
+        // --weights s3://<artifacts-bucket>/models/<file>.h5 is read on the driver node
+        `${arn('artifacts')}/models/*`,
+      ]),
     );
   });
 
@@ -411,6 +417,7 @@ describe('outputs', () => {
         'log_uri',
         'code_uri',
         'notebooks_uri',
+        'weights_uri',
         'ssh_tunnel_command',
         'data_bucket',
         'logs_bucket',
@@ -421,6 +428,7 @@ describe('outputs', () => {
     expect(synth.output.input_uri.value).toBe('s3://${aws_s3_bucket.' + bucketId('data') + '.bucket}/images/');
     expect(synth.output.results_uri.value).toBe('s3://${aws_s3_bucket.' + bucketId('data') + '.bucket}/results/');
     expect(synth.output.code_uri.value).toBe('s3://${aws_s3_bucket.' + bucketId('artifacts') + '.bucket}/code/');
+    expect(synth.output.weights_uri.value).toBe('s3://${aws_s3_bucket.' + bucketId('artifacts') + '.bucket}/models/');
   });
 
   test('the SSH tunnel command uses the matching private key path and the master DNS', () => {
