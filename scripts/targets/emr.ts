@@ -11,7 +11,7 @@ import { buildJobArgs } from '../commands/spark-submit.js';
 import { makeAwsClients, type AwsClients } from '../adapters/aws.js';
 import { formatElapsed } from '../clock.js';
 import { describeFailure, waitForStep } from '../emr-watch.js';
-import { envError, ExitCode, fromAwsError, InterruptedError, isNotFoundKey, usageError } from '../errors.js';
+import { envError, ExitCode, fromAwsError, InterruptedError, isNotFoundKey, jobError, usageError } from '../errors.js';
 import { locateJob, writeJobZip } from '../package-job.js';
 import { DEPLOY_HINT, readStackOutputs, type StackOutputs } from '../stack-outputs.js';
 import { fetchStepLogs, tail } from '../step-logs.js';
@@ -70,12 +70,24 @@ export async function putFile(s3: S3Client, uri: string, file: string): Promise<
 
 export async function readJsonFromS3(s3: S3Client, uri: string): Promise<unknown | undefined> {
   const { bucket, key } = parseS3Uri(uri);
+  let text: string;
   try {
     const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return JSON.parse(await r.Body!.transformToString());
+    text = await r.Body!.transformToString();
   } catch (e) {
     if (isNotFoundKey(e)) return undefined;
     throw fromAwsError(e, `reading ${uri}`);
+  }
+  return JSON.parse(text); // SyntaxError for a half-written file: the caller decides
+}
+
+/** summary.json, or undefined when it is missing or not JSON (a half-written or foreign file). */
+async function readSummary(s3: S3Client, uri: string): Promise<unknown | undefined> {
+  try {
+    return await readJsonFromS3(s3, uri);
+  } catch (e) {
+    if (e instanceof SyntaxError) return undefined;
+    throw e;
   }
 }
 
@@ -188,9 +200,19 @@ export async function followStep(a: FollowArgs): Promise<RunOutcome> {
   }
   if (result.state === 'COMPLETED') {
     const sUri = a.output && a.runId ? summaryUri(a.output, a.runId) : undefined;
-    const summary = sUri ? await readJsonFromS3(a.s3, sUri) : undefined;
-    const exitCode = summary === undefined ? ExitCode.ok : summaryStatusExit(summary);
-    out.result({ ...data, exitCode, summary }, summary ? `${describeSummary(summary)}\nsummary: ${sUri}` : `step ${a.stepId} COMPLETED in ${formatElapsed(result.elapsedMs)}`);
+    if (!sUri) {
+      // `status --wait` style follow-ups know no run folder: the step state is all there is.
+      out.result({ ...data, exitCode: ExitCode.ok }, `step ${a.stepId} COMPLETED in ${formatElapsed(result.elapsedMs)}`);
+      return { exitCode: ExitCode.ok, data };
+    }
+    // A COMPLETED step only means spark-submit returned 0; the job's own summary.json says
+    // whether the run finished. No (readable) summary is a failure, not a success.
+    const summary = await readSummary(a.s3, sUri);
+    if (summary === undefined) {
+      throw jobError(`step ${a.stepId} completed but no summary.json at ${sUri}: the job did not finish; see fruits logs ${a.stepId} --cluster-id ${a.clusterId}`);
+    }
+    const exitCode = summaryStatusExit(summary);
+    out.result({ ...data, exitCode, summary }, `${describeSummary(summary)}\nsummary: ${sUri}`);
     return { exitCode, data };
   }
   // FAILED / CANCELLED (by someone else) / INTERRUPTED

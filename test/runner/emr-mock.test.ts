@@ -137,6 +137,34 @@ describe('fruits run emr (mocked AWS)', () => {
     expect(out.results[0]!.data).toMatchObject({ state: 'COMPLETED', stepId: 's-1', summary: { status: 'succeeded' } });
   });
 
+  test.each([
+    ['missing', () => s3Mock.on(GetObjectCommand).rejects(awsError('NoSuchKey'))],
+    ['unreadable', () => s3Mock.on(GetObjectCommand).resolves(body(Buffer.from('{"status": "succ')))],
+  ])('COMPLETED step with a %s summary.json: exit 1, one line naming the logs command', async (_, summary) => {
+    emrMock.on(DescribeClusterCommand).resolves(cluster('WAITING'));
+    emrMock.on(AddJobFlowStepsCommand).resolves({ StepIds: ['s-1'] });
+    emrMock.on(DescribeStepCommand).resolves(step('COMPLETED'));
+    s3Mock.on(PutObjectCommand).resolves({});
+    summary();
+    const { code, out } = await run([]);
+    expect(code).toBe(1);
+    expect(out.errors).toEqual([
+      'error: step s-1 completed but no summary.json at s3://data/results/r1/summary.json: the job did not finish; see fruits logs s-1 --cluster-id j-ABC',
+    ]);
+    expect(out.results).toHaveLength(0);
+  });
+
+  test('COMPLETED step whose summary.json says failed: exit 1 with the job error', async () => {
+    emrMock.on(DescribeClusterCommand).resolves(cluster('WAITING'));
+    emrMock.on(AddJobFlowStepsCommand).resolves({ StepIds: ['s-1'] });
+    emrMock.on(DescribeStepCommand).resolves(step('COMPLETED'));
+    s3Mock.on(PutObjectCommand).resolves({});
+    s3Mock.on(GetObjectCommand).resolves(body(Buffer.from(JSON.stringify({ status: 'failed', run_id: 'r1', error: 'no images' }))));
+    const { code, out } = await run([]);
+    expect(code).toBe(1);
+    expect(out.results[0]!.human).toMatch(/run r1 failed: .*error: no images/);
+  });
+
   test('failure: prints FailureDetails and the step stderr once EMR has pushed it', async () => {
     emrMock.on(DescribeClusterCommand).resolves(cluster('RUNNING'));
     emrMock.on(AddJobFlowStepsCommand).resolves({ StepIds: ['s-1'] });
