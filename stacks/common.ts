@@ -3,12 +3,12 @@ import { Construct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { S3Backend } from 'cdktf';
 import type { FruitsConfig } from './config.js';
-import { EMR_MANAGED_POLICY_TAG, STATE_KEY } from './layout.js';
+import { EMR_MANAGED_POLICY_TAG, PROJECT_TAG_KEY, STATE_KEY } from './layout.js';
 
 /** Tags on every taggable resource (provider default_tags). */
 export function projectTags(config: FruitsConfig, stackId: string): Record<string, string> {
   return {
-    Project: config.namePrefix,
+    [PROJECT_TAG_KEY]: config.namePrefix,
     Stack: stackId,
     ManagedBy: 'cdktf',
     // Required by AmazonEMRServicePolicy_v2 on the subnet, security groups and cluster.

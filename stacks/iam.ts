@@ -17,7 +17,7 @@ import { IamInstanceProfile } from '@cdktf/provider-aws/lib/iam-instance-profile
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment/index.js';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
-import { PREFIXES } from './layout.js';
+import { PREFIXES, PROJECT_TAG_KEY } from './layout.js';
 import type { Storage } from './storage.js';
 
 export interface EmrRolesProps {
@@ -100,7 +100,7 @@ export class EmrRoles extends Construct {
 
   /** Attach the node role's inline policy, scoped to the project's buckets and prefixes. */
   grantProjectAccess(storage: Storage): IamRolePolicy {
-    const { region, accountId, partition } = this.props;
+    const { namePrefix, region, accountId, partition } = this.props;
     const data = storage.data.arn;
     const artifacts = storage.artifacts.arn;
     const logs = storage.logs.arn;
@@ -141,7 +141,9 @@ export class EmrRoles extends Construct {
           resources: [`${logs}/${PREFIXES.emrLogs}*`],
         },
         {
-          // On-node EMR tooling describes its own cluster; read-only, this account and region.
+          // On-node EMR tooling describes its own cluster; read-only, this account and region,
+          // and only clusters carrying this project's default tag (EMR cluster ARNs support
+          // aws:ResourceTag), so other teams' clusters stay invisible to our nodes.
           sid: 'DescribeOwnCluster',
           actions: [
             'elasticmapreduce:DescribeCluster',
@@ -150,6 +152,7 @@ export class EmrRoles extends Construct {
             'elasticmapreduce:ListInstances',
           ],
           resources: [`arn:${partition}:elasticmapreduce:${region}:${accountId}:cluster/*`],
+          condition: [{ test: 'StringEquals', variable: `aws:ResourceTag/${PROJECT_TAG_KEY}`, values: [namePrefix] }],
         },
       ],
     });

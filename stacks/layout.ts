@@ -27,6 +27,9 @@ export const PREFIXES = {
 export const VENV_PATH = '/opt/fruits-venv';
 export const VENV_PYTHON = `${VENV_PATH}/bin/python`;
 
+/** Provider default tag whose value is config.namePrefix; the node role may only describe clusters carrying it. */
+export const PROJECT_TAG_KEY = 'Project';
+
 /** The tag AmazonEMRServicePolicy_v2 requires on every resource EMR touches. */
 export const EMR_MANAGED_POLICY_TAG = { 'for-use-with-amazon-emr-managed-policies': 'true' } as const;
 

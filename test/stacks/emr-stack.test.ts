@@ -252,6 +252,25 @@ describe('IAM', () => {
     );
   });
 
+  test('node role: describes only clusters tagged with this project (default tag Project=<namePrefix>)', () => {
+    const check = (s: Json, prefix: string) => {
+      const statement = policyStatements(s, resource(s, 'aws_iam_role_policy', 'node-access').policy).find(
+        (st) => st.sid === 'DescribeOwnCluster',
+      )!;
+      expect(statement.actions.every((a: string) => /^elasticmapreduce:(Describe|List)/.test(a))).toBe(true);
+      expect(statement.resources).toEqual([
+        'arn:${data.aws_partition.partition.partition}:elasticmapreduce:us-east-1:${data.aws_caller_identity.caller.account_id}:cluster/*',
+      ]);
+      expect(statement.condition).toEqual([
+        { test: 'StringEquals', variable: 'aws:ResourceTag/Project', values: [prefix] },
+      ]);
+      // The tag the condition names is the one the provider actually puts on the cluster.
+      expect(s.provider.aws[0].default_tags[0].tags.Project).toBe(prefix);
+    };
+    check(synth, 'fruits');
+    check(synthEmr({ namePrefix: 'team-b' }), 'team-b');
+  });
+
   test('instance profile wraps the node role and the cluster uses both roles', () => {
     const profile = resource(synth, 'aws_iam_instance_profile', 'instance-profile');
     expect(profile.role).toBe(nodeRoleArn.replace('.arn}', '.name}'));
