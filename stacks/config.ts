@@ -29,7 +29,7 @@ export interface FruitsConfig {
   idleTimeoutMinutes: number;
   /** Install JupyterHub (+ Livy for its Spark kernels) with notebooks persisted to S3. */
   jupyterHub: boolean;
-  /** Explicit override that lets operatorCidr be 0.0.0.0/0. */
+  /** Explicit override that lets operatorCidr be wider than /16 (up to 0.0.0.0/0). */
   allowOpenSsh: boolean;
   /** Days before EMR and S3 access logs expire. */
   logRetentionDays: number;
@@ -233,9 +233,12 @@ export function resolveConfig(
   };
 }
 
+/** Widest operatorCidr accepted without allowOpenSsh: one office or VPN network at most. */
+export const MIN_OPERATOR_PREFIX = 16;
+
 /**
- * An IPv4 CIDR in canonical form. 0.0.0.0/0 (SSH open to the internet) is refused
- * unless allowOpenSsh is set explicitly.
+ * An IPv4 CIDR in canonical form. Anything wider than /16 (0.0.0.0/1, 10.0.0.0/8, and
+ * 0.0.0.0/0, SSH open to the internet) is refused unless allowOpenSsh is set explicitly.
  */
 export function validateOperatorCidr(cidr: string, allowOpenSsh: boolean, at = 'operatorCidr'): string {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?$/.exec(cidr.trim());
@@ -260,9 +263,11 @@ export function validateOperatorCidr(cidr: string, allowOpenSsh: boolean, at = '
       `${at} "${cidr}" has host bits set; use "${n}/${prefix}" for the network or "${octets.join('.')}/32" for one address`,
     );
   }
-  if (prefix === 0 && !allowOpenSsh) {
+  if (prefix < MIN_OPERATOR_PREFIX && !allowOpenSsh) {
+    const addresses = (2 ** (32 - prefix)).toLocaleString('en-US');
+    const scope = prefix === 0 ? ' (the whole internet)' : '';
     throw new ConfigError(
-      `${at} 0.0.0.0/0 would open SSH on the master to the whole internet; use your own address (e.g. 203.0.113.7/32) or set allowOpenSsh=true (FRUITS_ALLOW_OPEN_SSH=true) if you really mean it`,
+      `${at} "${cidr.trim()}" opens SSH on the master to ${addresses} addresses${scope}, more than a /${MIN_OPERATOR_PREFIX} allows; use your own address with /32 (e.g. 203.0.113.7/32) or set allowOpenSsh=true (FRUITS_ALLOW_OPEN_SSH=true) if you really mean it`,
     );
   }
   return `${octets.join('.')}/${prefix}`;

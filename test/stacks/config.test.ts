@@ -133,11 +133,32 @@ describe('resolveConfig', () => {
   });
 });
 
-describe('operator CIDR and 0.0.0.0/0', () => {
+describe('operator CIDR: nothing wider than /16 without allowOpenSsh', () => {
   test('0.0.0.0/0 is refused by default with the override named', () => {
     const e = configError(() => resolveConfig({ ...REQUIRED, operatorCidr: '0.0.0.0/0' }, {}));
     expect(e.message).toContain('allowOpenSsh');
     expect(e.message).toContain('FRUITS_ALLOW_OPEN_SSH');
+    expect(e.message).toMatch(/4,294,967,296 addresses \(the whole internet\)/);
+  });
+
+  test.each([
+    ['0.0.0.0/1', '2,147,483,648'],
+    ['10.0.0.0/8', '16,777,216'],
+    ['172.16.0.0/15', '131,072'],
+  ])('%s is refused with a one-line error naming the field, the size and both fixes', (cidr, count) => {
+    const e = configError(() => resolveConfig({ ...REQUIRED, operatorCidr: cidr }, {}));
+    expect(e.message).not.toContain('\n');
+    expect(e.message).toContain('"operatorCidr" in fruits.config.json');
+    expect(e.message).toContain(`"${cidr}" opens SSH on the master to ${count} addresses`);
+    expect(e.message).toContain('/32');
+    expect(e.message).toContain('allowOpenSsh=true');
+    // The env var route is checked the same way.
+    expect(() => resolveConfig(REQUIRED, { FRUITS_OPERATOR_CIDR: cidr })).toThrow(/opens SSH on the master/);
+  });
+
+  test.each(['0.0.0.0/1', '10.0.0.0/8', '172.16.0.0/15'])('%s is accepted with the explicit override', (cidr) => {
+    expect(resolveConfig({ ...REQUIRED, operatorCidr: cidr, allowOpenSsh: true }, {}).operatorCidr).toBe(cidr);
+    expect(resolveConfig(REQUIRED, { FRUITS_OPERATOR_CIDR: cidr, FRUITS_ALLOW_OPEN_SSH: 'true' }).operatorCidr).toBe(cidr);
   });
 
   test('0.0.0.0/0 is accepted with the explicit override', () => {
@@ -149,9 +170,11 @@ describe('operator CIDR and 0.0.0.0/0', () => {
     ).toBe('0.0.0.0/0');
   });
 
-  test('canonical CIDRs pass unchanged', () => {
-    expect(validateOperatorCidr('10.0.0.0/8', false)).toBe('10.0.0.0/8');
+  test('canonical CIDRs from /16 to /32 pass unchanged without the override', () => {
+    expect(validateOperatorCidr('10.20.0.0/16', false)).toBe('10.20.0.0/16');
+    expect(validateOperatorCidr('198.51.100.0/24', false)).toBe('198.51.100.0/24');
     expect(validateOperatorCidr(' 198.51.100.20/32 ', false)).toBe('198.51.100.20/32');
+    expect(resolveConfig({ ...REQUIRED, operatorCidr: '10.20.0.0/16' }, {}).operatorCidr).toBe('10.20.0.0/16');
   });
 });
 
