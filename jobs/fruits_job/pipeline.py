@@ -20,7 +20,7 @@ from .config import JobConfig
 from .errors import JobFailure, UsageError
 from .layout import join_uri
 from .storage import Storage
-from .summary import MAX_LISTED_FAILURES, RunRecord, one_line, versions
+from .summary import MAX_LISTED_FAILURES, RunRecord, one_line, utc_now, versions
 
 log = logging.getLogger("fruits_job")
 
@@ -128,6 +128,7 @@ def hadoop_path_string(uri: str) -> str:
 
 def run(config: JobConfig, spark) -> tuple[str, dict]:
     """Run the job; returns (summary uri, summary). Raises UsageError or RunFailed."""
+    started_monotonic, started_at = time.monotonic(), utc_now()  # timings_s.total covers the whole run
     storage = Storage(spark)
     configure_session(spark, config)
     run_uri = join_uri(config.output, config.run_id)
@@ -159,7 +160,7 @@ def run(config: JobConfig, spark) -> tuple[str, dict]:
     if config.overwrite:
         storage.delete_recursively(run_uri)
     storage.mkdirs(run_uri)
-    record = RunRecord(storage, summary_uri, config, run_uri)
+    record = RunRecord(storage, summary_uri, config, run_uri, started_monotonic, started_at)
     for name, seconds in timings.items():
         record.timed(name, seconds)
     record.doc["counts"]["total_files"] = total_files

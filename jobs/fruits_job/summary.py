@@ -39,10 +39,13 @@ def utc_now() -> str:
 class RunRecord:
     """Mutable summary of one run; `write()` persists it (status last, after the data)."""
 
-    def __init__(self, storage, summary_uri: str, config, run_uri: str):
+    def __init__(self, storage, summary_uri: str, config, run_uri: str,
+                 started_monotonic: float | None = None, started_at: str | None = None):
+        """started_*: when run() began; the record is made later (after list and weights),
+        and timings_s.total must cover those stages too."""
         self._storage = storage
         self.uri = summary_uri
-        self._t0 = time.monotonic()
+        self._t0 = time.monotonic() if started_monotonic is None else started_monotonic
         self.doc: dict = {
             "status": "running",
             "run_id": config.run_id,
@@ -51,7 +54,7 @@ class RunRecord:
             "run_uri": run_uri,       # <output>/<run-id>: everything of this run is in here
             "features_uri": f"{run_uri}/features",
             "pca_model_uri": f"{run_uri}/models/pca",
-            "started_at": utc_now(),
+            "started_at": started_at or utc_now(),
             "weights": config.weights,
             "options": {"k": config.k, "variance_target": config.variance_target,
                         "batch_size": config.batch_size, "path_glob": config.path_glob,

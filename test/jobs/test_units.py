@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import struct
 
 import numpy as np
@@ -16,6 +17,7 @@ from fruits_job import images
 from fruits_job.images import decode_image, preprocess
 from fruits_job.layout import default_run_id, image_glob, join_uri
 from fruits_job.pca import max_components, smallest_k_for_target
+from fruits_job.summary import RunRecord
 
 BASE = ["--input", "/in", "--output", "/out"]
 
@@ -151,3 +153,32 @@ def test_save_image_helper_makes_distinct_images(tmp_path):
     a = np.asarray(Image.open(save_image(tmp_path / "a.png", 1)))
     b = np.asarray(Image.open(save_image(tmp_path / "b.png", 2)))
     assert a.shape == (32, 32, 3) and not np.array_equal(a, b)
+
+
+class _MemoryStorage:
+    def __init__(self):
+        self.files: dict[str, str] = {}
+
+    def write_text(self, uri: str, text: str) -> None:
+        self.files[uri] = text
+
+
+def test_run_record_total_counts_from_the_given_start(monkeypatch):
+    from fruits_job import summary
+
+    now = [1000.0]
+    monkeypatch.setattr(summary.time, "monotonic", lambda: now[0])
+    config = parse_args(BASE)
+    storage = _MemoryStorage()
+    # run() started at t=1000; list and load_weights ran before the record existed at t=1012
+    now[0] = 1012.0
+    record = RunRecord(storage, "/out/r/summary.json", config, "/out/r", started_monotonic=1000.0,
+                       started_at="2026-01-01T00:00:00Z")
+    record.timed("list", 2.0)
+    record.timed("load_weights", 10.0)
+    now[0] = 1020.0
+    record.timed("featurize", 8.0)
+    record.succeed()
+    doc = json.loads(storage.files["/out/r/summary.json"])
+    assert doc["timings_s"]["total"] == 20.0
+    assert doc["started_at"] == "2026-01-01T00:00:00Z"
