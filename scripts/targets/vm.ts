@@ -130,23 +130,46 @@ export async function runVm(req: RunRequest, ctx: RunContext): Promise<RunOutcom
     if (r.exitCode === SSH_FAILED) throw unreachable(ssh, r.stderrTail);
     if (r.exitCode === REMOTE_MISSING_SPARK) throw envError(`${cfg.vm.sparkSubmit} not found on the VM: run bootstrap/vm-setup.sh there (fruits vm-setup) or set vm.sparkSubmit`);
 
-    let summary: unknown;
-    let localSummary: string | undefined;
-    if (r.exitCode === 0 && summaryUri) {
-      const remote = summaryUri.replace(/^file:\/\//, '');
-      const remotePath = remote.startsWith('/') || remote.startsWith('~') ? remote : posix.join(cfg.vm.workDir, remote);
-      const dir = join(cfg.vm.summaryDir, req.runId);
-      mkdirSync(dir, { recursive: true });
-      localSummary = join(dir, 'summary.json');
-      const got = await capture(scpFromArgv(ssh, remotePath, localSummary));
-      if (got.exitCode === 0) summary = JSON.parse(readFileSync(localSummary, 'utf8'));
-      else out.info(`fruits: could not fetch ${remotePath} (${lastLine(got.stderr.split('\n'))})`);
-    }
+    // Fetch summary.json on failure too: a failed run's error and traceback live there.
+    const { summary, localSummary, remotePath } = await fetchSummary(cfg, ssh, req.runId, summaryUri, (m) => out.info(m));
     const exitCode = r.exitCode === 0 && summary !== undefined ? summaryStatusExit(summary) : exitForJob(r.exitCode);
-    const human = summary !== undefined ? `${describeSummary(summary)}\nsummary: ${localSummary} (from the VM: ${summaryUri})` : `job exited with code ${r.exitCode} on the VM (run ${req.runId}); see its output above`;
+    const where = localSummary ? `\nsummary: ${localSummary} (from the VM: ${remotePath})` : '';
+    const human = summary !== undefined && r.exitCode === 0
+      ? `${describeSummary(summary)}${where}`
+      : `job exited with code ${r.exitCode} on the VM (run ${req.runId}); see its output above${summary !== undefined ? `\n${describeSummary(summary)}` : ''}${where}`;
     out.result({ target: 'vm', runId: req.runId, exitCode, jobExitCode: r.exitCode, summaryUri, localSummary, summary }, human);
     return { exitCode, data: { summary } };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Pure: the VM path of the summary.json named by the job's FRUITS_RUN_SUMMARY line (relative paths are under vm.workDir). */
+export function remoteSummaryPath(workDir: string, summaryUri: string): string {
+  const p = summaryUri.replace(/^file:\/\//, '');
+  return p.startsWith('/') || p.startsWith('~') ? p : posix.join(workDir, p);
+}
+
+/**
+ * Side effect: copies summary.json from the VM into vm.summaryDir/<run-id>/. Only when the
+ * job printed its marker: a summary.json found without it could be an older run's (e.g. the
+ * job refused an existing run folder), and must not be shown as this run's.
+ */
+async function fetchSummary(cfg: RunnerConfig, ssh: SshTarget, runId: string, summaryUri: string | undefined, info: (m: string) => void) {
+  if (!summaryUri) return {};
+  const remotePath = remoteSummaryPath(cfg.vm.workDir, summaryUri);
+  const dir = join(cfg.vm.summaryDir, runId);
+  mkdirSync(dir, { recursive: true });
+  const local = join(dir, 'summary.json');
+  const got = await capture(scpFromArgv(ssh, remotePath, local));
+  if (got.exitCode !== 0) {
+    info(`fruits: could not fetch ${remotePath} from the VM (${lastLine(got.stderr.split('\n'))})`);
+    return { remotePath };
+  }
+  try {
+    return { remotePath, localSummary: local, summary: JSON.parse(readFileSync(local, 'utf8')) as unknown };
+  } catch {
+    info(`fruits: ${local} (from the VM: ${remotePath}) is not valid JSON: the job stopped while writing it`);
+    return { remotePath, localSummary: local };
   }
 }

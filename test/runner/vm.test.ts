@@ -69,13 +69,20 @@ test('Ctrl-C kills the remote process group through a second ssh, exit 130', asy
   expect(existsSync(join(remoteWork, 'code', 'int1', 'job.pid'))).toBe(false);
 }, 90_000);
 
-test('a job failure on the VM is exit 1; bad input from the job is exit 2', async () => {
+test('a job failure on the VM is exit 1 and brings the failed summary.json back; bad input from the job is exit 2', async () => {
   const fake = join(cwd, 'fake', 'fail-spark-submit');
-  writeFileSync(fake, '#!/bin/sh\necho "boom" >&2\ncase "$*" in *bad-input*) exit 2;; esac\nexit 1\n');
+  const failedRun = join(cwd, 'vm-fail-out', 'f1');
+  mkdirSync(failedRun, { recursive: true });
+  // Like the real job: a failed run records its error in summary.json and prints the marker, then exits 1.
+  const failedSummary = { status: 'failed', run_id: 'f1', error: 'ValueError: boom', traceback: 'Traceback (most recent call last):\nValueError: boom' };
+  writeFileSync(fake, `#!/bin/sh\necho "boom" >&2\ncase "$*" in *bad-input*) exit 2;; esac\ncat > ${failedRun}/summary.json <<'EOF'\n${JSON.stringify(failedSummary)}\nEOF\necho "FRUITS_RUN_SUMMARY file://${failedRun}/summary.json"\nexit 1\n`);
   chmodSync(fake, 0o755);
-  const failed = await fruits(['run', 'vm', '--input', '/in', '--output', '/out', '--run-id', 'f1'], vmEnv({ FRUITS_VM_SPARK_SUBMIT: fake }));
+  const failed = await fruits(['run', 'vm', '--input', '/in', '--output', join(cwd, 'vm-fail-out'), '--run-id', 'f1'], vmEnv({ FRUITS_VM_SPARK_SUBMIT: fake }));
   expect(failed.exitCode).toBe(1);
   expect(failed.stderr).toContain('boom');
+  const local = join(cwd, 'fruits-runs', 'f1', 'summary.json');
+  expect(JSON.parse(readFileSync(local, 'utf8'))).toEqual(failedSummary);
+  expect(failed.stdout).toContain(`run f1 failed: ?/? images featurized, 0 failed; PCA k=?; error: ValueError: boom\nsummary: ${local} (from the VM: ${failedRun}/summary.json)`);
   const bad = await fruits(['run', 'vm', '--input', '/in', '--output', '/out', '--run-id', 'bad-input'], vmEnv({ FRUITS_VM_SPARK_SUBMIT: fake }));
   expect(bad.exitCode).toBe(2);
 }, 60_000);
