@@ -69,7 +69,7 @@ def main(argv):
     if "--json" in argv:
         print(json.dumps({"ok": ok, **result}))
     else:
-        print(f"checkov: {passed} passed, {len(failed)} failed, {len(justified)} justified in {args[1]}")
+        print(f"checkov: {passed} checks pass; {len(failed)} findings, {len(justified)} of them justified in {args[1]}")
         for f in unjustified:
             print(f"UNJUSTIFIED {f['check']} on {f['resource']} ({f['file']}): fix it or add a reviewed entry to {args[1]}")
         for s in stale:
