@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import make_good_images, read_parquet, save_image
@@ -124,6 +126,14 @@ def test_input_without_matching_images_fails_before_writing(run_job, tmp_path):
     assert not (tmp_path / "out" / "run-x").exists()
 
 
-def test_json_summary_is_valid_json_on_disk(messy_run):
+def test_summary_failures_are_complete_and_name_the_real_files(messy_run, messy_dir):
     doc = json.loads(messy_run.summary_path.read_text())
-    print("timings", doc["timings_s"])
+    counts = doc["counts"]
+    assert doc["status"] == "succeeded" and doc["finished_at"] >= doc["started_at"]
+    assert counts["featurized"] + counts["failed"] == counts["total_files"]
+    assert len(doc["failures"]) == counts["failed"] and "failures_truncated" not in doc
+    for failure in doc["failures"]:
+        assert set(failure) == {"path", "reason"} and failure["reason"].strip(), failure
+        local = Path(urlsplit(failure["path"]).path)  # file:/... as Spark spells it
+        assert local.is_file() and messy_dir in local.parents, failure["path"]
+
