@@ -323,9 +323,12 @@ def _collect_failures(spark, config, storage, featurized, listed, scanned) -> li
 
 
 def _why_not_scanned(storage, path: str) -> str:
+    """Reason for a listed file the scan never returned (Spark skips these silently)."""
     try:
+        if not storage.exists(path):
+            return "file no longer exists (deleted or moved after it was listed); rerun to include it"
         if storage.length(path) == 0:
             return "empty file (0 bytes)"
-    except Exception:  # noqa: BLE001 - gone or unreadable: same report
+    except Exception:  # noqa: BLE001 - the storage cannot even say: report it as unreadable
         pass
-    return "could not be read (missing, unreadable or corrupt at the storage level; see the executor log)"
+    return "could not be read (unreadable or corrupt at the storage level; see the executor log)"

@@ -137,3 +137,29 @@ def test_summary_failures_are_complete_and_name_the_real_files(messy_run, messy_
         local = Path(urlsplit(failure["path"]).path)  # file:/... as Spark spells it
         assert local.is_file() and messy_dir in local.parents, failure["path"]
 
+
+def test_listed_file_that_vanished_before_the_scan_is_reported_as_gone(spark, tmp_path):
+    # Spark's scan skips a listed file that disappeared (ignoreMissingFiles); the job then asks
+    # storage why. Tests run as root, so "unreadable" cannot be staged; "gone" and "empty" can.
+    from fruits_job.pipeline import _why_not_scanned
+    from fruits_job.storage import Storage
+
+    storage = Storage(spark)
+    folder = tmp_path / "Training" / "kiwi"
+    gone = save_image(folder / "gone.jpg", 1, fmt="JPEG")
+    gone.unlink()
+    (folder / "empty.jpg").write_bytes(b"")
+    kept = save_image(folder / "kept.jpg", 2, fmt="JPEG")
+    assert "no longer exists" in _why_not_scanned(storage, f"file:{gone}")  # as Spark spells paths
+    assert _why_not_scanned(storage, f"file:{folder / 'empty.jpg'}") == "empty file (0 bytes)"
+    assert "could not be read" in _why_not_scanned(storage, f"file:{kept}")  # present: Spark failed it
+
+
+def test_storage_that_cannot_answer_is_reported_as_unreadable():
+    from fruits_job.pipeline import _why_not_scanned
+
+    class BrokenStorage:
+        def exists(self, uri):
+            raise PermissionError("access denied")
+
+    assert "could not be read" in _why_not_scanned(BrokenStorage(), "s3://bucket/Training/kiwi/a.jpg")
