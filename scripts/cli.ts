@@ -279,6 +279,7 @@ async function uploadData(rest: string[], cfg: RunnerConfig, out: Output, o: { d
   const r = await syncImages(s3, {
     dir, to, concurrency: cfg.upload.concurrency, checksum: o.checksum, dryRun: o.dryRun, signal: o.signal,
     onProgress: (p) => out.status(`[${p.done}/${p.total}] ${formatBytes(p.bytes)} / ${formatBytes(p.totalBytes)}  ${p.file ?? ''}`),
+    onCheckProgress: (p) => out.status(`checking SHA-256 [${p.done}/${p.total}]`),
   });
   const human = o.dryRun
     ? `would upload ${r.toUpload!.length} of ${r.total} images to ${r.destination} (${r.skipped} already there)`

@@ -1,11 +1,13 @@
 // upload-data: sync a local image folder to s3://<input prefix>, skipping objects
-// that are already there (same key and size; with --checksum also same MD5 ETag).
-import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+// that are already there (same key and size; with --checksum also the same SHA-256).
+// Every upload records the content SHA-256 in the object's metadata: the data bucket
+// is SSE-KMS, where an ETag is not the content MD5 and cannot be compared.
+import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { join, relative, sep, extname } from 'node:path';
 import { joinS3, parseS3Uri } from './commands/s3-uri.js';
-import { fromAwsError, InterruptedError, usageError } from './errors.js';
+import { fromAwsError, InterruptedError, isNotFoundKey, usageError } from './errors.js';
 
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png']);
 
@@ -17,8 +19,10 @@ export interface LocalFile {
 
 export interface RemoteObject {
   size: number;
-  etag?: string;
 }
+
+/** User-metadata key (x-amz-meta-sha256) holding the hex SHA-256 of the uploaded content. */
+export const SHA256_METADATA_KEY = 'sha256';
 
 /** Side effect: lists image files under dir (sorted, relative paths with '/'). */
 export function listLocalImages(dir: string): { files: LocalFile[]; ignored: number } {
@@ -39,18 +43,20 @@ export function listLocalImages(dir: string): { files: LocalFile[]; ignored: num
   return { files, ignored };
 }
 
-/** Pure: which files to upload. `md5` (hex) is only consulted for single-part ETags. */
-export function planSync(local: LocalFile[], remote: Map<string, RemoteObject>, prefixKey: string, md5?: (f: LocalFile) => string) {
+/** Pure: which files to upload by key and size; same-size files are `skip` (candidates for --checksum). */
+export function planSync(local: LocalFile[], remote: Map<string, RemoteObject>, prefixKey: string) {
   const upload: LocalFile[] = [];
   const skip: LocalFile[] = [];
   for (const f of local) {
     const r = remote.get(objectKey(prefixKey, f.rel));
-    const etag = r?.etag?.replace(/"/g, '');
-    const same = r !== undefined && r.size === f.size && (!md5 || !etag || etag.includes('-') || etag === md5(f));
-    (same ? skip : upload).push(f);
+    (r !== undefined && r.size === f.size ? skip : upload).push(f);
   }
   return { upload, skip };
 }
+
+/** Pure: an object is unchanged only if it carries our SHA-256 and it matches (no metadata counts as changed). */
+export const sameContent = (localSha256: string, metadata: Record<string, string> | undefined): boolean =>
+  metadata?.[SHA256_METADATA_KEY]?.toLowerCase() === localSha256;
 
 export const objectKey = (prefixKey: string, rel: string) => (prefixKey === '' || prefixKey.endsWith('/') ? prefixKey : prefixKey + '/') + rel;
 
@@ -60,7 +66,7 @@ export async function listRemote(s3: S3Client, bucket: string, prefixKey: string
   try {
     do {
       const r = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefixKey, ContinuationToken: token }));
-      for (const o of r.Contents ?? []) if (o.Key) out.set(o.Key, { size: o.Size ?? -1, etag: o.ETag });
+      for (const o of r.Contents ?? []) if (o.Key) out.set(o.Key, { size: o.Size ?? -1 });
       token = r.IsTruncated ? r.NextContinuationToken : undefined;
     } while (token);
   } catch (e) {
@@ -86,6 +92,8 @@ export interface SyncOptions {
   dryRun: boolean;
   signal?: AbortSignal;
   onProgress?: (p: { done: number; total: number; bytes: number; totalBytes: number; file?: string }) => void;
+  /** --checksum: progress of comparing same-size files with their objects' SHA-256. */
+  onCheckProgress?: (p: { done: number; total: number }) => void;
 }
 
 export interface SyncResult {
@@ -98,14 +106,40 @@ export interface SyncResult {
   toUpload?: string[];
 }
 
-const md5Of = (f: LocalFile) => createHash('md5').update(readFileSync(f.path)).digest('hex');
+const sha256Of = (body: Buffer) => createHash('sha256').update(body).digest('hex');
 const contentType = (rel: string) => (rel.toLowerCase().endsWith('.png') ? 'image/png' : 'image/jpeg');
+
+/** Side effect: HeadObject for each same-size candidate (bounded concurrency); returns those whose content differs. */
+export async function changedByChecksum(s3: S3Client, bucket: string, prefixKey: string, candidates: LocalFile[], o: Pick<SyncOptions, 'concurrency' | 'signal' | 'onCheckProgress'>): Promise<Set<LocalFile>> {
+  const changed = new Set<LocalFile>();
+  let done = 0;
+  await runPool(candidates, o.concurrency, async (f) => {
+    const Key = objectKey(prefixKey, f.rel);
+    let metadata: Record<string, string> | undefined;
+    try {
+      metadata = (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key }))).Metadata;
+    } catch (e) {
+      if (!isNotFoundKey(e)) throw fromAwsError(e, `checking s3://${bucket}/${Key}`);
+      // deleted since the listing: upload it again
+    }
+    if (!sameContent(sha256Of(readFileSync(f.path)), metadata)) changed.add(f);
+    o.onCheckProgress?.({ done: ++done, total: candidates.length });
+  }, o.signal);
+  if (o.signal?.aborted) throw new InterruptedError(`interrupted while comparing checksums (${done}/${candidates.length}); nothing was uploaded`);
+  return changed;
+}
 
 export async function syncImages(s3: S3Client, o: SyncOptions): Promise<SyncResult> {
   const { files, ignored } = listLocalImages(o.dir);
   const { bucket, key: prefixKey } = parseS3Uri(o.to);
   const remote = await listRemote(s3, bucket, prefixKey);
-  const { upload, skip } = planSync(files, remote, prefixKey, o.checksum ? md5Of : undefined);
+  let { upload, skip } = planSync(files, remote, prefixKey);
+  if (o.checksum && skip.length) {
+    const changed = await changedByChecksum(s3, bucket, prefixKey, skip, o);
+    const bySize = new Set(upload);
+    upload = files.filter((f) => bySize.has(f) || changed.has(f));
+    skip = skip.filter((f) => !changed.has(f));
+  }
   const base = { destination: joinS3(o.to, '/'), total: files.length, skipped: skip.length, ignored };
   if (o.dryRun) return { ...base, uploaded: 0, bytesUploaded: 0, toUpload: upload.map((f) => objectKey(prefixKey, f.rel)) };
   const totalBytes = upload.reduce((s, f) => s + f.size, 0);
@@ -113,8 +147,9 @@ export async function syncImages(s3: S3Client, o: SyncOptions): Promise<SyncResu
   let bytes = 0;
   await runPool(upload, o.concurrency, async (f) => {
     const Key = objectKey(prefixKey, f.rel);
+    const Body = readFileSync(f.path);
     try {
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: readFileSync(f.path), ContentType: contentType(f.rel) }));
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body, ContentType: contentType(f.rel), Metadata: { [SHA256_METADATA_KEY]: sha256Of(Body) } }));
     } catch (e) {
       throw fromAwsError(e, `uploading s3://${bucket}/${Key}`);
     }

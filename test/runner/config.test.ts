@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { resolveConfig, loadConfig } from '../../scripts/config.js';
 import { parseStackOutputs, readStackOutputs } from '../../scripts/stack-outputs.js';
 import { buildZip, crc32, writeJobZip } from '../../scripts/package-job.js';
-import { planSync, objectKey, runPool } from '../../scripts/upload-data.js';
+import { planSync, objectKey, runPool, sameContent } from '../../scripts/upload-data.js';
 import { parsePins, doctorExit } from '../../scripts/doctor.js';
 import { describeSummary, exitForJob, jobArgsFor } from '../../scripts/targets/common.js';
 import { fromAwsError } from '../../scripts/errors.js';
@@ -101,7 +101,7 @@ describe('upload planning', () => {
 
   test('skips same key + size, uploads new or changed', () => {
     const remote = new Map([
-      ['images/Training/apple/1.jpg', { size: 10, etag: '"abc"' }],
+      ['images/Training/apple/1.jpg', { size: 10 }],
       ['images/Training/apple/2.jpg', { size: 99 }],
     ]);
     const { upload, skip } = planSync([f('Training/apple/1.jpg', 10), f('Training/apple/2.jpg', 11), f('Test/lemon/3.jpg', 5)], remote, 'images/');
@@ -109,13 +109,13 @@ describe('upload planning', () => {
     expect(upload.map((x) => x.rel)).toEqual(['Training/apple/2.jpg', 'Test/lemon/3.jpg']);
   });
 
-  test('with checksums, a single-part ETag must match the MD5; multipart ETags fall back to size', () => {
-    const remote = new Map([
-      ['p/a.jpg', { size: 1, etag: '"aaa"' }],
-      ['p/b.jpg', { size: 1, etag: '"zzz-2"' }],
-    ]);
-    const { upload } = planSync([f('a.jpg', 1), f('b.jpg', 1)], remote, 'p', () => 'bbb');
-    expect(upload.map((x) => x.rel)).toEqual(['a.jpg']);
+  test('with checksums, only a matching sha256 metadata value counts as unchanged', () => {
+    const sha = 'ab'.repeat(32);
+    expect(sameContent(sha, { sha256: sha })).toBe(true);
+    expect(sameContent(sha, { sha256: sha.toUpperCase() })).toBe(true);
+    expect(sameContent(sha, { sha256: 'cd'.repeat(32) })).toBe(false);
+    expect(sameContent(sha, {})).toBe(false); // uploaded by another tool: treat as changed
+    expect(sameContent(sha, undefined)).toBe(false);
     expect(objectKey('', 'x.jpg')).toBe('x.jpg');
   });
 

@@ -1,5 +1,6 @@
 // Wire-protocol tests: the runner's S3 and EMR calls against a real moto server on 127.0.0.1.
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
 import { EMRClient, ListStepsCommand, RunJobFlowCommand, TerminateJobFlowsCommand } from '@aws-sdk/client-emr';
 import { appendFileSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -67,16 +68,36 @@ describe('upload-data over the wire', () => {
     expect(third.data).toMatchObject({ uploaded: 1, skipped: 3 });
   });
 
-  test('--checksum catches same-size changes via the MD5 ETag; --dry-run uploads nothing', async () => {
-    const target = join(images, 'Training', 'lemon');
-    const file = join(target, (await listKeys('fruits-data', 'images/Training/lemon/'))[0]!.split('/').pop()!.split(':')[0]!);
+  test('uploads record the content SHA-256 in object metadata', async () => {
+    const [key] = (await listKeys('fruits-data', 'images/Training/apple/')).map((k) => k.split(':')[0]!);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: 'fruits-data', Key: key }));
+    const local = readFileSync(join(images, key!.slice('images/'.length)));
+    expect(head.Metadata).toEqual({ sha256: createHash('sha256').update(local).digest('hex') });
+  });
+
+  test('--checksum: unchanged files are skipped, same-size changes and objects without sha256 metadata re-uploaded; --dry-run uploads nothing', async () => {
+    const unchanged = await cli(['upload-data', images, '--checksum', '--json']);
+    expect(unchanged.data).toMatchObject({ uploaded: 0, skipped: 4 });
+
+    const lemonKeys = (await listKeys('fruits-data', 'images/Training/lemon/')).map((k) => k.split(':')[0]!);
+    const file = join(images, lemonKeys[0]!.slice('images/'.length));
     const bytes = readFileSync(file);
-    bytes[bytes.length - 1] ^= 0xff;
+    bytes[bytes.length - 1] ^= 0xff; // same size, different content
     writeFileSync(file, bytes);
-    expect((await cli(['upload-data', images, '--json'])).data).toMatchObject({ uploaded: 0 });
+    // An object put by another tool (no sha256 metadata) cannot be proven unchanged.
+    const foreign = lemonKeys[1]!;
+    await s3.send(new PutObjectCommand({ Bucket: 'fruits-data', Key: foreign, Body: readFileSync(join(images, foreign.slice('images/'.length))) }));
+
+    expect((await cli(['upload-data', images, '--json'])).data).toMatchObject({ uploaded: 0, skipped: 4 }); // default: key + size
     const dry = await cli(['upload-data', images, '--checksum', '--dry-run', '--json']);
-    expect(dry.data).toMatchObject({ uploaded: 0, toUpload: [expect.stringContaining('images/Training/lemon/')] });
-    expect((await cli(['upload-data', images, '--checksum', '--json'])).data).toMatchObject({ uploaded: 1, skipped: 3 });
+    expect(dry.data).toMatchObject({ uploaded: 0, skipped: 2 });
+    expect((dry.data!.toUpload as string[]).sort()).toEqual([...lemonKeys].sort());
+    const real = await cli(['upload-data', images, '--checksum', '--json']);
+    expect(real.data).toMatchObject({ uploaded: 2, skipped: 2 });
+    expect(real.out.statuses).toContain('checking SHA-256 [4/4]');
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'fruits-data', Key: lemonKeys[0] }));
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(bytes)).toBe(true);
+    expect((await cli(['upload-data', images, '--checksum', '--json'])).data).toMatchObject({ uploaded: 0, skipped: 4 });
   });
 
   test('missing bucket is a one-line error', async () => {
