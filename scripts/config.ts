@@ -4,7 +4,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { usageError } from './errors.js';
-import { CONFIG_FIELDS as STACK_FIELDS } from '../stacks/config.js';
+import { CONFIG_FIELDS as STACK_FIELDS, privateKeyPathFor } from '../stacks/config.js';
 
 export type DeployMode = 'client' | 'cluster';
 export type ActionOnFailure = 'CONTINUE' | 'CANCEL_AND_WAIT' | 'TERMINATE_CLUSTER';
@@ -185,7 +185,23 @@ export function resolveConfig(src: ConfigSources): RunnerConfig {
   const flagOver: Plain = {};
   for (const [path, v] of Object.entries(src.flags ?? {})) if (v !== undefined) setPath(flagOver, path, v);
   merged = merge(merged, flagOver);
-  return validate(merged, src.filePath ? dirname(resolve(src.filePath)) : process.cwd());
+  const cfg = validate(merged, src.filePath ? dirname(resolve(src.filePath)) : process.cwd());
+  // The EMR key pair is the stack's publicKeyPath; its private half is the natural tunnel key.
+  cfg.tunnel.key ??= defaultTunnelKey(src);
+  return cfg;
+}
+
+/**
+ * The stack's publicKeyPath without ".pub" (env beats the file, like the stacks; a relative
+ * path in the file is relative to the file, from the env relative to the cwd).
+ */
+export function defaultTunnelKey(src: Pick<ConfigSources, 'file' | 'filePath' | 'env'>): string | undefined {
+  const fromEnv = src.env?.[STACK_FIELDS.publicKeyPath.env]?.trim();
+  const fromFile = isPlain(src.file) && typeof src.file.publicKeyPath === 'string' ? src.file.publicKeyPath.trim() : '';
+  const pub = fromEnv || fromFile;
+  if (!pub || !pub.endsWith('.pub')) return undefined; // the stacks refuse anything else; never guess a private key
+  const baseDir = !fromEnv && src.filePath ? dirname(resolve(src.filePath)) : process.cwd();
+  return resolve(baseDir, expandHome(privateKeyPathFor(pub)));
 }
 
 function validate(c: Plain, baseDir: string): RunnerConfig {

@@ -167,8 +167,8 @@ export async function runDoctor(cfg: RunnerConfig, o: { root: string; offline: b
     }
     if (cfg.tunnel.key) {
       const ok = existsSync(cfg.tunnel.key) && (statSync(cfg.tunnel.key).mode & 0o077) === 0;
-      add({ area: 'emr', name: 'tunnel key', status: ok ? 'ok' : 'miss', detail: cfg.tunnel.key, fix: `the key must exist with mode 600: chmod 600 ${cfg.tunnel.key}` });
-    } else add({ area: 'emr', name: 'tunnel key', status: 'skip', detail: 'FRUITS_SSH_KEY / tunnel.key not set (needed by `fruits tunnel`)' });
+      add({ area: 'emr', name: 'tunnel key', status: ok ? 'ok' : 'miss', detail: cfg.tunnel.key, fix: existsSync(cfg.tunnel.key) ? `ssh refuses keys others can read: chmod 600 ${cfg.tunnel.key}` : 'not found: set tunnel.key / FRUITS_SSH_KEY (default: publicKeyPath without .pub)' });
+    } else add({ area: 'emr', name: 'tunnel key', status: 'skip', detail: 'FRUITS_SSH_KEY / tunnel.key / publicKeyPath not set (needed by `fruits tunnel`)' });
   }
   return checks;
 }

@@ -9,8 +9,8 @@ import type { Output } from './output.js';
 
 export function tunnelKey(cfg: RunnerConfig): string {
   const key = cfg.tunnel.key;
-  if (!key) throw usageError('no ssh key for the EMR master: pass --key or set FRUITS_SSH_KEY / tunnel.key (the key pair named in the stack)');
-  if (!existsSync(key)) throw usageError(`ssh key ${key} not found: fix --key / FRUITS_SSH_KEY`);
+  if (!key) throw usageError('no ssh key for the EMR master: pass --key or set FRUITS_SSH_KEY / tunnel.key (the private half of the stack\'s publicKeyPath)');
+  if (!existsSync(key)) throw usageError(`ssh key ${key} not found: pass --key or set FRUITS_SSH_KEY / tunnel.key (default: publicKeyPath without .pub)`);
   if ((statSync(key).mode & 0o077) !== 0) throw usageError(`ssh key ${key} is readable by others and ssh will refuse it: chmod 600 ${key}`);
   return key;
 }

@@ -184,3 +184,19 @@ test('fruits.config.json is shared with the stacks: their fields are skipped, ty
   expect(c.vm.host).toBe(vm.host);
   expect(() => resolveConfig({ env: {}, file: { ...stack, regoin: 'eu-west-1' } })).toThrow(/unknown config key "regoin"/);
 });
+
+test('tunnel key defaults to the stack publicKeyPath without .pub; tunnel.key, FRUITS_SSH_KEY and --key override it', () => {
+  const home = process.env.HOME;
+  const file = { publicKeyPath: '~/.ssh/ops_ed25519.pub' };
+  expect(resolveConfig({ env: {}, file }).tunnel.key).toBe(`${home}/.ssh/ops_ed25519`);
+  // relative in the file: relative to the file; the stacks' env variable beats the file
+  expect(resolveConfig({ env: {}, file: { publicKeyPath: 'keys/op.pub' }, filePath: '/cfg/fruits.config.json' }).tunnel.key).toBe('/cfg/keys/op');
+  expect(resolveConfig({ env: { FRUITS_PUBLIC_KEY_PATH: '/k/env.pub' }, file }).tunnel.key).toBe('/k/env');
+  // explicit settings win
+  expect(resolveConfig({ env: {}, file: { ...file, tunnel: { key: '/k/file' } } }).tunnel.key).toBe('/k/file');
+  expect(resolveConfig({ env: { FRUITS_SSH_KEY: '/k/ssh' }, file }).tunnel.key).toBe('/k/ssh');
+  expect(resolveConfig({ env: { FRUITS_SSH_KEY: '/k/ssh' }, file, flags: { 'tunnel.key': '/k/flag' } }).tunnel.key).toBe('/k/flag');
+  // nothing to derive from, or not a .pub path: no guess
+  expect(resolveConfig({ env: {} }).tunnel.key).toBeUndefined();
+  expect(resolveConfig({ env: {}, file: { publicKeyPath: '/k/id_ed25519' } }).tunnel.key).toBeUndefined();
+});

@@ -37,6 +37,20 @@ describe('tunnel', () => {
     expect(JSON.parse(r.out.results[0]!.human).data[0].port).toBe('9999');
   });
 
+  test('without --key the tunnel uses the private half of the stack publicKeyPath; --key still wins', async () => {
+    const priv = join(dir, 'stack_ed25519');
+    writeFileSync(priv, 'not a real key');
+    chmodSync(priv, 0o600);
+    const derived = await cli(['tunnel', '--dry-run', '--json'], { FRUITS_PUBLIC_KEY_PATH: `${priv}.pub` });
+    expect(derived.code).toBe(0);
+    expect((derived.data!.argv as string[]).slice(0, 3)).toEqual(['ssh', '-i', priv]);
+    const flag = await cli(['tunnel', '--dry-run', '--json', '--key', key], { FRUITS_PUBLIC_KEY_PATH: `${priv}.pub` });
+    expect((flag.data!.argv as string[]).slice(0, 3)).toEqual(['ssh', '-i', key]);
+    const missing = await cli(['tunnel', '--dry-run'], { FRUITS_PUBLIC_KEY_PATH: join(dir, 'gone.pub') });
+    expect(missing.code).toBe(2);
+    expect(missing.out.errors[0]).toBe(`error: ssh key ${join(dir, 'gone')} not found: pass --key or set FRUITS_SSH_KEY / tunnel.key (default: publicKeyPath without .pub)`);
+  });
+
   test('no key, missing key, key readable by others: usage errors with the fix', async () => {
     expect((await cli(['tunnel', '--dry-run'])).out.errors[0]).toMatch(/no ssh key for the EMR master: pass --key or set FRUITS_SSH_KEY/);
     expect((await cli(['tunnel', '--dry-run', '--key', join(dir, 'none.pem')])).code).toBe(2);
