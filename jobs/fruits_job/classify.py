@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import run_files
-from .errors import UsageError
+from .errors import UsageError, one_line
 from .layout import has_scheme, local_path
 
 DEFAULT_MAX_IMAGE_PIXELS = 50_000_000
@@ -143,7 +143,7 @@ def load_run(run: str) -> RunModels:
         with open(summary_path, encoding="utf-8") as f:
             summary = json.load(f)
     except (OSError, ValueError) as e:
-        raise UsageError(f"cannot read {summary_path} ({_one_line(e)}); rerun the job") from None
+        raise UsageError(f"cannot read {summary_path} ({one_line(e, 300)}); rerun the job") from None
     status = summary.get("status")
     if status != "succeeded":
         raise UsageError(f"run {run} did not succeed (status {status!r}); classify with a succeeded run")
@@ -162,7 +162,7 @@ def load_run(run: str) -> RunModels:
     except UsageError:
         raise
     except Exception as e:  # noqa: BLE001 - any unreadable model file: same fix
-        raise UsageError(f"cannot read the models in {run} ({_one_line(e)}); rerun the job") from None
+        raise UsageError(f"cannot read the models in {run} ({one_line(e, 300)}); rerun the job") from None
 
 
 def _read_models(run_dir, pca_dir, clf_dir, weights_file, summary) -> RunModels:
@@ -221,7 +221,7 @@ def featurize_photo(models: RunModels, photo: str) -> np.ndarray:
         with open(photo, "rb") as f:
             content = f.read()
     except OSError as e:
-        raise UsageError(f"photo {photo} cannot be read ({_one_line(e)}); check its permissions") from None
+        raise UsageError(f"photo {photo} cannot be read ({one_line(e, 300)}); check its permissions") from None
     arr, reason = decode_image(content, models.max_image_pixels)
     if reason is not None:
         raise UsageError(f"photo {photo} cannot be used: {reason}; give a JPEG or PNG photo")
@@ -278,6 +278,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{result['label']} {result['probability']:.4f}", flush=True)
     return 0
 
-
-def _one_line(e: BaseException) -> str:
-    return (" ".join(str(e).split()) or type(e).__name__)[:300]

@@ -1,6 +1,11 @@
 """Exceptions that map to the job's exit codes (0 ok, 2 bad input/usage, 1 job failure)."""
 
 
+def one_line(error: BaseException, limit: int = 500) -> str:
+    """The error's message folded onto one line and cut at `limit`; its type name when empty."""
+    return (" ".join(str(error).split()) or type(error).__name__)[:limit]
+
+
 class UsageError(Exception):
     """Bad input or usage, detected before anything is written. Exit 2, one-line message."""
 

@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from . import IMAGE_SIZE
+from .errors import one_line
 
 # Truncated files must fail loudly, not decode as half-grey images.
 ImageFile.LOAD_TRUNCATED_IMAGES = False
@@ -67,11 +68,11 @@ def decode_image(content: bytes | None, max_pixels: int) -> tuple[np.ndarray | N
     except UnidentifiedImageError:
         return None, "not an image PIL can identify"
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        return None, f"image too large: over --max-image-pixels {max_pixels} (decompression-bomb guard: {_one_line(e)})"
+        return None, f"image too large: over --max-image-pixels {max_pixels} (decompression-bomb guard: {one_line(e, 200)})"
     except (OSError, SyntaxError, ValueError, TypeError, MemoryError, EOFError) as e:
         # MemoryError stays per-file: one image too big to allocate should not end the run
         # (the pixel limit above already stops decompression bombs before this point).
-        return None, f"cannot decode: {_one_line(e)}"
+        return None, f"cannot decode: {one_line(e, 200)}"
     except Exception as e:  # noqa: BLE001 - crafted files make PIL raise struct.error, IndexError, ...
         # Never fail the whole task for one file; KeyboardInterrupt/SystemExit still propagate.
         detail = " ".join(str(e).split())[:200]
@@ -80,7 +81,3 @@ def decode_image(content: bytes | None, max_pixels: int) -> tuple[np.ndarray | N
         return None, f"unexpected decoded shape {arr.shape}"
     return arr, None
 
-
-def _one_line(e: BaseException) -> str:
-    text = " ".join(str(e).split()) or type(e).__name__
-    return text[:200]

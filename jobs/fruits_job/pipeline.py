@@ -17,10 +17,10 @@ from urllib.parse import unquote, urlsplit
 from contextlib import contextmanager
 
 from .config import JobConfig
-from .errors import JobFailure, UsageError
+from .errors import JobFailure, UsageError, one_line
 from .layout import join_uri
 from .storage import Storage
-from .summary import MAX_LISTED_FAILURES, RunRecord, one_line, utc_now, versions
+from .summary import MAX_LISTED_FAILURES, RunRecord, utc_now, versions
 
 log = logging.getLogger("fruits_job")
 

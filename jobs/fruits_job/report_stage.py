@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from . import FEATURE_DIM, run_files
+from .errors import one_line
 from .layout import join_uri
 from .report import render
 
@@ -68,4 +69,4 @@ def write_failed_report(storage, record, run_uri: str) -> None:
     try:
         storage.write_text(uri, render(record.doc, None, None))
     except Exception as e:  # noqa: BLE001 - the run already failed; keep its cause
-        log.error("could not write the failed run's report to %s: %s", uri, " ".join(str(e).split())[:300])
+        log.error("could not write the failed run's report to %s: %s", uri, one_line(e, 300))

@@ -8,6 +8,8 @@ import time
 import traceback
 from datetime import datetime, timezone
 
+from .errors import one_line
+
 MAX_LISTED_FAILURES = 1000  # counts stay exact; the list is capped to keep the JSON small
 
 
@@ -97,8 +99,3 @@ class RunRecord:
         self.doc["traceback_tail"] = [t[-2000:] for t in traceback.format_exception(error)[-3:]]
         self.doc["finished_at"] = utc_now()
         self.write()
-
-
-def one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text[:500]

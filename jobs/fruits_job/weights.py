@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass
 
 from .config import TEST_ONLY_RANDOM_PREFIX
-from .errors import UsageError
+from .errors import UsageError, one_line
 from .layout import has_scheme, is_local, local_path
 
 IMAGENET_FILE = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
@@ -65,7 +65,7 @@ def _imagenet() -> LoadedWeights:
                 input_shape=(IMAGE_SIZE, IMAGE_SIZE, 3), include_top=False, weights="imagenet",
                 pooling="avg")
     except Exception as e:  # noqa: BLE001 - any download/cache failure means the same fix
-        reason = " ".join(str(e).split())[:200]
+        reason = one_line(e, 200)
         raise UsageError(
             f"could not get the ImageNet weights for MobileNetV2 ({reason}); without internet pass "
             f"--weights /path/to/{IMAGENET_FILE} or --weights s3://<bucket>/<prefix>/{IMAGENET_FILE}"
@@ -89,7 +89,7 @@ def _from_file(spec: str, storage) -> LoadedWeights:
         try:
             model.load_weights(path)
         except Exception as e:  # noqa: BLE001
-            reason = " ".join(str(e).split())[:200]
+            reason = one_line(e, 200)
             raise UsageError(
                 f"--weights {spec} is not a MobileNetV2 (alpha 1.0, 224, no top) weights file ({reason}); "
                 f"use {IMAGENET_FILE}") from None
