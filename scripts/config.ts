@@ -5,6 +5,7 @@ import { resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { usageError } from './errors.js';
 import { CONFIG_FIELDS as STACK_FIELDS, privateKeyPathFor } from '../stacks/config.js';
+import { resolveUserPath } from '../stacks/config-loader.js';
 
 export type DeployMode = 'client' | 'cluster';
 export type ActionOnFailure = 'CONTINUE' | 'CANCEL_AND_WAIT' | 'TERMINATE_CLUSTER';
@@ -201,7 +202,7 @@ export function defaultTunnelKey(src: Pick<ConfigSources, 'file' | 'filePath' | 
   const pub = fromEnv || fromFile;
   if (!pub || !pub.endsWith('.pub')) return undefined; // the stacks refuse anything else; never guess a private key
   const baseDir = !fromEnv && src.filePath ? dirname(resolve(src.filePath)) : process.cwd();
-  return resolve(baseDir, expandHome(privateKeyPathFor(pub)));
+  return resolveUserPath(privateKeyPathFor(pub), baseDir);
 }
 
 function validate(c: Plain, baseDir: string): RunnerConfig {
@@ -243,7 +244,7 @@ function validate(c: Plain, baseDir: string): RunnerConfig {
     }
     return v as Record<string, string>;
   };
-  const localPath = (p: string | undefined) => (p === undefined ? undefined : resolve(baseDir, expandHome(p)));
+  const localPath = (p: string | undefined) => (p === undefined ? undefined : resolveUserPath(p, baseDir));
 
   const job = cfg.job as JobDefaults;
   const out: RunnerConfig = {
@@ -308,10 +309,6 @@ function validate(c: Plain, baseDir: string): RunnerConfig {
 function s3Opt(path: string, v: string | undefined): string | undefined {
   if (v !== undefined && !/^s3:\/\/[^/]+/.test(v)) throw usageError(`config ${path} must be an s3:// URI, got "${v}"`);
   return v;
-}
-
-export function expandHome(p: string): string {
-  return p === '~' || p.startsWith('~/') ? (process.env.HOME ?? '') + p.slice(1) : p;
 }
 
 /** Side effect: finds and parses the config file. Missing default file is fine. */
