@@ -15,7 +15,7 @@ import os
 import sys
 
 from .config import JobConfig, parse_args
-from .errors import UsageError
+from .errors import UsageError, missing_input
 from .layout import is_local, local_path
 
 SUMMARY_MARKER = "FRUITS_RUN_SUMMARY"
@@ -44,8 +44,7 @@ def _fail_fast_checks(config: JobConfig) -> None:
     if is_local(config.input):
         path = local_path(config.input)
         if not os.path.exists(path):
-            raise UsageError(f"--input {config.input} does not exist; give the folder that holds "
-                             "<Split>/<Label>/<image> files")
+            raise missing_input(config.input)
         if os.path.isdir(path) and not any(files for _, _, files in os.walk(path)):
             raise UsageError(f"--input {config.input} is empty; put <Split>/<Label>/<image> files there")
 

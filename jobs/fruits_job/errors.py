@@ -12,6 +12,11 @@ class UsageError(Exception):
     exit_code = 2
 
 
+def missing_input(uri: str) -> UsageError:
+    """The one message for an --input that is not there (checked locally, on storage and by Spark)."""
+    return UsageError(f"--input {uri} does not exist; give the folder that holds <Split>/<Label>/<image> files")
+
+
 class JobFailure(Exception):
     """The run started but could not complete. Exit 1; summary.json says "failed"."""
 

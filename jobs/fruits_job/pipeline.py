@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 from contextlib import contextmanager
 
 from .config import JobConfig
-from .errors import JobFailure, UsageError, one_line
+from .errors import JobFailure, UsageError, missing_input, one_line
 from .layout import join_uri
 from .storage import Storage
 from .summary import MAX_LISTED_FAILURES, RunRecord, utc_now, versions
@@ -113,8 +113,7 @@ def list_files(spark, config: JobConfig) -> list[str]:
         files = read_images(spark, config).inputFiles()
     except AnalysisException as e:
         if "PATH_NOT_FOUND" in str(e) or "does not exist" in str(e):
-            raise UsageError(f"--input {config.input} does not exist; give the folder that holds "
-                             "<Split>/<Label>/<image> files") from None
+            raise missing_input(config.input) from None
         raise
     return [hadoop_path_string(f) for f in files]
 
@@ -137,8 +136,7 @@ def run(config: JobConfig, spark) -> tuple[str, dict]:
 
     # --- checks that write nothing (exit 2) ---
     if not storage.exists(config.input):
-        raise UsageError(f"--input {config.input} does not exist; give the folder that holds "
-                         "<Split>/<Label>/<image> files")
+        raise missing_input(config.input)
     if storage.exists(run_uri) and not config.overwrite:
         raise UsageError(f"run folder {run_uri} already exists; choose another --run-id "
                          "or pass --overwrite to replace it")
