@@ -7,14 +7,14 @@ import { EmrCluster } from '@cdktf/provider-aws/lib/emr-cluster/index.js';
 import { EmrSecurityConfiguration } from '@cdktf/provider-aws/lib/emr-security-configuration/index.js';
 import type { KeyPair } from '@cdktf/provider-aws/lib/key-pair/index.js';
 import type { BootstrapArtifacts } from './bootstrap-artifacts.js';
-import type { FruitsConfig } from './config.js';
+import type { EmrConfig } from './config.js';
 import type { EmrRoles } from './iam.js';
 import { EMR_MANAGED_POLICY_TAG, PREFIXES, VENV_PYTHON } from './layout.js';
 import type { Network } from './network.js';
 import { s3Uri, type Storage } from './storage.js';
 
 export interface ClusterProps {
-  config: FruitsConfig;
+  config: EmrConfig;
   network: Network;
   roles: EmrRoles;
   storage: Storage;
@@ -158,7 +158,9 @@ export class Cluster extends Construct {
         ...roles.ready,
         ...bootstrap.objects,
         network.internetRoute,
+        network.subnetRoutes,
         network.s3Endpoint,
+        ...network.egressRules,
         ...storage.logs.ready,
       ],
       // EMR rewrites step lists and some computed settings; steps are submitted by the runner.

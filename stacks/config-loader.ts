@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { ConfigError, type FruitsConfig, parsePublicKey, resolveConfig } from './config.js';
+import { ConfigError, type EmrConfig, type FruitsConfig, parsePublicKey, resolveConfig } from './config.js';
 
 export const DEFAULT_CONFIG_FILE = 'fruits.config.json';
 
@@ -44,7 +44,13 @@ export function loadConfig(options: LoadOptions = {}): FruitsConfig {
   const config = resolveConfig(fileJson, env, label);
   // Like the runner: a relative path written in the config file is relative to that file.
   const keyFromEnv = (env.FRUITS_PUBLIC_KEY_PATH ?? '').trim() !== '';
-  if (fileJson !== undefined && !keyFromEnv && !config.publicKeyPath.startsWith('~') && !isAbsolute(config.publicKeyPath)) {
+  if (
+    fileJson !== undefined &&
+    !keyFromEnv &&
+    config.publicKeyPath !== undefined &&
+    !config.publicKeyPath.startsWith('~') &&
+    !isAbsolute(config.publicKeyPath)
+  ) {
     config.publicKeyPath = resolve(dirname(path), config.publicKeyPath);
   }
   return config;
@@ -54,7 +60,7 @@ export function loadConfig(options: LoadOptions = {}): FruitsConfig {
  * Read and validate the operator's public key; returns "type base64".
  * A relative path (from FRUITS_PUBLIC_KEY_PATH) is relative to cwd.
  */
-export function readPublicKey(config: FruitsConfig, options: Pick<LoadOptions, 'cwd'> = {}): string {
+export function readPublicKey(config: EmrConfig, options: Pick<LoadOptions, 'cwd'> = {}): string {
   const path = resolveUserPath(config.publicKeyPath, options.cwd ?? process.cwd());
   if (!existsSync(path)) {
     throw new ConfigError(

@@ -16,15 +16,20 @@ export interface FruitsConfig {
   region: string;
   /** Lower-case prefix of every resource name (buckets get account id + region appended). */
   namePrefix: string;
-  /** IPv4 CIDR allowed to reach SSH (port 22) on the master node, e.g. 203.0.113.7/32. */
-  operatorCidr: string;
-  /** Path to the operator's existing OpenSSH *public* key (.pub); only its content reaches state. */
-  publicKeyPath: string;
+  /**
+   * IPv4 CIDR allowed to reach SSH (port 22) on the master node, e.g. 203.0.113.7/32.
+   * Only fruits-emr needs it (see requireOperatorAccess); fruits-state deploys without.
+   */
+  operatorCidr?: string;
+  /** Path to the operator's existing OpenSSH *public* key (.pub); only its content reaches state. fruits-emr only. */
+  publicKeyPath?: string;
   masterInstanceType: string;
   coreInstanceType: string;
   coreInstanceCount: number;
-  /** EMR release label, emr-7.x (Amazon Linux 2023, where the bootstrap installs python3.11). */
+  /** EMR release label, one of KNOWN_EMR_7_RELEASES (Amazon Linux 2023, where the bootstrap installs python3.11). */
   releaseLabel: string;
+  /** Explicit override that accepts an emr-7.x label newer than KNOWN_EMR_7_RELEASES. */
+  allowUnknownReleaseLabel: boolean;
   /** Auto-termination after this many idle minutes (idle clusters cost money). */
   idleTimeoutMinutes: number;
   /** Install JupyterHub (+ Livy for its Spark kernels) with notebooks persisted to S3. */
@@ -53,6 +58,15 @@ interface FieldSpec {
 
 export const DEFAULT_RELEASE_LABEL = 'emr-7.12.0';
 
+/**
+ * EMR 7 releases this project knows (Amazon Linux 2023, Spark 3.5, python3.11 in dnf).
+ * A newer one needs allowUnknownReleaseLabel=true; add it here once a deploy has run on it.
+ */
+export const KNOWN_EMR_7_RELEASES = [
+  'emr-7.0.0', 'emr-7.1.0', 'emr-7.2.0', 'emr-7.3.0', 'emr-7.4.0', 'emr-7.5.0', 'emr-7.6.0',
+  'emr-7.7.0', 'emr-7.8.0', 'emr-7.9.0', 'emr-7.10.0', 'emr-7.11.0', 'emr-7.12.0',
+] as const;
+
 /** Every field, its environment variable and default. Env beats the file. */
 export const CONFIG_FIELDS: Record<FieldName, FieldSpec> = {
   region: { env: 'FRUITS_REGION', kind: 'string', default: 'us-east-1' },
@@ -63,6 +77,7 @@ export const CONFIG_FIELDS: Record<FieldName, FieldSpec> = {
   coreInstanceType: { env: 'FRUITS_CORE_INSTANCE_TYPE', kind: 'string', default: 'm5.xlarge' },
   coreInstanceCount: { env: 'FRUITS_CORE_INSTANCE_COUNT', kind: 'integer', default: 2 },
   releaseLabel: { env: 'FRUITS_RELEASE_LABEL', kind: 'string', default: DEFAULT_RELEASE_LABEL },
+  allowUnknownReleaseLabel: { env: 'FRUITS_ALLOW_UNKNOWN_RELEASE_LABEL', kind: 'boolean', default: false },
   idleTimeoutMinutes: { env: 'FRUITS_IDLE_TIMEOUT_MINUTES', kind: 'integer', default: 60 },
   jupyterHub: { env: 'FRUITS_JUPYTERHUB', kind: 'boolean', default: false },
   allowOpenSsh: { env: 'FRUITS_ALLOW_OPEN_SSH', kind: 'boolean', default: false },
@@ -159,22 +174,12 @@ export function resolveConfig(
     );
   }
 
-  const operatorCidrRaw = str('operatorCidr');
-  if (!operatorCidrRaw) {
-    throw new ConfigError(
-      `operatorCidr is not set: set FRUITS_OPERATOR_CIDR=<your public IP>/32 or "operatorCidr" in ${fileLabel} (copy fruits.config.example.json); it is the only address allowed to SSH to the master`,
-    );
-  }
   const allowOpenSsh = bool('allowOpenSsh');
-  const operatorCidr = validateOperatorCidr(operatorCidrRaw, allowOpenSsh, at('operatorCidr'));
-
+  const operatorCidrRaw = str('operatorCidr');
+  const operatorCidr =
+    operatorCidrRaw === undefined ? undefined : validateOperatorCidr(operatorCidrRaw, allowOpenSsh, at('operatorCidr'));
   const publicKeyPath = str('publicKeyPath');
-  if (!publicKeyPath) {
-    throw new ConfigError(
-      `publicKeyPath is not set: set FRUITS_PUBLIC_KEY_PATH=~/.ssh/id_ed25519.pub or "publicKeyPath" in ${fileLabel} (create one with: ssh-keygen -t ed25519)`,
-    );
-  }
-  if (!publicKeyPath.endsWith('.pub')) {
+  if (publicKeyPath !== undefined && !publicKeyPath.endsWith('.pub')) {
     throw new ConfigError(
       `${at('publicKeyPath')} "${publicKeyPath}" must be a public key file ending in .pub; never point it at a private key`,
     );
@@ -188,11 +193,9 @@ export function resolveConfig(
     throw new ConfigError(`${at('coreInstanceCount')} must be between 1 and 50, got ${coreInstanceCount}`);
   }
   const releaseLabel = str('releaseLabel')!;
-  if (!/^emr-7\.\d+\.\d+$/.test(releaseLabel)) {
-    throw new ConfigError(
-      `${at('releaseLabel')} "${releaseLabel}" must be an EMR 7.x release label like ${DEFAULT_RELEASE_LABEL} (the bootstrap needs Amazon Linux 2023's python3.11)`,
-    );
-  }
+  const allowUnknownReleaseLabel = bool('allowUnknownReleaseLabel');
+  const releaseProblem = releaseLabelProblem(releaseLabel, allowUnknownReleaseLabel);
+  if (releaseProblem) throw new ConfigError(`${at('releaseLabel')} ${releaseProblem}`);
   const idleTimeoutMinutes = int('idleTimeoutMinutes');
   if (idleTimeoutMinutes < 1 || idleTimeoutMinutes > 7 * 24 * 60) {
     throw new ConfigError(
@@ -217,12 +220,13 @@ export function resolveConfig(
   return {
     region,
     namePrefix,
-    operatorCidr,
-    publicKeyPath,
+    ...(operatorCidr !== undefined ? { operatorCidr } : {}),
+    ...(publicKeyPath !== undefined ? { publicKeyPath } : {}),
     masterInstanceType: str('masterInstanceType')!,
     coreInstanceType: str('coreInstanceType')!,
     coreInstanceCount,
     releaseLabel,
+    allowUnknownReleaseLabel,
     idleTimeoutMinutes,
     jupyterHub: bool('jupyterHub'),
     allowOpenSsh,
@@ -231,6 +235,30 @@ export function resolveConfig(
     ...(stateBucket !== undefined ? { stateBucket } : {}),
     stateRegion,
   };
+}
+
+/** The config fruits-emr needs: the operator's SSH source and key are set. */
+export type EmrConfig = FruitsConfig & { operatorCidr: string; publicKeyPath: string };
+
+/**
+ * fruits-emr opens SSH to the operator and installs their key: both must be set. Pure;
+ * fruits-state never calls it, so the state bucket deploys before either exists.
+ */
+export function requireOperatorAccess(config: FruitsConfig, fileLabel = 'fruits.config.json'): EmrConfig {
+  const problem = operatorAccessProblem(config, fileLabel);
+  if (problem) throw new ConfigError(problem);
+  return config as EmrConfig;
+}
+
+/** Which operator setting fruits-emr is missing, with the fix, or undefined. */
+export function operatorAccessProblem(config: FruitsConfig, fileLabel = 'fruits.config.json'): string | undefined {
+  if (!config.operatorCidr) {
+    return `operatorCidr is not set: set FRUITS_OPERATOR_CIDR=<your public IP>/32 or "operatorCidr" in ${fileLabel} (copy fruits.config.example.json); it is the only address allowed to SSH to the master`;
+  }
+  if (!config.publicKeyPath) {
+    return `publicKeyPath is not set: set FRUITS_PUBLIC_KEY_PATH=~/.ssh/id_ed25519.pub or "publicKeyPath" in ${fileLabel} (create one with: ssh-keygen -t ed25519)`;
+  }
+  return undefined;
 }
 
 /** Widest operatorCidr accepted without allowOpenSsh: one office or VPN network at most. */
@@ -274,15 +302,40 @@ export function validateOperatorCidr(cidr: string, allowOpenSsh: boolean, at = '
 }
 
 function validateInstanceType(type: string, at: string): void {
+  const problem = instanceTypeProblem(type);
+  if (problem) throw new ConfigError(`${at} ${problem}`);
+}
+
+/**
+ * Why EMR (with this project's bootstrap) cannot run an instance type, or undefined.
+ * Pure, so the config schema can move it as is.
+ */
+export function instanceTypeProblem(type: string): string | undefined {
   const m = /^([a-z]+)(\d+)([a-z-]*)\.([a-z0-9]+)$/.exec(type);
-  if (!m) throw new ConfigError(`${at} "${type}" is not an EC2 instance type like m5.xlarge`);
-  // Graviton families carry a "g" attribute (m6g, c7gn, r8g...). tensorflow-cpu ships
-  // x86_64 wheels only, so the bootstrap's pinned install would fail on arm64 nodes.
-  if (m[3]!.includes('g')) {
-    throw new ConfigError(
-      `${at} "${type}" is a Graviton (arm64) type; the pinned tensorflow-cpu has x86_64 wheels only, use e.g. m5.xlarge or m6i.xlarge`,
-    );
+  if (!m) return `"${type}" is not an EC2 instance type like m5.xlarge`;
+  const [, family, generation, attributes] = m;
+  // Burstable types run on CPU credits: a featurization job drains them within minutes and
+  // then crawls at a fraction of a core, and EMR does not offer most of them anyway.
+  if (family === 't') {
+    return `"${type}" is a burstable (t2/t3/t4g) type, which EMR cannot run this job on; use e.g. m5.xlarge`;
   }
+  // a1 and every Graviton family (an "g" attribute: m6g, c7gn, r8g...) are arm64.
+  // tensorflow-cpu ships x86_64 wheels only, so the bootstrap's pinned install would fail.
+  if ((family === 'a' && generation === '1') || attributes!.includes('g')) {
+    return `"${type}" is an arm64 (Graviton) type; the pinned tensorflow-cpu has x86_64 wheels only, use e.g. m5.xlarge or m6i.xlarge`;
+  }
+  return undefined;
+}
+
+/** Why a release label is refused, or undefined. Pure (see instanceTypeProblem). */
+export function releaseLabelProblem(label: string, allowUnknown: boolean): string | undefined {
+  const known = (KNOWN_EMR_7_RELEASES as readonly string[]).includes(label);
+  if (known) return undefined;
+  if (!/^emr-7\.\d+\.\d+$/.test(label)) {
+    return `"${label}" must be an EMR 7.x release label like ${DEFAULT_RELEASE_LABEL} (the bootstrap needs Amazon Linux 2023's python3.11)`;
+  }
+  if (allowUnknown) return undefined;
+  return `"${label}" is not an EMR 7 release this project knows (${KNOWN_EMR_7_RELEASES[0]} to ${KNOWN_EMR_7_RELEASES.at(-1)}); use one of those, or set allowUnknownReleaseLabel=true (FRUITS_ALLOW_UNKNOWN_RELEASE_LABEL=true) to try a newer one`;
 }
 
 export function isValidBucketName(name: string): boolean {

@@ -10,7 +10,7 @@ import { TerraformOutput, TerraformStack } from 'cdktf';
 import { BootstrapArtifacts } from './bootstrap-artifacts.js';
 import { Cluster } from './cluster.js';
 import { awsProvider, configureBackend } from './common.js';
-import { type FruitsConfig, privateKeyPathFor } from './config.js';
+import { type EmrConfig, privateKeyPathFor } from './config.js';
 import { ProjectKey } from './encryption.js';
 import { EmrRoles } from './iam.js';
 import { PREFIXES, TUNNEL_PORTS } from './layout.js';
@@ -18,7 +18,7 @@ import { Network } from './network.js';
 import { flowLogDestination, s3Uri, Storage } from './storage.js';
 
 export interface EmrStackProps {
-  config: FruitsConfig;
+  config: EmrConfig;
   /** Validated OpenSSH public key text ("type base64"), see readPublicKey(). */
   publicKey: string;
   /** Repository root: bootstrap/ and requirements.txt are read from here. */
@@ -39,7 +39,7 @@ export class FruitsEmrStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: EmrStackProps) {
     super(scope, id);
     const { config } = props;
-    configureBackend(this, config);
+    configureBackend(this, config, id);
     awsProvider(this, config, id);
     const accountId = new DataAwsCallerIdentity(this, 'caller').accountId;
     const partition = new DataAwsPartition(this, 'partition').partition;

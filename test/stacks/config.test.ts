@@ -3,7 +3,11 @@ import { join } from 'node:path';
 import {
   ConfigError,
   DEFAULT_RELEASE_LABEL,
+  instanceTypeProblem,
+  KNOWN_EMR_7_RELEASES,
   parsePublicKey,
+  releaseLabelProblem,
+  requireOperatorAccess,
   resolveConfig,
   validateOperatorCidr,
 } from '../../stacks/config.js';
@@ -37,6 +41,7 @@ describe('resolveConfig', () => {
       coreInstanceType: 'm5.xlarge',
       coreInstanceCount: 2,
       releaseLabel: DEFAULT_RELEASE_LABEL,
+      allowUnknownReleaseLabel: false,
       idleTimeoutMinutes: 60,
       jupyterHub: false,
       allowOpenSsh: false,
@@ -69,13 +74,13 @@ describe('resolveConfig', () => {
   });
 
   test('missing operator CIDR names the env var and the example file', () => {
-    const e = configError(() => resolveConfig({ publicKeyPath: 'k.pub' }, {}));
+    const e = configError(() => requireOperatorAccess(resolveConfig({ publicKeyPath: 'k.pub' }, {})));
     expect(e.message).toContain('FRUITS_OPERATOR_CIDR');
     expect(e.message).toContain('fruits.config.example.json');
   });
 
   test('missing public key path names FRUITS_PUBLIC_KEY_PATH', () => {
-    const e = configError(() => resolveConfig({ operatorCidr: OPERATOR_CIDR }, {}));
+    const e = configError(() => requireOperatorAccess(resolveConfig({ operatorCidr: OPERATOR_CIDR }, {})));
     expect(e.message).toContain('FRUITS_PUBLIC_KEY_PATH');
   });
 
@@ -97,6 +102,12 @@ describe('resolveConfig', () => {
     ['coreInstanceCount', 0, /between 1 and 50/],
     ['coreInstanceCount', 2.5, /whole number/],
     ['releaseLabel', 'emr-6.15.0', /EMR 7\.x/],
+    ['releaseLabel', 'emr-7.99.0', /not an EMR 7 release this project knows.*allowUnknownReleaseLabel=true/],
+    ['coreInstanceType', 't3.xlarge', /burstable/],
+    ['masterInstanceType', 't4g.large', /burstable/],
+    ['masterInstanceType', 't2.medium', /burstable/],
+    ['coreInstanceType', 'a1.xlarge', /arm64/],
+    ['coreInstanceType', 'c7gn.xlarge', /arm64/],
     ['idleTimeoutMinutes', 0, /between 1 and 10080/],
     ['jupyterHub', 'maybe', /true or false/],
     ['stateBucket', 'Bad_Bucket', /not a valid S3 bucket name/],
@@ -105,6 +116,21 @@ describe('resolveConfig', () => {
     const e = configError(() => resolveConfig({ ...REQUIRED, [field]: value }, {}));
     expect(e.message).toMatch(pattern);
     expect(e.message).toContain(`"${field}" in fruits.config.json`);
+  });
+
+  test('EMR 7 releases the project knows pass; a newer emr-7 label needs the explicit override', () => {
+    for (const label of KNOWN_EMR_7_RELEASES) expect(releaseLabelProblem(label, false)).toBeUndefined();
+    expect(KNOWN_EMR_7_RELEASES).toContain(DEFAULT_RELEASE_LABEL);
+    expect(resolveConfig({ ...REQUIRED, releaseLabel: 'emr-7.99.0', allowUnknownReleaseLabel: true }, {}).releaseLabel).toBe('emr-7.99.0');
+    expect(resolveConfig(REQUIRED, { FRUITS_RELEASE_LABEL: 'emr-7.99.0', FRUITS_ALLOW_UNKNOWN_RELEASE_LABEL: 'true' }).releaseLabel).toBe('emr-7.99.0');
+    // The override never admits another major version.
+    expect(releaseLabelProblem('emr-6.15.0', true)).toMatch(/EMR 7\.x/);
+  });
+
+  test('instance types: x86_64 general purpose passes; burstable and arm64 are refused', () => {
+    for (const ok of ['m5.xlarge', 'm6i.2xlarge', 'r5d.4xlarge', 'c5.xlarge', 'm7a.xlarge']) expect(instanceTypeProblem(ok)).toBeUndefined();
+    for (const t of ['t3.large', 't3a.xlarge', 't4g.xlarge', 't2.micro']) expect(instanceTypeProblem(t)).toMatch(/burstable/);
+    for (const t of ['a1.xlarge', 'm6g.xlarge', 'm7gd.xlarge', 'r8g.large', 'c6gn.xlarge']) expect(instanceTypeProblem(t)).toMatch(/arm64/);
   });
 
   test('errors for env values name the environment variable', () => {
@@ -220,13 +246,17 @@ describe('loader', () => {
     expect(configError(() => loadConfig({ cwd: dir, env: {} })).message).toContain('not valid JSON');
   });
 
-  test('without file or env, the first missing required setting is named', () => {
-    expect(configError(() => loadConfig({ cwd: tempDir(), env: {} })).message).toContain('FRUITS_OPERATOR_CIDR');
+  test('without file or env the config loads (fruits-state needs no operator settings); fruits-emr names the first missing one', () => {
+    const config = loadConfig({ cwd: tempDir(), env: {} });
+    expect(config.operatorCidr).toBeUndefined();
+    expect(configError(() => requireOperatorAccess(config)).message).toContain('FRUITS_OPERATOR_CIDR');
+    const withCidr = loadConfig({ cwd: tempDir(), env: { FRUITS_OPERATOR_CIDR: OPERATOR_CIDR } });
+    expect(configError(() => requireOperatorAccess(withCidr)).message).toContain('FRUITS_PUBLIC_KEY_PATH');
   });
 
   test('missing key file: clear error naming FRUITS_PUBLIC_KEY_PATH and ssh-keygen', () => {
     const dir = tempDir();
-    const config = resolveConfig({ ...REQUIRED, publicKeyPath: 'keys/missing.pub' }, {});
+    const config = requireOperatorAccess(resolveConfig({ ...REQUIRED, publicKeyPath: 'keys/missing.pub' }, {}));
     const e = configError(() => readPublicKey(config, { cwd: dir }));
     expect(e.message).toContain(join(dir, 'keys/missing.pub'));
     expect(e.message).toContain('FRUITS_PUBLIC_KEY_PATH');
@@ -237,7 +267,7 @@ describe('loader', () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'keys'));
     const { key } = writePublicKey(join(dir, 'keys'));
-    const config = resolveConfig({ ...REQUIRED, publicKeyPath: 'keys/operator_key.pub' }, {});
+    const config = requireOperatorAccess(resolveConfig({ ...REQUIRED, publicKeyPath: 'keys/operator_key.pub' }, {}));
     expect(readPublicKey(config, { cwd: dir })).toBe(key.split(' ').slice(0, 2).join(' '));
   });
 
@@ -249,7 +279,7 @@ describe('loader', () => {
     expect(fromFile.publicKeyPath).toBe(join(dir, 'conf/op.pub'));
     const fromEnv = loadConfig({ cwd: dir, env: { FRUITS_CONFIG: 'conf/fruits.json', FRUITS_PUBLIC_KEY_PATH: 'k/op.pub' } });
     expect(fromEnv.publicKeyPath).toBe('k/op.pub');
-    expect(configError(() => readPublicKey(fromEnv, { cwd: dir })).message).toContain(join(dir, 'k/op.pub'));
+    expect(configError(() => readPublicKey(requireOperatorAccess(fromEnv), { cwd: dir })).message).toContain(join(dir, 'k/op.pub'));
   });
 
   test('~ expands to the home directory', () => {

@@ -20,13 +20,23 @@ function runMain(env: Record<string, string>, cwd = tempDir()) {
 }
 
 describe('main.ts', () => {
-  test('fresh machine, nothing configured: one error line naming the setting, exit 2', () => {
+  test('fresh machine, nothing configured: fruits-state is synthesized (it needs no operator settings); one note names what fruits-emr lacks', () => {
     const r = runMain({});
+    expect(r.status).toBe(0);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^note: fruits-emr not synthesized \(only fruits-state\): operatorCidr is not set: set FRUITS_OPERATOR_CIDR=/);
+    expect(existsSync(join(r.outdir, 'stacks/fruits-state/cdk.tf.json'))).toBe(true);
+    expect(existsSync(join(r.outdir, 'stacks/fruits-emr'))).toBe(false);
+  });
+
+  test('a bad setting still fails the whole synth: one error line, exit 2, no stack trace', () => {
+    const r = runMain({ FRUITS_CORE_INSTANCE_TYPE: 't3.xlarge' });
     expect(r.status).toBe(2);
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^error: operatorCidr is not set: set FRUITS_OPERATOR_CIDR=/);
-    expect(r.stderr).not.toMatch(/\bat .*\.ts:\d+/); // no stack trace
+    expect(lines[0]).toMatch(/^error: FRUITS_CORE_INSTANCE_TYPE "t3.xlarge" is a burstable/);
+    expect(r.stderr).not.toMatch(/\bat .*\.ts:\d+/);
     expect(existsSync(join(r.outdir, 'stacks'))).toBe(false);
   });
 
