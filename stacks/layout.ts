@@ -37,8 +37,22 @@ export const EMR_MANAGED_POLICY_TAG = { 'for-use-with-amazon-emr-managed-policie
 export const EMR_STACK_ID = 'fruits-emr';
 export const STATE_STACK_ID = 'fruits-state';
 
-/** Key of the fruits-emr state object inside the state bucket. */
-export const STATE_KEY = `${EMR_STACK_ID}/terraform.tfstate`;
+/**
+ * Key of the fruits-emr state object inside the state bucket. One bucket serves every
+ * environment (namePrefix) and region, so both are part of the key: a second environment
+ * must never read, plan against or overwrite the first one's state.
+ */
+export function stateKey(namePrefix: string, region: string): string {
+  return `${EMR_STACK_ID}/${namePrefix}/${region}/terraform.tfstate`;
+}
+
+/**
+ * Local state file (repository root) of a stack when no state bucket is set: one per
+ * stack, environment and region, for the same reason as stateKey().
+ */
+export function localStatePath(stackId: string, namePrefix: string, region: string): string {
+  return `terraform.${stackId}.${namePrefix}.${region}.tfstate`;
+}
 
 /** Local ports of the SSH tunnel printed in the ssh_tunnel_command output. */
 export const TUNNEL_PORTS = { yarn: 8088, sparkHistory: 18080, jupyterHub: 9443 } as const;

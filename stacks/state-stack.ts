@@ -7,9 +7,9 @@
 import { Construct } from 'constructs';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity/index.js';
 import { TerraformOutput, TerraformStack } from 'cdktf';
-import { awsProvider } from './common.js';
+import { awsProvider, localBackend } from './common.js';
 import type { FruitsConfig } from './config.js';
-import { STATE_KEY } from './layout.js';
+import { stateKey } from './layout.js';
 import { SecureBucket } from './secure-bucket.js';
 
 export interface StateStackProps {
@@ -22,6 +22,8 @@ export class FruitsStateStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: StateStackProps) {
     super(scope, id);
     const { config } = props;
+    // Its own state is local (it cannot live in the bucket it creates), one file per environment.
+    localBackend(this, id, config.namePrefix, config.stateRegion);
     // The state bucket must exist in stateRegion, the region the backend reads from.
     awsProvider(this, { ...config, region: config.stateRegion }, id);
     const accountId = new DataAwsCallerIdentity(this, 'caller').accountId;
@@ -38,6 +40,9 @@ export class FruitsStateStack extends TerraformStack {
       value: this.bucket.name,
       description: 'Set FRUITS_STATE_BUCKET (or "stateBucket") to this to keep fruits-emr state here',
     });
-    new TerraformOutput(this, 'state_key', { value: STATE_KEY, description: 'Object key of the fruits-emr state' });
+    new TerraformOutput(this, 'state_key', {
+      value: stateKey(config.namePrefix, config.region),
+      description: 'Object key of this environment\'s fruits-emr state',
+    });
   }
 }

@@ -36,17 +36,30 @@ describe('fruits-state stack', () => {
     expect(resourcesOf(named, 'aws_s3_bucket')[0]![1].bucket).toBe('team-tfstate');
     expect(named.provider.aws[0].region).toBe('eu-west-1');
     expect(named.output.state_bucket.value).toMatch(/aws_s3_bucket\..*\.bucket/);
-    expect(named.output.state_key.value).toBe('fruits-emr/terraform.tfstate');
+    expect(named.output.state_key.value).toBe('fruits-emr/fruits/us-east-1/terraform.tfstate');
   });
 
-  test('the state stack itself never uses the S3 backend (cdktf embeds its local default)', () => {
-    expect(synthState({ stateBucket: 'team-tfstate' }).terraform.backend).toBeUndefined();
+  test('the state stack itself never uses the S3 backend; its local state file is per environment and region', () => {
+    const backend = synthState({ stateBucket: 'team-tfstate', namePrefix: 'fruits-dev', stateRegion: 'eu-west-1' }).terraform.backend;
+    expect(Object.keys(backend)).toEqual(['local']);
+    expect(backend.local.path).toMatch(/\/terraform\.fruits-state\.fruits-dev\.eu-west-1\.tfstate$/);
   });
 });
 
 describe('fruits-emr backend switch', () => {
-  test('no backend block by default: cdktf embeds its local backend (see main.test.ts)', () => {
-    expect(synthEmr().terraform.backend).toBeUndefined();
+  test('local backend by default, one state file per environment and region', () => {
+    const a = synthEmr().terraform.backend;
+    const b = synthEmr({ namePrefix: 'fruits-dev' }).terraform.backend;
+    const c = synthEmr({ region: 'eu-west-3' }).terraform.backend;
+    expect(a.local.path).toMatch(/\/terraform\.fruits-emr\.fruits\.us-east-1\.tfstate$/);
+    expect(new Set([a.local.path, b.local.path, c.local.path]).size).toBe(3);
+  });
+
+  test('two environments sharing one state bucket get different state keys', () => {
+    const key = (o: Record<string, unknown>) => synthEmr({ stateBucket: 'team-tfstate', ...o }).terraform.backend.s3.key;
+    expect(key({})).toBe('fruits-emr/fruits/us-east-1/terraform.tfstate');
+    expect(key({ namePrefix: 'fruits-dev' })).toBe('fruits-emr/fruits-dev/us-east-1/terraform.tfstate');
+    expect(key({ region: 'eu-west-1' })).toBe('fruits-emr/fruits/eu-west-1/terraform.tfstate');
   });
 
   test('stateBucket switches to the encrypted S3 backend with S3 native locking', () => {
@@ -54,7 +67,7 @@ describe('fruits-emr backend switch', () => {
     expect(backend).toEqual({
       s3: {
         bucket: 'team-tfstate',
-        key: 'fruits-emr/terraform.tfstate',
+        key: 'fruits-emr/fruits/us-east-1/terraform.tfstate',
         region: 'eu-west-1',
         encrypt: true,
         use_lockfile: true,
