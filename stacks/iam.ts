@@ -29,6 +29,34 @@ export interface EmrRolesProps {
 
 export const EMR_SERVICE_POLICY_V2 = 'AmazonEMRServicePolicy_v2';
 
+const WRITE_OBJECT = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'];
+
+/** Which prefixes of which bucket the nodes may list. */
+const NODE_LISTABLE: { bucket: 'data' | 'artifacts' | 'logs'; prefixes: string[] }[] = [
+  { bucket: 'data', prefixes: [PREFIXES.images, PREFIXES.results] },
+  { bucket: 'artifacts', prefixes: [PREFIXES.code, PREFIXES.bootstrap, PREFIXES.models, PREFIXES.notebooks] },
+  { bucket: 'logs', prefixes: [PREFIXES.emrLogs] },
+];
+
+/** "results/" -> "results" */
+function bare(prefix: string): string {
+  return prefix.replace(/\/$/, '');
+}
+
+/** s3:prefix values a lister may send for these "directories": p, p/ and anything below. */
+export function listPrefixes(prefixes: string[]): string[] {
+  return prefixes.flatMap((p) => [bare(p), `${bare(p)}/*`]);
+}
+
+/**
+ * Object ARNs of one S3 "directory" as Hadoop's clients see it: everything below p/
+ * (p/ itself included), EMRFS's p_$folder$ marker and, for probes, the bare key p.
+ */
+export function directoryObjects(bucketArn: string, prefix: string, opts: { bareKey?: boolean } = {}): string[] {
+  const p = bare(prefix);
+  return [`${bucketArn}/${p}/*`, `${bucketArn}/${p}_$folder$`, ...(opts.bareKey === false ? [] : [`${bucketArn}/${p}`])];
+}
+
 export class EmrRoles extends Construct {
   readonly serviceRole: IamRole;
   readonly instanceRole: IamRole;
@@ -107,38 +135,53 @@ export class EmrRoles extends Construct {
     const doc = new DataAwsIamPolicyDocument(this, 'node-access', {
       statement: [
         {
-          sid: 'ListProjectBuckets',
-          actions: ['s3:ListBucket', 's3:GetBucketLocation'],
+          // Bucket-level calls S3A/EMRFS make before any object access (region probe,
+          // multipart-upload cleanup); no listing here.
+          sid: 'LocateProjectBuckets',
+          actions: ['s3:GetBucketLocation', 's3:ListBucketMultipartUploads'],
           resources: [data, artifacts, logs],
         },
+        ...NODE_LISTABLE.map(({ bucket, prefixes }) => ({
+          // Listing only inside the project prefixes, as S3A and EMRFS list them: prefix
+          // "p/..." with or without a trailing slash, and the bare "p" (getFileStatus on p).
+          sid: `List${bucket[0]!.toUpperCase()}${bucket.slice(1)}Prefixes`,
+          actions: ['s3:ListBucket'],
+          resources: [storage[bucket].arn],
+          condition: [{ test: 'StringLike', variable: 's3:prefix', values: listPrefixes(prefixes) }],
+        })),
         {
           // models/ holds weights files the job loads with --weights s3://...
+          // Hadoop's S3 clients probe a "directory" p as the bare key p, p/ and p_$folder$
+          // (EMRFS's marker) before they list it: reads cover all three forms.
           sid: 'ReadInputsCodeBootstrapAndModels',
           actions: ['s3:GetObject'],
           resources: [
-            `${data}/${PREFIXES.images}*`,
-            `${artifacts}/${PREFIXES.code}*`,
-            `${artifacts}/${PREFIXES.bootstrap}*`,
-            `${artifacts}/${PREFIXES.models}*`,
+            ...directoryObjects(data, PREFIXES.images),
+            ...directoryObjects(artifacts, PREFIXES.code),
+            ...directoryObjects(artifacts, PREFIXES.bootstrap),
+            ...directoryObjects(artifacts, PREFIXES.models),
           ],
         },
         {
-          // Spark's committer writes temporary objects and deletes them; JupyterHub
-          // saves and renames notebooks.
+          // Spark's committer writes temporary objects and deletes them; S3A writes and
+          // deletes "p/" markers, EMRFS writes "p_$folder$" markers; JupyterHub saves and
+          // renames notebooks. The bare key p is only read (a probe), never written.
           sid: 'WriteResultsAndNotebooks',
-          actions: [
-            's3:GetObject',
-            's3:PutObject',
-            's3:DeleteObject',
-            's3:AbortMultipartUpload',
-            's3:ListMultipartUploadParts',
+          actions: WRITE_OBJECT,
+          resources: [
+            ...directoryObjects(data, PREFIXES.results, { bareKey: false }),
+            ...directoryObjects(artifacts, PREFIXES.notebooks, { bareKey: false }),
           ],
-          resources: [`${data}/${PREFIXES.results}*`, `${artifacts}/${PREFIXES.notebooks}*`],
+        },
+        {
+          sid: 'ProbeResultsAndNotebooks',
+          actions: ['s3:GetObject'],
+          resources: [`${data}/${bare(PREFIXES.results)}`, `${artifacts}/${bare(PREFIXES.notebooks)}`],
         },
         {
           sid: 'WriteClusterLogs',
           actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'],
-          resources: [`${logs}/${PREFIXES.emrLogs}*`],
+          resources: directoryObjects(logs, PREFIXES.emrLogs),
         },
         {
           // On-node EMR tooling describes its own cluster; read-only, this account and region,

@@ -13,6 +13,7 @@ import { Route } from '@cdktf/provider-aws/lib/route/index.js';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group/index.js';
 import { Subnet } from '@cdktf/provider-aws/lib/subnet/index.js';
 import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint/index.js';
+import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule/index.js';
 import { Vpc } from '@cdktf/provider-aws/lib/vpc/index.js';
 import { Fn, Op, type ITerraformDependable } from 'cdktf';
 
@@ -32,6 +33,10 @@ export class Network extends Construct {
   readonly subnet: Subnet;
   readonly routeTable: RouteTable;
   readonly internetRoute: Route;
+  /** The subnet's route table association: without it nodes have no route out at launch. */
+  readonly subnetRoutes: RouteTableAssociation;
+  /** Outbound rules of the EMR-managed groups; the cluster must not launch before them. */
+  readonly egressRules: VpcSecurityGroupEgressRule[] = [];
   readonly s3Endpoint: VpcEndpoint;
   /** EMR-managed groups: EMR itself writes their rules, Terraform only owns the groups. */
   readonly masterSecurityGroup: SecurityGroup;
@@ -100,7 +105,7 @@ export class Network extends Construct {
       destinationCidrBlock: '0.0.0.0/0',
       gatewayId: igw.id,
     });
-    new RouteTableAssociation(this, 'public-subnet-routes', {
+    this.subnetRoutes = new RouteTableAssociation(this, 'public-subnet-routes', {
       subnetId: this.subnet.id,
       routeTableId: this.routeTable.id,
     });
@@ -130,6 +135,7 @@ export class Network extends Construct {
       });
     this.masterSecurityGroup = emrManagedGroup('emr-master-sg', 'master');
     this.coreSecurityGroup = emrManagedGroup('emr-core-sg', 'core');
+    this.allowClusterEgress();
 
     this.sshSecurityGroup = new SecurityGroup(this, 'ssh-sg', {
       name: name('operator-ssh'),
@@ -149,6 +155,44 @@ export class Network extends Construct {
       revokeRulesOnDelete: true,
       tags: { Name: name('operator-ssh') },
     });
+  }
+
+  /**
+   * Outbound rules of the EMR-managed groups. Terraform removes AWS's default allow-all
+   * egress from groups it creates, and EMR only adds the *inbound* rules it needs, so
+   * without these the nodes could reach neither S3 (bootstrap script, logs, data) nor
+   * PyPI, and the bootstrap action would fail. Separate rule resources, because EMR owns
+   * the groups' inline rules (ignoreChanges above). operator-ssh adds no egress.
+   */
+  private allowClusterEgress(): void {
+    const groups = { master: this.masterSecurityGroup, core: this.coreSecurityGroup };
+    for (const [role, group] of Object.entries(groups)) {
+      const rule = (id: string, props: Omit<ConstructorParameters<typeof VpcSecurityGroupEgressRule>[2], 'securityGroupId'>) =>
+        this.egressRules.push(new VpcSecurityGroupEgressRule(this, `emr-${role}-egress-${id}`, { securityGroupId: group.id, ...props }));
+      rule('https', {
+        description: 'HTTPS out: PyPI for the bootstrap venv, AWS APIs (EMR, KMS, STS), Amazon Linux repos',
+        ipProtocol: 'tcp',
+        fromPort: 443,
+        toPort: 443,
+        cidrIpv4: '0.0.0.0/0',
+      });
+      rule('s3', {
+        description: 'S3 through the VPC gateway endpoint (its prefix list)',
+        ipProtocol: 'tcp',
+        fromPort: 443,
+        toPort: 443,
+        prefixListId: this.s3Endpoint.prefixListId,
+      });
+      // Inside the cluster everything flows: YARN, HDFS, Spark shuffle and block manager
+      // use ephemeral ports in both directions.
+      for (const [peerRole, peer] of Object.entries(groups)) {
+        rule(`to-${peerRole}`, {
+          description: `All traffic to the EMR ${peerRole} nodes`,
+          ipProtocol: '-1',
+          referencedSecurityGroupId: peer.id,
+        });
+      }
+    }
   }
 
   /**

@@ -24,7 +24,7 @@ export interface SecureBucketProps {
   /** SSE-KMS with this key (and an S3 Bucket Key); SSE-S3 (AES256) when omitted. */
   kmsKeyArn?: string;
   /** Deliver server access logs to this bucket/prefix. */
-  accessLogs?: { bucket: string; prefix: string };
+  accessLogs?: { bucket: string; prefix: string; dependsOn?: ITerraformDependable[] };
   /** Rules added after the baseline ones (abort stale multipart uploads, expire old versions). */
   lifecycleRules?: S3BucketLifecycleConfigurationRule[];
   /** Days noncurrent (overwritten/deleted) versions are kept. */
@@ -119,6 +119,7 @@ export class SecureBucket extends Construct {
         bucket,
         targetBucket: props.accessLogs.bucket,
         targetPrefix: props.accessLogs.prefix,
+        ...(props.accessLogs.dependsOn ? { dependsOn: props.accessLogs.dependsOn } : {}),
       });
     }
     this.ready = [ownership, publicAccess, versioning, encryption];

@@ -31,6 +31,8 @@ export class Storage extends Construct {
     // Bucket names are global: the account id and region make them unique and predictable.
     const bucketName = (purpose: string) => `${props.namePrefix}-${purpose}-${props.accountId}-${props.region}`;
 
+    // S3 server access logs of these buckets land in the logs bucket, one prefix each.
+    const loggedBuckets = ['data', 'artifacts'];
     this.logs = new SecureBucket(this, 'logs', {
       bucketName: bucketName('logs'),
       noncurrentVersionDays: 7,
@@ -42,14 +44,19 @@ export class Storage extends Construct {
         expiration: [{ days: props.logRetentionDays }],
       })),
       extraPolicyStatements: [
-        {
-          sid: 'S3ServerAccessLogDelivery',
+        // One statement per source bucket, as S3's guide has it: the log service may write
+        // only that bucket's prefix, and only for that bucket (aws:SourceArn).
+        ...loggedBuckets.map((purpose) => ({
+          sid: `S3ServerAccessLogDelivery${purpose[0]!.toUpperCase()}${purpose.slice(1)}`,
           effect: 'Allow',
           principals: [{ type: 'Service', identifiers: ['logging.s3.amazonaws.com'] }],
           actions: ['s3:PutObject'],
-          resources: [`arn:${props.partition}:s3:::${bucketName('logs')}/${PREFIXES.s3AccessLogs}*`],
-          condition: [{ test: 'StringEquals', variable: 'aws:SourceAccount', values: [props.accountId] }],
-        },
+          resources: [`arn:${props.partition}:s3:::${bucketName('logs')}/${accessLogPrefix(purpose)}*`],
+          condition: [
+            { test: 'StringEquals', variable: 'aws:SourceAccount', values: [props.accountId] },
+            { test: 'ArnLike', variable: 'aws:SourceArn', values: [`arn:${props.partition}:s3:::${bucketName(purpose)}`] },
+          ],
+        })),
         // VPC flow log delivery, as documented for S3 destinations (write + ACL check).
         {
           sid: 'VpcFlowLogDeliveryWrite',
@@ -76,9 +83,12 @@ export class Storage extends Construct {
       ],
     });
 
-    const accessLogs = (bucket: string) => ({
+    // S3 refuses a logging configuration whose target bucket policy does not yet allow
+    // delivery: the logging resources wait for the logs bucket's policy.
+    const accessLogs = (purpose: string) => ({
       bucket: this.logs.name,
-      prefix: `${PREFIXES.s3AccessLogs}${bucket}/`,
+      prefix: accessLogPrefix(purpose),
+      dependsOn: [this.logs.policy],
     });
     this.data = new SecureBucket(this, 'data', {
       bucketName: bucketName('data'),
@@ -95,6 +105,11 @@ export class Storage extends Construct {
       accessLogs: accessLogs('artifacts'),
     });
   }
+}
+
+/** Where S3 server access logs of one bucket go inside the logs bucket. */
+function accessLogPrefix(purpose: string): string {
+  return `${PREFIXES.s3AccessLogs}${purpose}/`;
 }
 
 /** Flow log destination ARN inside the logs bucket. */

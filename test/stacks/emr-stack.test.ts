@@ -115,6 +115,85 @@ describe('security groups', () => {
   });
 });
 
+describe('egress of the EMR-managed groups', () => {
+  const rules = resourcesOf(synth, 'aws_vpc_security_group_egress_rule').map(([, r]) => r);
+  const sgRef = (role: string) =>
+    '${aws_security_group.' + resourcesOf(synth, 'aws_security_group').find(([id]) => id.includes(`emr-${role}-sg`))![0] + '.id}';
+
+  test('master and core reach HTTPS (PyPI, AWS APIs), S3 through the endpoint prefix list, and each other', () => {
+    for (const role of ['master', 'core']) {
+      const own = rules.filter((r) => r.security_group_id === sgRef(role));
+      expect(own).toContainEqual(expect.objectContaining({ ip_protocol: 'tcp', from_port: 443, to_port: 443, cidr_ipv4: '0.0.0.0/0' }));
+      const s3 = own.find((r) => r.prefix_list_id);
+      expect(s3).toMatchObject({ ip_protocol: 'tcp', from_port: 443, to_port: 443 });
+      expect(s3!.prefix_list_id).toMatch(/^\$\{aws_vpc_endpoint\.network_s3-endpoint_.*\.prefix_list_id\}$/);
+      for (const peer of ['master', 'core']) {
+        expect(own).toContainEqual(expect.objectContaining({ ip_protocol: '-1', referenced_security_group_id: sgRef(peer) }));
+      }
+      // Nothing else leaves the cluster: no all-traffic rule to the internet.
+      expect(own.filter((r) => r.cidr_ipv4 === '0.0.0.0/0').every((r) => r.from_port === 443 && r.to_port === 443)).toBe(true);
+    }
+    expect(rules).toHaveLength(8);
+  });
+
+  test('operator-ssh adds no egress, and the cluster waits for the rules and the subnet route association', () => {
+    const sshRef = '${aws_security_group.' + resourcesOf(synth, 'aws_security_group').find(([id]) => id.includes('ssh-sg'))![0] + '.id}';
+    expect(rules.filter((r) => r.security_group_id === sshRef)).toHaveLength(0);
+    const deps: string[] = cluster.depends_on;
+    expect(deps.filter((d) => d.startsWith('aws_vpc_security_group_egress_rule.'))).toHaveLength(8);
+    const [rta] = resourcesOf(synth, 'aws_route_table_association');
+    expect(deps).toContain(`aws_route_table_association.${rta![0]}`);
+  });
+});
+
+describe('node policy and S3 "directories"', () => {
+  const statements = policyStatements(synth, resource(synth, 'aws_iam_role_policy', 'node-access').policy);
+  const arn = (name: (typeof BUCKETS)[number]) => '${aws_s3_bucket.' + bucketId(name) + '.arn}';
+  const allowed = (action: string, res: string) =>
+    statements.some((s) => s.actions.includes(action) && s.resources.includes(res) && !s.condition);
+
+  test('Hadoop probes of a "directory" (bare key, key/, EMRFS key_$folder$) are readable for inputs and outputs', () => {
+    for (const [bucket, dir] of [['data', 'images'], ['data', 'results'], ['artifacts', 'code'], ['artifacts', 'models']] as const) {
+      expect(allowed('s3:GetObject', `${arn(bucket)}/${dir}`)).toBe(true);
+      expect(allowed('s3:GetObject', `${arn(bucket)}/${dir}/*`)).toBe(true);
+      if (dir !== 'results') expect(allowed('s3:GetObject', `${arn(bucket)}/${dir}_$folder$`)).toBe(true);
+    }
+    // EMRFS writes results_$folder$ markers; S3A writes and deletes results/ markers.
+    for (const action of ['s3:PutObject', 's3:DeleteObject']) {
+      expect(allowed(action, `${arn('data')}/results_$folder$`)).toBe(true);
+      expect(allowed(action, `${arn('data')}/results/*`)).toBe(true);
+      expect(allowed(action, `${arn('data')}/images/*`)).toBe(false);
+      expect(allowed(action, `${arn('data')}/images_$folder$`)).toBe(false);
+      expect(allowed(action, `${arn('artifacts')}/bootstrap/*`)).toBe(false);
+    }
+  });
+
+  test('ListBucket only on the project prefixes, in the forms S3A and EMRFS list them', () => {
+    const lists = statements.filter((s) => s.actions.includes('s3:ListBucket'));
+    expect(lists.map((s) => s.resources).flat().sort()).toEqual(BUCKETS.map(arn).sort());
+    for (const s of lists) {
+      expect(s.condition).toEqual([{ test: 'StringLike', variable: 's3:prefix', values: expect.any(Array) }]);
+    }
+    const prefixesOf = (b: (typeof BUCKETS)[number]) => lists.find((s) => s.resources[0] === arn(b))!.condition[0].values;
+    expect(prefixesOf('data')).toEqual(['images', 'images/*', 'results', 'results/*']);
+    expect(prefixesOf('logs')).toEqual(['emr-logs', 'emr-logs/*']);
+    expect(prefixesOf('artifacts')).toEqual(expect.arrayContaining(['code/*', 'bootstrap/*', 'models/*', 'jupyter', 'jupyter/*']));
+  });
+});
+
+describe('shipped JSON and the provider the rehearsal runs', () => {
+  test('the AWS provider pin is 5.100.0, the version of the offline mirror the rehearsal applies with', () => {
+    expect(synth.terraform.required_providers.aws).toEqual({ source: 'aws', version: '5.100.0' });
+  });
+
+  test('no endpoints, credentials or skip flags in the shipped provider block (those live in the test override only)', () => {
+    const provider = JSON.stringify(synth.provider);
+    for (const key of ['endpoints', 'access_key', 'secret_key', 'skip_', 's3_use_path_style', '127.0.0.1', 'localhost']) {
+      expect(provider).not.toContain(key);
+    }
+  });
+});
+
 describe('key pair', () => {
   test('built from the public key only; no private key material anywhere', () => {
     const publicKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
@@ -238,7 +317,15 @@ describe('IAM', () => {
       .flatMap((s) => s.resources)
       .sort();
     expect(writable).toEqual(
-      [`${arn('data')}/results/*`, `${arn('artifacts')}/jupyter/*`, `${arn('logs')}/emr-logs/*`].sort(),
+      [
+        `${arn('data')}/results/*`,
+        `${arn('data')}/results_$folder$`,
+        `${arn('artifacts')}/jupyter/*`,
+        `${arn('artifacts')}/jupyter_$folder$`,
+        `${arn('logs')}/emr-logs/*`,
+        `${arn('logs')}/emr-logs_$folder$`,
+        `${arn('logs')}/emr-logs`,
+      ].sort(),
     );
     const readable = statements.filter((s) => s.actions.includes('s3:GetObject')).flatMap((s) => s.resources);
     expect(readable).toEqual(
