@@ -22,6 +22,11 @@ log() { printf '[fruits-bootstrap %s] %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*
 fail() { log "FAILED: $*" >&2; exit 1; }
 trap 'rc=$?; log "FAILED (exit ${rc}) at line ${LINENO}: ${BASH_COMMAND}" >&2; exit ${rc}' ERR
 
+# The installer itself is pinned like every other package: an unpinned "pip install
+# --upgrade pip" would make two launches of the same cluster build different venvs.
+# Part of the marker hash, so changing a pin here rebuilds the venv.
+BOOTSTRAP_TOOLS=(pip==26.3 setuptools==84.2.1 wheel==0.48.0)
+
 REQUIREMENTS_URI=""
 EXPECTED_SHA256=""
 VENV="/opt/fruits-venv"
@@ -53,7 +58,7 @@ fi
 awk 'tolower($0) !~ /^[[:space:]]*pyspark[[:space:]]*([=<>!~;[]|$)/' "$WORK/requirements.txt" >"$WORK/requirements-emr.txt"
 skipped="$(grep -ciE '^[[:space:]]*pyspark' "$WORK/requirements.txt" || true)"
 log "skipping ${skipped} pyspark line(s): EMR provides Spark and pyspark"
-want="$(sha256sum "$WORK/requirements-emr.txt" | cut -d' ' -f1)"
+want="$( { printf '%s\n' "${BOOTSTRAP_TOOLS[@]}"; cat "$WORK/requirements-emr.txt"; } | sha256sum | cut -d' ' -f1)"
 MARKER="${VENV}/.fruits-requirements.sha256"
 
 if [[ -f "$MARKER" && "$(cat "$MARKER")" == "$want" && -x "${VENV}/bin/python" ]]; then
@@ -73,6 +78,10 @@ if [[ ! -x "${VENV}/bin/python" ]]; then
   log "creating virtualenv ${VENV}"
   sudo "$PYTHON" -m venv "$VENV"
 fi
+
+log "pinning the installer: ${BOOTSTRAP_TOOLS[*]}"
+sudo "${VENV}/bin/python" -m pip install --no-cache-dir --disable-pip-version-check --only-binary=:all: \
+  "${BOOTSTRAP_TOOLS[@]}"
 
 log "installing pinned packages into ${VENV} (binary wheels only)"
 # Wheels only: nodes have no compilers, and a source build would mean an unpinned toolchain.

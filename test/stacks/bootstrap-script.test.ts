@@ -33,7 +33,9 @@ function fakeNode(requirements = REQUIREMENTS) {
     `echo "venv-python $*" >>"${calls}/log"`,
     'args="${1:-} ${2:-} ${3:-}"',
     'if [[ "$args" == "-m pip install" ]]; then',
-    '  req="${@: -1}"; cp "$req" "' + calls + '/installed-requirements.txt"; exit "${PIP_EXIT:-0}"',
+    '  req="${@: -1}"',
+    '  if [[ "$req" != *requirements* ]]; then echo "$*" >>"' + calls + '/pinned-tools"; exit 0; fi',
+    '  cp "$req" "' + calls + '/installed-requirements.txt"; exit "${PIP_EXIT:-0}"',
     'elif [[ "$args" == "-m pip freeze" ]]; then grep -v "^#" "' + calls + '/installed-requirements.txt" | grep . ; exit 0',
     'fi',
     'echo "imports ok"',
@@ -59,8 +61,9 @@ function fakeNode(requirements = REQUIREMENTS) {
   };
   const log = () => (existsSync(join(calls, 'log')) ? readFileSync(join(calls, 'log'), 'utf8') : '');
   const installed = () => readFileSync(join(calls, 'installed-requirements.txt'), 'utf8');
+  const pinnedTools = () => (existsSync(join(calls, 'pinned-tools')) ? readFileSync(join(calls, 'pinned-tools'), 'utf8') : '');
   const args = (extra: string[] = []) => ['--requirements', 's3://bucket/bootstrap/requirements.txt', '--venv', venv, ...extra];
-  return { run, log, installed, args, venv, s3 };
+  return { run, log, installed, pinnedTools, args, venv, s3 };
 }
 
 /** Only the plain tools the script needs: no real python3.11, pip, aws or dnf can leak in. */
@@ -91,9 +94,22 @@ describe('emr-install-python-deps.sh', () => {
     for (const line of REQUIREMENTS.split('\n').filter((l) => /^[a-z]/i.test(l) && !/^pyspark/i.test(l))) {
       expect(installed).toContain(line);
     }
-    expect(readFileSync(join(node.venv, '.fruits-requirements.sha256'), 'utf8').trim()).toBe(sha256(installed));
+    // The marker covers the pinned installer and the requirements, so changing either rebuilds.
+    const toolPins = /^BOOTSTRAP_TOOLS=\(([^)]*)\)/m.exec(readFileSync(SCRIPT, 'utf8'))![1]!.split(/\s+/);
+    expect(readFileSync(join(node.venv, '.fruits-requirements.sha256'), 'utf8').trim()).toBe(sha256(`${toolPins.join('\n')}\n${installed}`));
     expect(r.out).toMatch(/skipping 1 pyspark line/);
     expect(r.out).toMatch(/\[fruits-bootstrap .*\] done: /);
+  });
+
+  test('pip, setuptools and wheel are pinned exact versions, installed before the requirements', () => {
+    const node = fakeNode();
+    expect(node.run(node.args()).status).toBe(0);
+    const tools = node.pinnedTools().trim();
+    for (const name of ['pip', 'setuptools', 'wheel']) expect(tools).toMatch(new RegExp(` ${name}==\\d+(\\.\\d+)*( |$)`));
+    expect(tools).toContain('--only-binary=:all:');
+    expect(tools).not.toMatch(/--upgrade|-U /);
+    const log = node.log();
+    expect(log.indexOf('setuptools==')).toBeLessThan(log.indexOf('requirements-emr.txt'));
   });
 
   test('a second run with the same pins is a logged no-op', () => {
