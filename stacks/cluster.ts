@@ -29,6 +29,57 @@ export interface EmrConfiguration {
   Configurations?: EmrConfiguration[];
 }
 
+/**
+ * Peak RSS of one PySpark Python worker featurizing with the Keras/TensorFlow engine,
+ * measured by test/rehearsal/measure_worker_memory.py (917 MiB on the Fruits-360 sample),
+ * plus 25 % margin. Re-measure when the inference engine changes.
+ */
+export const PYTHON_WORKER_MIB = 1152;
+/** JVM off-heap of an executor (direct buffers, metaspace, Arrow transfer buffers). */
+const JVM_OFF_HEAP_MIB = 512;
+/** Left free inside YARN's share for the NodeManager's rounding and the shuffle service. */
+const YARN_HEADROOM_MIB = 1024;
+const MIN_HEAP_MIB = 2048;
+
+/**
+ * Instance types whose YARN share (EMR's yarn.nodemanager.resource.memory-mb default) is
+ * known here, with their vCPUs. Other types get no memory settings (EMR's own defaults).
+ */
+export const YARN_NODE_SHARE: Record<string, { vcpu: number; yarnMiB: number }> = {
+  'm5.xlarge': { vcpu: 4, yarnMiB: 12288 },
+  'm5.2xlarge': { vcpu: 8, yarnMiB: 24576 },
+  'm5.4xlarge': { vcpu: 16, yarnMiB: 57344 },
+  'm6i.xlarge': { vcpu: 4, yarnMiB: 12288 },
+  'm6i.2xlarge': { vcpu: 8, yarnMiB: 24576 },
+  'r5.xlarge': { vcpu: 4, yarnMiB: 24576 },
+  'r5.2xlarge': { vcpu: 8, yarnMiB: 57344 },
+};
+
+/**
+ * Executor sizing for one executor per core node, one task per vCPU (so one TensorFlow
+ * Python worker per vCPU). YARN kills a container whose process tree (JVM + Python
+ * workers) exceeds heap + memoryOverhead, and Python workers are not part of the heap:
+ * they are counted in memoryOverhead. spark.executor.pyspark.memory is deliberately not
+ * set: PySpark enforces it as an address-space limit (RLIMIT_AS) per worker, and
+ * TensorFlow reserves about twice its RSS in address space (measured), so a limit sized to
+ * RSS would make TensorFlow fail allocations. README "YARN memory" has the arithmetic.
+ */
+export function executorMemoryDefaults(coreInstanceType: string): Record<string, string> {
+  const node = YARN_NODE_SHARE[coreInstanceType];
+  if (!node) return {};
+  const cores = Math.min(node.vcpu, Math.floor((node.yarnMiB - YARN_HEADROOM_MIB - JVM_OFF_HEAP_MIB - MIN_HEAP_MIB) / PYTHON_WORKER_MIB));
+  const overhead = cores * PYTHON_WORKER_MIB + JVM_OFF_HEAP_MIB;
+  const heap = node.yarnMiB - YARN_HEADROOM_MIB - overhead;
+  return {
+    'spark.executor.cores': String(cores),
+    'spark.task.cpus': '1',
+    'spark.executor.memory': `${heap}m`,
+    'spark.executor.memoryOverhead': `${overhead}m`,
+    // The driver's Python process loads the model too (cluster deploy mode runs it in YARN).
+    'spark.driver.memoryOverhead': `${PYTHON_WORKER_MIB + JVM_OFF_HEAP_MIB}m`,
+  };
+}
+
 /** EMR applications for the chosen options. Livy backs JupyterHub's Spark kernels (sparkmagic). */
 export function clusterApplications(jupyterHub: boolean): string[] {
   return jupyterHub ? ['Hadoop', 'Spark', 'Livy', 'JupyterHub'] : ['Hadoop', 'Spark'];
@@ -38,7 +89,11 @@ export function clusterApplications(jupyterHub: boolean): string[] {
  * The cluster's configuration classifications. Pure, so tests can snapshot it.
  * PySpark drivers, executors and YARN application masters all use the bootstrap's venv.
  */
-export function clusterConfigurations(opts: { jupyterHub: boolean; notebooksBucket: string }): EmrConfiguration[] {
+export function clusterConfigurations(opts: {
+  jupyterHub: boolean;
+  notebooksBucket: string;
+  coreInstanceType?: string;
+}): EmrConfiguration[] {
   const configurations: EmrConfiguration[] = [
     {
       Classification: 'spark-env',
@@ -57,6 +112,7 @@ export function clusterConfigurations(opts: { jupyterHub: boolean; notebooksBuck
         'spark.pyspark.driver.python': VENV_PYTHON,
         'spark.yarn.appMasterEnv.PYSPARK_PYTHON': VENV_PYTHON,
         'spark.executorEnv.PYSPARK_PYTHON': VENV_PYTHON,
+        ...executorMemoryDefaults(opts.coreInstanceType ?? ''),
       },
     },
   ];
@@ -151,7 +207,11 @@ export class Cluster extends Construct {
       visibleToAllUsers: true,
       bootstrapAction: [bootstrap.action],
       configurationsJson: JSON.stringify(
-        clusterConfigurations({ jupyterHub: config.jupyterHub, notebooksBucket: storage.artifacts.name }),
+        clusterConfigurations({
+          jupyterHub: config.jupyterHub,
+          notebooksBucket: storage.artifacts.name,
+          coreInstanceType: config.coreInstanceType,
+        }),
       ),
       tags: { Name: `${config.namePrefix}-emr`, ...EMR_MANAGED_POLICY_TAG },
       dependsOn: [

@@ -9,6 +9,7 @@ import { Network } from '../../stacks/network.js';
 import { Vpc } from '@cdktf/provider-aws/lib/vpc/index.js';
 import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint/index.js';
 import { ConfigError } from '../../stacks/config.js';
+import { executorMemoryDefaults, PYTHON_WORKER_MIB, YARN_NODE_SHARE } from '../../stacks/cluster.js';
 import {
   forBucket,
   type Json,
@@ -430,6 +431,34 @@ describe('EMR cluster', () => {
 
   test('configurations point PySpark at the bootstrap venv', () => {
     expect(JSON.parse(cluster.configurations_json)).toMatchSnapshot();
+  });
+
+  test('YARN memory: on m5.xlarge the executor container fits YARN and holds one TensorFlow worker per vCPU', () => {
+    const defaults = JSON.parse(cluster.configurations_json).find((c: Json) => c.Classification === 'spark-defaults').Properties;
+    expect(defaults).toMatchObject({
+      'spark.executor.cores': '4',
+      'spark.task.cpus': '1',
+      'spark.executor.memory': '6144m',
+      'spark.executor.memoryOverhead': '5120m',
+    });
+    const mib = (v: string) => Number(v.replace(/m$/, ''));
+    // Heap + overhead inside m5.xlarge's YARN share (12288 MiB), Python workers inside the overhead.
+    expect(mib(defaults['spark.executor.memory']) + mib(defaults['spark.executor.memoryOverhead'])).toBeLessThanOrEqual(12288);
+    expect(mib(defaults['spark.executor.memoryOverhead'])).toBeGreaterThanOrEqual(4 * PYTHON_WORKER_MIB);
+    // An address-space limit would break TensorFlow (see executorMemoryDefaults).
+    expect(defaults['spark.executor.pyspark.memory']).toBeUndefined();
+  });
+
+  test('YARN memory follows the core type; unknown types keep EMR defaults; small shares get fewer cores', () => {
+    const big = executorMemoryDefaults('m5.2xlarge');
+    expect(big['spark.executor.cores']).toBe('8');
+    expect(Number(big['spark.executor.memory']!.slice(0, -1)) + Number(big['spark.executor.memoryOverhead']!.slice(0, -1))).toBeLessThanOrEqual(24576);
+    expect(executorMemoryDefaults('c5.9xlarge')).toEqual({});
+    for (const [type, node] of Object.entries(YARN_NODE_SHARE)) {
+      const d = executorMemoryDefaults(type);
+      expect(Number(d['spark.executor.cores'])).toBeLessThanOrEqual(node.vcpu);
+      expect(Number(d['spark.executor.memory']!.slice(0, -1))).toBeGreaterThanOrEqual(2048);
+    }
   });
 
   test('JupyterHub adds Livy and persists notebooks to the artifacts bucket', () => {
