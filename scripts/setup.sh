@@ -76,5 +76,25 @@ if [ "$WITH_TEST" = 1 ]; then
   # The VM-target test talks to a real sshd on 127.0.0.1.
   if ! command -v sshd >/dev/null && [ ! -x /usr/sbin/sshd ]; then apt_install openssh-server openssh-client; fi
   command -v ssh >/dev/null || apt_install openssh-client
+  # S3A for the deploy rehearsal's node-policy job (test/rehearsal): hadoop-aws of the
+  # exact Hadoop version pyspark bundles, and the AWS SDK bundle that version was built
+  # against, from Maven Central, checked against Central's SHA-1 files.
+  hadoop_version=$(ls .venv/lib/python3.*/site-packages/pyspark/jars/ | sed -n 's/^hadoop-client-api-\(.*\)\.jar$/\1/p')
+  [ -n "$hadoop_version" ] || die "cannot find pyspark's hadoop-client-api jar in .venv to match hadoop-aws to"
+  case "$hadoop_version" in
+    3.3.4) sdk_version=1.12.262 ;;  # hadoop-project/pom.xml of 3.3.4: aws-java-sdk.version
+    *) die "hadoop $hadoop_version: add the matching aws-java-sdk-bundle version to scripts/setup.sh" ;;
+  esac
+  mkdir -p .jars
+  for coord in "org/apache/hadoop/hadoop-aws/$hadoop_version/hadoop-aws-$hadoop_version.jar" \
+               "com/amazonaws/aws-java-sdk-bundle/$sdk_version/aws-java-sdk-bundle-$sdk_version.jar"; do
+    jar=.jars/$(basename "$coord")
+    [ -s "$jar" ] && continue
+    log "downloading $(basename "$coord") from Maven Central"
+    url="https://repo1.maven.org/maven2/$coord"
+    curl -fsSL --retry 3 -o "$jar.part" "$url" || die "download of $url failed"
+    [ "$(curl -fsSL --retry 3 "$url.sha1" | cut -c1-40)" = "$(sha1sum "$jar.part" | cut -c1-40)" ] || { rm -f "$jar.part"; die "$jar: SHA-1 differs from Maven Central's"; }
+    mv "$jar.part" "$jar"
+  done
 fi
 log "ready: node $(node --version), java $java_major, $(.venv/bin/python --version)"
