@@ -20,6 +20,8 @@ stage "typecheck (tsc)" npm run --silent typecheck
 stage "TypeScript tests (jest)" npm run --silent test:ts -- --json --outputFile="$reports/jest.json"
 stage "Python job tests (pytest)" .venv/bin/python -m pytest -q --junitxml="$reports/pytest.xml"
 stage "security scan (checkov)" bash scripts/checkov-scan.sh
+# Real Terraform against moto on 127.0.0.1 (README "Deploy rehearsal"); one skip line without terraform or the mirror.
+stage "deploy rehearsal (terraform + moto)" .venv-tools/bin/python test/rehearsal/rehearse.py
 
 # One closing line over both runners: "N passed, N failed".
 node - "$reports" <<'JS'
