@@ -19,6 +19,7 @@ import os
 import tempfile
 
 from . import IMAGE_SIZE
+from .errors import one_line
 
 log = logging.getLogger("fruits_job")
 
@@ -72,6 +73,12 @@ def convert(arrays: list) -> bytes:
     return proto.SerializeToString()
 
 
+def _check(data: bytes) -> None:
+    from .onnx_engine import check_signature, make_session
+
+    check_signature(make_session(data, 1))
+
+
 def onnx_model(arrays: list) -> tuple[bytes, str, bool]:
     """(model bytes, cache key, converted_now): from the cache, or converted and cached."""
     key = cache_key(arrays)
@@ -79,13 +86,16 @@ def onnx_model(arrays: list) -> tuple[bytes, str, bool]:
     try:
         with open(path, "rb") as f:
             data = f.read()
-        if data:
-            log.info("ONNX model from cache %s", path)
-            return data, key, False
-    except OSError:
+        _check(data)  # a damaged cache file is converted again, never broadcast
+        log.info("ONNX model from cache %s", path)
+        return data, key, False
+    except FileNotFoundError:
         pass
+    except Exception as e:  # noqa: BLE001 - unreadable or not our model: replace it
+        log.warning("cached ONNX model %s is unusable (%s); converting again", path, one_line(e, 200))
     log.info("converting MobileNetV2 to ONNX (tf2onnx, opset %d) ...", OPSET)
     data = convert(arrays)
+    _check(data)
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".part")
@@ -107,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
     import sys
 
-    from .errors import UsageError, one_line
+    from .errors import UsageError
     from .weights import for_engine, is_onnx, load_weights
 
     class _Parser(argparse.ArgumentParser):

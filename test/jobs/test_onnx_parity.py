@@ -124,6 +124,18 @@ def test_conversion_is_cached_by_weights_content(real, model_cache, monkeypatch)
         for_engine(LoadedWeights(changed, "changed.h5", False), "onnx")
 
 
+def test_a_damaged_cache_file_is_converted_again(real, model_cache):
+    from fruits_job import convert
+    from fruits_job.weights import LoadedWeights, for_engine
+
+    cached = model_cache / "onnx" / f"{convert.cache_key(real.arrays)}.onnx"
+    assert cached.is_file()
+    cached.write_bytes(cached.read_bytes()[:1000])  # as if a disk filled up mid-copy
+    again = for_engine(LoadedWeights(real.arrays, "x.h5", False), "onnx")
+    assert again.onnx_origin == "converted"
+    assert cached.read_bytes() == again.onnx and len(again.onnx) > 1_000_000
+
+
 def test_onnx_weights_file_is_checked_before_any_task(tmp_path):
     from fruits_job.errors import UsageError
     from fruits_job.weights import load_weights
