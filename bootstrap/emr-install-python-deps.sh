@@ -8,6 +8,10 @@
 #   PYTHONPATH that spark-submit sets up); a pip-installed pyspark would shadow it and
 #   could mismatch the cluster's Spark build. spark-env/spark-defaults point
 #   PYSPARK_PYTHON at this venv.
+# - Role: the master node runs the Spark driver (client mode), which converts the Keras
+#   weights to ONNX once, so it installs every line; core/task nodes only run Python
+#   workers (ONNX Runtime, no TensorFlow), so lines tagged `# driver-only` are skipped
+#   there. --role auto (default) reads isMaster from /mnt/var/lib/info/instance.json.
 # - Idempotent: a marker holding the sha256 of the installed requirement set makes a
 #   re-run a no-op; a changed set is installed over the existing venv.
 # - Loud: every step is logged (EMR copies stdout/stderr to
@@ -16,6 +20,7 @@
 #
 # Usage: emr-install-python-deps.sh --requirements s3://bucket/bootstrap/requirements.txt
 #          [--requirements-sha256 HEX] [--venv /opt/fruits-venv] [--python python3.11]
+#          [--role auto|driver|worker]
 set -Eeuo pipefail
 
 log() { printf '[fruits-bootstrap %s] %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"; }
@@ -31,18 +36,28 @@ REQUIREMENTS_URI=""
 EXPECTED_SHA256=""
 VENV="/opt/fruits-venv"
 PYTHON="python3.11"
+ROLE="auto"
+INSTANCE_INFO="${FRUITS_INSTANCE_INFO:-/mnt/var/lib/info/instance.json}"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --requirements) REQUIREMENTS_URI="${2:?--requirements needs a value}"; shift 2 ;;
     --requirements-sha256) EXPECTED_SHA256="${2:?--requirements-sha256 needs a value}"; shift 2 ;;
     --venv) VENV="${2:?--venv needs a value}"; shift 2 ;;
     --python) PYTHON="${2:?--python needs a value}"; shift 2 ;;
+    --role) ROLE="${2:?--role needs a value}"; shift 2 ;;
     *) fail "unknown argument '$1' (usage: $0 --requirements s3://... [--requirements-sha256 HEX] [--venv DIR])" ;;
   esac
 done
 [[ -n "$REQUIREMENTS_URI" ]] || fail "--requirements s3://.../requirements.txt is required"
+if [[ "$ROLE" == "auto" ]]; then
+  if [[ ! -r "$INSTANCE_INFO" ]]; then
+    ROLE="driver"  # cannot tell: install everything, which works on any node
+    log "no ${INSTANCE_INFO}: cannot tell master from core, installing the full (driver) set"
+  elif grep -Eq '"isMaster"[[:space:]]*:[[:space:]]*true' "$INSTANCE_INFO"; then ROLE="driver"; else ROLE="worker"; fi
+fi
+[[ "$ROLE" == "driver" || "$ROLE" == "worker" ]] || fail "--role ${ROLE}: use auto, driver or worker"
 
-log "start on $(hostname) as $(id -un): requirements=${REQUIREMENTS_URI} venv=${VENV} python=${PYTHON}"
+log "start on $(hostname) as $(id -un): requirements=${REQUIREMENTS_URI} venv=${VENV} python=${PYTHON} role=${ROLE}"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
@@ -58,6 +73,13 @@ fi
 awk 'tolower($0) !~ /^[[:space:]]*pyspark[[:space:]]*([=<>!~;[]|$)/' "$WORK/requirements.txt" >"$WORK/requirements-emr.txt"
 skipped="$(grep -ciE '^[[:space:]]*pyspark' "$WORK/requirements.txt" || true)"
 log "skipping ${skipped} pyspark line(s): EMR provides Spark and pyspark"
+if [[ "$ROLE" == "worker" ]]; then
+  # Workers run ONNX Runtime only: TensorFlow, Keras, tf2onnx and their dependencies stay off.
+  driver_only="$(grep -cE '#[[:space:]]*driver-only' "$WORK/requirements-emr.txt" || true)"
+  grep -vE '#[[:space:]]*driver-only' "$WORK/requirements-emr.txt" >"$WORK/requirements-role.txt" || true
+  cp "$WORK/requirements-role.txt" "$WORK/requirements-emr.txt"
+  log "worker node: skipping ${driver_only} driver-only line(s) (TensorFlow and the ONNX converter)"
+fi
 want="$( { printf '%s\n' "${BOOTSTRAP_TOOLS[@]}"; cat "$WORK/requirements-emr.txt"; } | sha256sum | cut -d' ' -f1)"
 MARKER="${VENV}/.fruits-requirements.sha256"
 
@@ -89,7 +111,10 @@ sudo "${VENV}/bin/python" -m pip install --no-cache-dir --disable-pip-version-ch
   -r "$WORK/requirements-emr.txt"
 
 log "checking imports"
-sudo "${VENV}/bin/python" -c 'import numpy, pandas, pyarrow, PIL, tensorflow as tf; print("tensorflow", tf.__version__, "numpy", numpy.__version__, "pandas", pandas.__version__, "pyarrow", pyarrow.__version__, "pillow", PIL.__version__)'
+sudo "${VENV}/bin/python" -c 'import numpy, pandas, pyarrow, PIL, onnxruntime as ort; print("onnxruntime", ort.__version__, "numpy", numpy.__version__, "pandas", pandas.__version__, "pyarrow", pyarrow.__version__, "pillow", PIL.__version__)'
+if [[ "$ROLE" == "driver" ]]; then
+  sudo "${VENV}/bin/python" -c 'import tensorflow as tf, tf2onnx; print("tensorflow", tf.__version__, "tf2onnx", tf2onnx.__version__)'
+fi
 sudo "${VENV}/bin/python" -m pip freeze --disable-pip-version-check | sudo tee "${VENV}/fruits-freeze.txt" >/dev/null
 echo "$want" | sudo tee "$MARKER" >/dev/null
 log "done: ${VENV} matches requirements ${want} ($(wc -l <"${VENV}/fruits-freeze.txt") packages frozen to ${VENV}/fruits-freeze.txt)"

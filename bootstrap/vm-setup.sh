@@ -17,7 +17,10 @@
 # SPARK_HADOOP (hadoop3), SPARK_MIRROR (https://archive.apache.org/dist/spark),
 # SPARK_TGZ (a local Spark tarball; skips the download), PYTHON (python3.11),
 # FRUITS_SKIP_APT=1 (no apt-get; Java and Python must already be there),
-# FRUITS_PROFILE_D (/etc/profile.d), FRUITS_SETUP_LOG (/var/log/fruits-vm-setup.log).
+# FRUITS_PROFILE_D (/etc/profile.d), FRUITS_SETUP_LOG (/var/log/fruits-vm-setup.log),
+# FRUITS_VM_ROLE (driver: every pin, the default, since `fruits run vm` runs the Spark driver
+# here and it converts Keras weights to ONNX; worker: skip the `# driver-only` lines, i.e.
+# TensorFlow and the converter, for a VM whose runs pass --weights <converted>.onnx).
 set -Eeuo pipefail
 
 REQS=${1:-"$(dirname "$0")/../requirements.txt"}
@@ -111,14 +114,24 @@ if ! command -v "$PYTHON" >/dev/null; then
   apt_install python3.11 python3.11-venv
 fi
 "$PYTHON" -c 'import venv, ensurepip' 2>/dev/null || apt_install python3.11-venv
+ROLE=${FRUITS_VM_ROLE:-driver}
+INSTALL_REQS=$REQS
+case "$ROLE" in
+  driver) ;;
+  worker)
+    INSTALL_REQS=$(mktemp)
+    grep -vE '#[[:space:]]*driver-only' "$REQS" > "$INSTALL_REQS" || true
+    log "FRUITS_VM_ROLE=worker: skipping $(grep -cE '#[[:space:]]*driver-only' "$REQS" || true) driver-only line(s) (TensorFlow, the ONNX converter)" ;;
+  *) die "FRUITS_VM_ROLE=$ROLE: use driver (default) or worker" ;;
+esac
 stamp="$VENV/.fruits-requirements.sha256"
-want=$(sha256sum "$REQS" | cut -d' ' -f1)
+want=$(sha256sum "$INSTALL_REQS" | cut -d' ' -f1)
 if [ -x "$VENV/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
   log "venv $VENV up to date with $REQS"
 else
   [ -x "$VENV/bin/python" ] || { log "creating venv $VENV with $PYTHON"; mkdir -p "$(dirname "$VENV")"; "$PYTHON" -m venv "$VENV"; }
-  log "installing $REQS into $VENV (tensorflow is large: this takes a few minutes)"
-  "$VENV/bin/pip" install --disable-pip-version-check -q -r "$REQS" >>"$LOG" 2>&1 || die "pip install -r $REQS failed: see $LOG"
+  log "installing $REQS ($ROLE set) into $VENV (tensorflow is large: this takes a few minutes)"
+  "$VENV/bin/pip" install --disable-pip-version-check -q -r "$INSTALL_REQS" >>"$LOG" 2>&1 || die "pip install -r $REQS failed: see $LOG"
   echo "$want" > "$stamp"
 fi
 

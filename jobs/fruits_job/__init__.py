@@ -5,7 +5,10 @@ Modules, one job each:
   layout     pure path helpers: label/split from a path, run ids, URI joins
   storage    thin adapter over the Hadoop FileSystem API (local, file://, s3://)
   weights    resolve --weights and load the model weights on the driver
-  model      build MobileNetV2 once per Python worker from broadcast weights
+  model      MobileNetV2 with Keras/TensorFlow (the reference engine; driver-side weights)
+  convert    Keras weights -> ONNX model with tf2onnx, cached by the weights' content hash
+  onnx_engine  ONNX Runtime inference: one InferenceSession per Python worker, no TensorFlow
+  engines    --engine onnx|keras and the per-worker predictor cache
   images     decode one image file into a 224x224 RGB array, or a failure reason
   featurize  the Arrow pandas UDF that turns image bytes into 1280 features
   pca        choose k and fit the centring + PCA pipeline

@@ -1,10 +1,12 @@
 """classify: one photo -> predicted fruit and probability, with a finished run's saved models.
 
-    python jobs/classify.py <photo> --run <run folder> [--json]
+    python jobs/classify.py <photo> --run <run folder> [--json] [--engine onnx|keras]
 
 Same features, same numbers as the job, without Spark or a JVM (starts in seconds):
   photo bytes -> images.decode_image + preprocess            (the job's own decode code)
-  -> MobileNetV2 with <run>/models/featurizer.weights.h5     (model.make_predictor, as in the job)
+  -> MobileNetV2 with the engine the run used (engines.py, as in the job; --engine overrides):
+     onnx   <run>/models/featurizer.onnx with ONNX Runtime: no TensorFlow import, < 1 s
+     keras  <run>/models/featurizer.weights.h5 with TensorFlow (runs made before the onnx engine)
   -> centring + PCA from <run>/models/pca                    (read from the Spark model's Parquet)
   -> softmax(coefficients . x + intercepts) from <run>/models/classifier
 The Spark ML model folders are read directly with pyarrow: metadata/part-00000 (JSON) names
@@ -45,6 +47,8 @@ class RunModels:
     weights_file: str
     weights_source: str
     max_image_pixels: int
+    onnx_file: str = ""
+    engine: str = "keras"          # the engine the run featurized with (runs before onnx: keras)
 
     @property
     def test_only(self) -> bool:
@@ -154,9 +158,12 @@ def load_run(run: str) -> RunModels:
         why = (summary.get("classifier") or {}).get("reason") or "the run predates the classifier stage"
         raise UsageError(f"run {run} has no classifier model ({run_files.CLASSIFIER_MODEL}: {why}); "
                          "rerun the job without --no-train on images with at least 2 labels")
-    for path, what in ((pca_dir, "PCA model"), (weights_file, "featurizer weights")):
-        if not os.path.exists(path):
-            raise UsageError(f"run {run} is missing its {what} ({os.path.relpath(path, run_dir)}); rerun the job")
+    onnx_file = os.path.join(run_dir, run_files.FEATURIZER_ONNX)
+    if not os.path.exists(pca_dir):
+        raise UsageError(f"run {run} is missing its PCA model ({run_files.PCA_MODEL}); rerun the job")
+    if not os.path.exists(weights_file) and not os.path.exists(onnx_file):
+        raise UsageError(f"run {run} is missing its featurizer ({run_files.FEATURIZER_ONNX} or "
+                         f"{run_files.FEATURIZER_WEIGHTS}); rerun the job")
     try:
         return _read_models(run_dir, pca_dir, clf_dir, weights_file, summary)
     except UsageError:
@@ -202,7 +209,9 @@ def _read_models(run_dir, pca_dir, clf_dir, weights_file, summary) -> RunModels:
     return RunModels(run_dir=run_dir, labels=labels, mean=mean, scale=scale, pc=pc,
                      coefficients=coefficients, intercepts=intercepts, weights_file=weights_file,
                      weights_source=str(summary.get("weights", "")),
-                     max_image_pixels=int(options.get("max_image_pixels") or DEFAULT_MAX_IMAGE_PIXELS))
+                     max_image_pixels=int(options.get("max_image_pixels") or DEFAULT_MAX_IMAGE_PIXELS),
+                     onnx_file=os.path.join(run_dir, run_files.FEATURIZER_ONNX),
+                     engine=str(options.get("engine") or "keras"))
 
 
 # ---------------------------------------------------------------- photo -> features
@@ -210,7 +219,7 @@ def _read_models(run_dir, pca_dir, clf_dir, weights_file, summary) -> RunModels:
 _PREDICTORS: dict[str, object] = {}
 
 
-def featurize_photo(models: RunModels, photo: str) -> np.ndarray:
+def featurize_photo(models: RunModels, photo: str, engine: str | None = None) -> np.ndarray:
     from .images import decode_image, preprocess
 
     if not os.path.exists(photo):
@@ -225,29 +234,43 @@ def featurize_photo(models: RunModels, photo: str) -> np.ndarray:
     arr, reason = decode_image(content, models.max_image_pixels)
     if reason is not None:
         raise UsageError(f"photo {photo} cannot be used: {reason}; give a JPEG or PNG photo")
-    return _predictor(models.weights_file)(preprocess(arr[np.newaxis]))[0]
+    return _predictor(models, engine or models.engine)(preprocess(arr[np.newaxis]))[0]
 
 
-def _predictor(weights_file: str):
-    predict = _PREDICTORS.get(weights_file)
-    if predict is None:
+def _predictor(models: RunModels, engine: str):
+    """The run's featurizer with `engine`, built once per process (cached by file)."""
+    from .engines import build_predictor
+
+    path = models.onnx_file if engine == "onnx" else models.weights_file
+    predict = _PREDICTORS.get(path)
+    if predict is not None:
+        return predict
+    if not os.path.exists(path):
+        other = "keras" if engine == "onnx" else "onnx"
+        raise UsageError(f"run {models.run_dir} has no {os.path.relpath(path, models.run_dir)} for --engine {engine}; "
+                         f"use --engine {other}, or rerun the job with --engine {engine}")
+    if engine == "onnx":
+        with open(path, "rb") as f:
+            payload = f.read()
+    else:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        from .model import make_predictor
         from .weights import load_weights
 
-        predict = make_predictor(load_weights(weights_file).arrays)
-        _PREDICTORS.clear()
-        _PREDICTORS[weights_file] = predict
+        payload = load_weights(path).arrays
+    predict = build_predictor(engine, payload, None)  # None: the engine's default, all cores
+    _PREDICTORS.clear()
+    _PREDICTORS[path] = predict
     return predict
 
 
-def classify(models: RunModels, photo: str) -> dict:
-    probs = models.probabilities(models.pca(featurize_photo(models, photo)))
+def classify(models: RunModels, photo: str, engine: str | None = None) -> dict:
+    probs = models.probabilities(models.pca(featurize_photo(models, photo, engine)))
     best = int(np.argmax(probs))
     return {"photo": photo, "run": models.run_dir, "label": models.labels[best],
             "probability": float(probs[best]),
             "probabilities": {label: float(p) for label, p in zip(models.labels, probs)},
-            "weights": models.weights_source, "test_only_weights": models.test_only}
+            "weights": models.weights_source, "test_only_weights": models.test_only,
+            "engine": engine or models.engine}
 
 
 # ---------------------------------------------------------------- command line
@@ -262,10 +285,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("photo", help="a JPEG or PNG photo")
     p.add_argument("--run", required=True, help="a finished run folder (<output>/<run-id>) with models/")
     p.add_argument("--json", action="store_true", help="print one JSON object with all class probabilities")
+    p.add_argument("--engine", choices=("onnx", "keras"), default=None,
+                   help="featurizer engine (default: the one the run used)")
     try:
         a = p.parse_args(argv)
         models = load_run(a.run)
-        result = classify(models, a.photo)
+        result = classify(models, a.photo, a.engine)
     except UsageError as e:
         print(f"classify: error: {e}", file=sys.stderr, flush=True)
         return e.exit_code

@@ -33,6 +33,7 @@ class JobConfig:
     max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS
     tf_threads: int | None = None  # None: spark.task.cpus (see model.py)
     train: bool = True  # train + evaluate the classifier on the PCA features (train.py)
+    engine: str = "onnx"  # featurizer engine (engines.py): onnx (default) or keras (the reference)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -54,9 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--variance-target", type=float, default=None,
                    help="choose the smallest k whose cumulative explained variance reaches this (0 < t <= 1)")
     p.add_argument("--weights", default="imagenet",
-                   help="imagenet | /path/or/s3://.../mobilenet_v2_..._no_top.h5 | test-only-random:<seed>")
+                   help="imagenet | /path/or/s3://.../mobilenet_v2_..._no_top.h5 | .../featurizer.onnx | "
+                   "test-only-random:<seed>")
     p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
-                   help="images per Arrow batch and per TensorFlow call")
+                   help="images per Arrow batch and per inference call")
     p.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     p.add_argument("--json", action="store_true",
                    help="print the summary as one JSON line on stdout before the FRUITS_RUN_SUMMARY line")
@@ -68,7 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-image-pixels", type=int, default=DEFAULT_MAX_IMAGE_PIXELS,
                    help="decompression-bomb guard: skip images with more pixels")
     p.add_argument("--tf-threads", type=int, default=None,
-                   help="TensorFlow intra-op threads per Python worker (default: spark.task.cpus)")
+                   help="inference (ONNX Runtime or TensorFlow) intra-op threads per Python worker "
+                   "(default: spark.task.cpus)")
+    p.add_argument("--engine", choices=("onnx", "keras"), default="onnx",
+                   help="featurizer: onnx = ONNX Runtime on the converted model, workers without TensorFlow "
+                   "(default); keras = TensorFlow, the reference")
     p.add_argument("--no-train", dest="train", action="store_false",
                    help="skip the classifier stage (no models/classifier, metrics.json or accuracy)")
     return p
@@ -98,6 +104,9 @@ def parse_args(argv: list[str] | None) -> JobConfig:
     if a.max_image_pixels < 1:
         raise UsageError("--max-image-pixels must be at least 1")
     _check_weights_spec(a.weights)
+    if a.engine == "keras" and a.weights.lower().endswith(".onnx"):
+        raise UsageError(f"--engine keras needs Keras weights, but --weights {a.weights} is an ONNX model; "
+                         "use --engine onnx, or give the .h5 weights file or imagenet")
     try:
         glob = a.path_glob or image_glob(a.extensions.split(","))
     except ValueError:
@@ -107,7 +116,7 @@ def parse_args(argv: list[str] | None) -> JobConfig:
         input=a.input.strip(), output=a.output.strip(), run_id=run_id, k=k,
         variance_target=a.variance_target, weights=a.weights, batch_size=a.batch_size,
         overwrite=a.overwrite, json=a.json, path_glob=glob, max_file_bytes=max_file_bytes,
-        max_image_pixels=a.max_image_pixels, tf_threads=a.tf_threads, train=a.train,
+        max_image_pixels=a.max_image_pixels, tf_threads=a.tf_threads, train=a.train, engine=a.engine,
     )
 
 
@@ -122,6 +131,7 @@ def _check_weights_spec(spec: str) -> None:
     if spec.startswith("random") or spec.startswith("test-only"):
         raise UsageError(f"--weights {spec!r} is not recognised; random weights are spelled "
                          "test-only-random:<seed> (features are then meaningless)")
-    if not spec.lower().endswith((".h5", ".hdf5")):
+    if not spec.lower().endswith((".h5", ".hdf5", ".onnx")):
         raise UsageError(f"--weights {spec!r} is not a Keras weights file; give a .h5/.weights.h5 file "
-                         "such as mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5")
+                         "such as mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5 "
+                         "(or a converted featurizer .onnx)")

@@ -3,7 +3,7 @@
 Iterator[pd.Series] -> Iterator[pd.DataFrame]: the model is fetched from the worker's
 cache once per partition iterator, then each Arrow batch (at most
 spark.sql.execution.arrow.maxRecordsPerBatch rows, set to --batch-size) is decoded
-with PIL and sent to TensorFlow as one array.
+with PIL and sent to the engine (ONNX Runtime or Keras, engines.py) as one array.
 """
 
 from __future__ import annotations
@@ -38,8 +38,9 @@ def featurize_batch(contents: pd.Series, predict, max_pixels: int) -> pd.DataFra
     return pd.DataFrame({"features": features, "error": errors})
 
 
-def make_featurizer(weights_broadcast, threads: int, max_pixels: int, counters=None):
-    """Build the pandas UDF. `counters` (optional) are Spark accumulators:
+def make_featurizer(weights_broadcast, threads: int, max_pixels: int, counters=None, engine: str = "keras"):
+    """Build the pandas UDF. `weights_broadcast` holds what `engine` needs (engines.py): the
+    ONNX model bytes for onnx, the weight arrays for keras. `counters` (optional) are Spark accumulators:
     (models_built, images_inferred, model_setup_s, batch_s) - they let tests and the summary
     prove the model is built once per worker and every image is inferred once, and show
     where worker time goes (summed over workers)."""
@@ -53,11 +54,11 @@ def make_featurizer(weights_broadcast, threads: int, max_pixels: int, counters=N
     def featurize(batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
         from PIL import Image
 
-        from .model import cached_predictor
+        from .engines import cached_predictor
 
         Image.MAX_IMAGE_PIXELS = max_pixels  # PIL's own decompression-bomb check agrees with ours
         t0 = time.perf_counter()
-        predict, built = cached_predictor(weights_broadcast, cache_key, threads)
+        predict, built = cached_predictor(engine, weights_broadcast, cache_key, threads)
         if counters is not None and built:
             counters[0].add(1)
             counters[2].add(time.perf_counter() - t0)

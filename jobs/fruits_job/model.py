@@ -1,4 +1,6 @@
-"""MobileNetV2 feature extractor: the architecture, TF threading, and a per-worker model cache.
+"""MobileNetV2 feature extractor with Keras/TensorFlow (the reference engine): the architecture
+and TF threading. Imported only where TensorFlow runs: the driver (weights, conversion) and
+workers of --engine keras. The per-worker cache is engines.cached_predictor.
 
 Threads: Spark runs one Python worker per concurrently running task, i.e.
 executor cores / spark.task.cpus workers per executor. Each worker gets
@@ -16,10 +18,6 @@ import os
 
 from . import FEATURE_DIM, IMAGE_SIZE
 
-# Module-level cache: one model per Python worker process and broadcast id.
-# Spark reuses Python workers across tasks (spark.python.worker.reuse, default true),
-# so the model is built once per worker, not per task and never per batch.
-_MODELS: dict[str, object] = {}
 _THREADS_SET: int | None = None
 
 
@@ -65,19 +63,3 @@ def make_predictor(weights: list):
         return out
 
     return predict
-
-
-def cached_predictor(weights_broadcast, key: str, threads: int):
-    """(predictor, built_now) for this broadcast; the model is built on first use only.
-
-    `key` identifies the broadcast (minted on the driver with it): worker-side Broadcast
-    objects do not expose their id.
-    """
-    predictor = _MODELS.get(key)
-    if predictor is not None:
-        return predictor, False
-    configure_tf_threads(threads)
-    _MODELS.clear()  # a new broadcast (new run) replaces the old model: keep memory flat
-    predictor = make_predictor(weights_broadcast.value)
-    _MODELS[key] = predictor
-    return predictor, True

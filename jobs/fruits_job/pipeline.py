@@ -16,6 +16,7 @@ import zipfile
 from urllib.parse import unquote, urlsplit
 from contextlib import contextmanager
 
+from . import run_files
 from .config import JobConfig
 from .errors import JobFailure, UsageError, missing_input, one_line
 from .layout import join_uri
@@ -147,10 +148,12 @@ def run(config: JobConfig, spark) -> tuple[str, dict]:
     if total_files == 0:
         raise UsageError(f"--input {config.input} holds no image files matching {config.path_glob}; "
                          "check the path or --extensions")
-    from .weights import TEST_ONLY_WARNING, load_weights
+    from .weights import TEST_ONLY_WARNING, for_engine, load_weights
 
     with stage(None, "load_weights", timings):
         weights = load_weights(config.weights, storage)
+    with stage(None, "prepare_model", timings):  # onnx: convert once, cached by the weights' hash
+        weights = for_engine(weights, config.engine)
     if weights.test_only:
         log.warning(TEST_ONLY_BANNER.format(TEST_ONLY_WARNING))
 
@@ -217,12 +220,15 @@ def _featurize_and_reduce(spark, config, storage, record, weights, run_uri, list
     ship_package(spark)
     sc = spark.sparkContext
     threads = tf_threads(spark, config)
-    weights_bc = sc.broadcast(weights.arrays)
+    weights_bc = sc.broadcast(weights.onnx if config.engine == "onnx" else weights.arrays)
     # models built, images inferred, model set-up seconds, decode+infer seconds
     counters = (sc.accumulator(0), sc.accumulator(0), sc.accumulator(0.0), sc.accumulator(0.0))
-    featurize = make_featurizer(weights_bc, threads, config.max_image_pixels, counters)
-    log.info("featurizing with batch size %d, %d TensorFlow thread(s) per Python worker",
-             config.batch_size, threads)
+    featurize = make_featurizer(weights_bc, threads, config.max_image_pixels, counters, engine=config.engine)
+    log.info("featurizing with batch size %d, engine %s, %d thread(s) per Python worker",
+             config.batch_size, config.engine, threads)
+    record.doc["options"]["engine"] = config.engine
+    record.doc["featurizer"] = {"engine": config.engine, "onnx_sha256": weights.onnx_sha256,
+                                "onnx_origin": weights.onnx_origin}
 
     parts = F.split(F.col("path"), "/")
     images = read_images(spark, config)
@@ -253,7 +259,7 @@ def _featurize_and_reduce(spark, config, storage, record, weights, run_uri, list
                       per_label=dict(sorted(per_label.items())), per_split=dict(sorted(per_split.items())))
         record.set_failures(failures, counts["failed"])
         record.doc["workers"] = {"models_built": counters[0].value, "images_inferred": counters[1].value,
-                                 "tf_threads_per_worker": threads,
+                                 "tf_threads_per_worker": threads, "engine": config.engine,
                                  "model_setup_s_summed": round(counters[2].value, 3),
                                  "decode_infer_s_summed": round(counters[3].value, 3)}
         log.info("featurized %d of %d files (%d failed) in %.1fs", ok_total, counts["total_files"],
@@ -293,6 +299,11 @@ def _featurize_and_reduce(spark, config, storage, record, weights, run_uri, list
                            vector_to_array(pca.OUTPUT_COL, "float32").alias("pca_features")))
             out.write.mode("errorifexists").parquet(join_uri(run_uri, "features"))
             model.write().save(join_uri(run_uri, "models", "pca"))
+            if weights.onnx is not None:  # the exact model the features came from (classify uses it)
+                from .onnx_engine import save_model
+
+                save_model(weights.onnx, storage, join_uri(run_uri, run_files.FEATURIZER_ONNX))
+                record.doc["featurizer"]["onnx_uri"] = join_uri(run_uri, run_files.FEATURIZER_ONNX)
         record.doc["workers"]["images_inferred"] = counters[1].value
     finally:
         featurized.unpersist()

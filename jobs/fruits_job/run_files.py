@@ -11,3 +11,4 @@ PREDICTIONS = "predictions"                    # Parquet: the evaluated images a
 PCA_MODEL = "models/pca"                       # PipelineModel [StandardScaler (centring), PCA]
 CLASSIFIER_MODEL = "models/classifier"         # PipelineModel [LogisticRegression, IndexToString]
 FEATURIZER_WEIGHTS = "models/featurizer.weights.h5"  # the MobileNetV2 weights the features came from
+FEATURIZER_ONNX = "models/featurizer.onnx"    # the same featurizer in ONNX (--engine onnx runs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
+import sys
 import time
 import traceback
 from datetime import datetime, timezone
@@ -23,13 +24,16 @@ def versions(spark) -> dict:
     out = {"python": platform.python_version(), "spark": spark.version, "pyspark": pyspark.__version__,
            "numpy": numpy.__version__, "pandas": pandas.__version__, "pyarrow": pyarrow.__version__,
            "pillow": PIL.__version__}
+    # TensorFlow only when this run loaded it (Keras weights or --engine keras): importing it
+    # just to print a version costs seconds and needs it installed on the driver.
+    for name in ("tensorflow", "keras"):
+        if name in sys.modules:
+            out[name] = sys.modules[name].__version__
     try:
-        import keras
-        import tensorflow
+        from importlib.metadata import version
 
-        out["tensorflow"] = tensorflow.__version__
-        out["keras"] = keras.__version__
-    except ImportError:
+        out["onnxruntime"] = version("onnxruntime")
+    except Exception:  # noqa: BLE001 - not installed: nothing to record
         pass
     return out
 

@@ -182,7 +182,10 @@ def train_stage(spark, storage, record, weights, run_uri: str) -> dict:
         record.warn(w)
 
     classifier.write().save(section["model_uri"])
-    save_featurizer_weights(weights.arrays, storage, section["featurizer_weights_uri"])
+    if weights.arrays is not None:
+        save_featurizer_weights(weights.arrays, storage, section["featurizer_weights_uri"])
+    else:  # given as .onnx: models/featurizer.onnx (written with the PCA model) is the featurizer
+        section["featurizer_weights_uri"] = None
     section["featurizer_weights_source"] = weights.source
     metrics["featurizer_weights_source"] = weights.source
     return _finish(storage, record, section, metrics, metrics_uri)

@@ -4,7 +4,12 @@ imagenet                  keras.applications download to ~/.keras (needs interne
 /path/file.h5, s3://...   a Keras weights file (.h5 legacy or .weights.h5) for the
                           same architecture (alpha 1.0, 224, include_top=False);
                           s3:// is copied to a local temp file through Hadoop FS
+/path/model.onnx, s3://   a featurizer already converted to ONNX (convert.py; e.g. a run's
+                          models/featurizer.onnx): no TensorFlow needed anywhere, --engine onnx only
 test-only-random:<seed>   seeded random weights FOR TESTS ONLY: features are meaningless
+
+for_engine() then readies what the chosen engine's workers receive: the weight arrays
+(keras) or the ONNX model bytes (onnx, converted once and cached by content hash).
 """
 
 from __future__ import annotations
@@ -13,11 +18,12 @@ import contextlib
 import os
 import sys
 import tempfile
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, replace
 
 from .config import TEST_ONLY_RANDOM_PREFIX
 from .errors import UsageError, one_line
-from .layout import has_scheme, is_local, local_path
+from .layout import is_local, local_path
 
 IMAGENET_FILE = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
 TEST_ONLY_WARNING = ("TEST-ONLY RANDOM WEIGHTS: features and PCA are meaningless; "
@@ -26,21 +32,91 @@ TEST_ONLY_WARNING = ("TEST-ONLY RANDOM WEIGHTS: features and PCA are meaningless
 
 @dataclass(frozen=True)
 class LoadedWeights:
-    arrays: list  # numpy arrays in model.get_weights() order
+    arrays: list | None  # numpy arrays in model.get_weights() order (None: given as .onnx)
     source: str   # what the summary records
     test_only: bool
+    onnx: bytes | None = None  # the ONNX featurizer (given, or set by for_engine("onnx"))
+    onnx_origin: str | None = None  # "given", "cache" or "converted"
+
+    @property
+    def onnx_sha256(self) -> str | None:
+        return hashlib.sha256(self.onnx).hexdigest() if self.onnx is not None else None
+
+
+def is_onnx(spec: str) -> bool:
+    return spec.lower().endswith(".onnx")
 
 
 def is_test_only(spec: str) -> bool:
     return spec.startswith(TEST_ONLY_RANDOM_PREFIX)
 
 
+class ConverterMissing(UsageError):
+    """Keras weights given on a driver without TensorFlow (a workers-only install). Exit 3."""
+
+    exit_code = 3
+
+
+def require_tensorflow(spec: str, modules=("tensorflow", "keras", "tf2onnx")) -> None:
+    import importlib.util
+
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ConverterMissing(
+            f"--weights {spec} are Keras weights, and reading or converting them needs {', '.join(missing)} "
+            "on the driver, which has only the workers' packages; install the full requirements.txt here, "
+            "or convert elsewhere (python jobs/convert_weights.py --weights <spec> --output featurizer.onnx) "
+            "and pass --weights featurizer.onnx")
+
+
 def load_weights(spec: str, storage=None) -> LoadedWeights:
+    if not is_onnx(spec):
+        require_tensorflow(spec, ("tensorflow", "keras"))
     if is_test_only(spec):
         return _random(int(spec[len(TEST_ONLY_RANDOM_PREFIX):]), spec)
     if spec == "imagenet":
         return _imagenet()
+    if is_onnx(spec):
+        return _onnx_file(spec, storage)
     return _from_file(spec, storage)
+
+
+def for_engine(weights: LoadedWeights, engine: str) -> LoadedWeights:
+    """Weights with what `engine`'s workers need: arrays (keras) or ONNX bytes (onnx)."""
+    if engine == "keras":
+        if weights.arrays is None:
+            raise UsageError(f"--engine keras needs Keras weights, but --weights {weights.source} is an ONNX "
+                             "model; use --engine onnx, or give the .h5 weights file or imagenet")
+        return weights
+    if weights.onnx is not None:
+        return weights
+    require_tensorflow(weights.source, ("tf2onnx", "onnx"))
+    from .convert import onnx_model
+
+    data, _, converted = onnx_model(weights.arrays)
+    return replace(weights, onnx=data, onnx_origin="converted" if converted else "cache")
+
+
+def _local_copy(spec: str, storage, tmp: str) -> str:
+    """A local path for a --weights file (s3:// is copied into `tmp`); UsageError if missing."""
+    if is_local(spec):
+        path = local_path(spec)
+        if not os.path.isfile(path):
+            raise UsageError(f"--weights file {spec} does not exist; give the path of {IMAGENET_FILE}")
+        return path
+    if storage is None or not storage.exists(spec):
+        raise UsageError(f"--weights {spec} does not exist; upload {IMAGENET_FILE} there first")
+    return storage.copy_to_local(spec, tmp)
+
+
+def _onnx_file(spec: str, storage) -> LoadedWeights:
+    from .onnx_engine import validate
+
+    with tempfile.TemporaryDirectory(prefix="fruits-weights-") as tmp:
+        with open(_local_copy(spec, storage, tmp), "rb") as f:
+            data = f.read()
+    validate(data, spec)
+    return LoadedWeights(None, spec, False, onnx=data, onnx_origin="given")
 
 
 def _random(seed: int, spec: str) -> LoadedWeights:
@@ -77,14 +153,7 @@ def _from_file(spec: str, storage) -> LoadedWeights:
     from .model import build_architecture
 
     with tempfile.TemporaryDirectory(prefix="fruits-weights-") as tmp:
-        if is_local(spec):
-            path = local_path(spec)
-            if not os.path.isfile(path):
-                raise UsageError(f"--weights file {spec} does not exist; give the path of {IMAGENET_FILE}")
-        elif has_scheme(spec):
-            if storage is None or not storage.exists(spec):
-                raise UsageError(f"--weights {spec} does not exist; upload {IMAGENET_FILE} there first")
-            path = storage.copy_to_local(spec, tmp)
+        path = _local_copy(spec, storage, tmp)
         model = build_architecture()
         try:
             model.load_weights(path)

@@ -77,3 +77,16 @@ test('the Spark version comes from the pyspark pin of the requirements file', as
   expect(r.exitCode).toBe(1);
   expect(r.stderr).toMatch(/error: Spark 4\.1\.0 is not 3\.5\.x/);
 }, 60_000);
+
+test('FRUITS_VM_ROLE=worker skips the driver-only pins (a bogus one here would fail pip); a bad role fails', async () => {
+  const tgz = await fakeSpark('3.5.4');
+  const reqsDriverOnly = join(dir, 'driver-only.txt');
+  writeFileSync(reqsDriverOnly, 'fruits-no-such-package==9.9.9  # driver-only\n');
+  const over = { SPARK_VERSION: '3.5.4', SPARK_TGZ: tgz, FRUITS_PREFIX: join(dir, 'opt-worker') };
+  const worker = await setup({ ...over, FRUITS_VM_ROLE: 'worker' }, [reqsDriverOnly]);
+  expect({ code: worker.exitCode, err: worker.exitCode ? worker.stderr : '' }).toEqual({ code: 0, err: '' });
+  expect(worker.stderr).toMatch(/FRUITS_VM_ROLE=worker: skipping 1 driver-only line/);
+  const bad = await setup({ ...over, FRUITS_VM_ROLE: 'boss' }, [reqsDriverOnly]);
+  expect(bad.exitCode).toBe(1);
+  expect(bad.stderr).toMatch(/error: FRUITS_VM_ROLE=boss: use driver \(default\) or worker/);
+}, 120_000);

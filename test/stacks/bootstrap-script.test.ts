@@ -157,3 +157,52 @@ describe('emr-install-python-deps.sh', () => {
     expect(node.run(['--bogus']).out).toContain("unknown argument '--bogus'");
   });
 });
+
+describe('emr-install-python-deps.sh node roles (driver-only packages)', () => {
+  const pins = (text: string) => text.split('\n').filter((l) => /^[a-z]/i.test(l) && !/^pyspark/i.test(l));
+  const driverOnly = pins(REQUIREMENTS).filter((l) => /#\s*driver-only/.test(l));
+  const instanceInfo = (isMaster: boolean) => {
+    const path = join(tempDir('fruits-instance-'), 'instance.json');
+    writeFileSync(path, JSON.stringify({ isMaster, isRunningResourceManager: isMaster, instanceGroupId: 'ig-1' }));
+    return path;
+  };
+
+  test('requirements.txt tags TensorFlow, Keras and the converter driver-only, never ONNX Runtime', () => {
+    const names = driverOnly.map((l) => l.split('==')[0]!.toLowerCase());
+    expect(names).toEqual(expect.arrayContaining(['tensorflow-cpu', 'keras', 'tf2onnx', 'onnx']));
+    expect(names).not.toEqual(expect.arrayContaining(['onnxruntime', 'numpy', 'pandas', 'pyarrow', 'pillow']));
+  });
+
+  test('a core node (isMaster false) installs every pin except pyspark and the driver-only ones', () => {
+    const node = fakeNode();
+    const r = node.run(node.args(), { FRUITS_INSTANCE_INFO: instanceInfo(false) });
+    expect(r.status).toBe(0);
+    expect(r.out).toContain('role=worker');
+    expect(r.out).toContain(`worker node: skipping ${driverOnly.length} driver-only line(s)`);
+    const installed = node.installed();
+    for (const line of pins(REQUIREMENTS)) {
+      if (driverOnly.includes(line)) expect(installed).not.toContain(line);
+      else expect(installed).toContain(line);
+    }
+    expect(installed).not.toMatch(/^tensorflow/im);
+    expect(installed).toMatch(/^onnxruntime==/m);
+  });
+
+  test('the master node (isMaster true) installs the driver set, TensorFlow included', () => {
+    const node = fakeNode();
+    const r = node.run(node.args(), { FRUITS_INSTANCE_INFO: instanceInfo(true) });
+    expect(r.status).toBe(0);
+    expect(r.out).toContain('role=driver');
+    for (const line of pins(REQUIREMENTS)) expect(node.installed()).toContain(line);
+    expect(node.log()).toMatch(/import tensorflow as tf, tf2onnx/);
+  });
+
+  test('--role overrides the detection; a bad role is a usage error', () => {
+    const node = fakeNode();
+    expect(node.run(node.args(['--role', 'worker'])).status).toBe(0);
+    expect(node.installed()).not.toMatch(/^tensorflow/im);
+    const bad = node.run(node.args(['--role', 'boss']));
+    expect(bad.status).not.toBe(0);
+    expect(bad.out).toContain('--role boss: use auto, driver or worker');
+  });
+});

@@ -1,0 +1,152 @@
+"""Keras MobileNetV2 weights -> an ONNX model (tf2onnx), cached by the weights' content hash.
+
+Runs where TensorFlow is installed: the driver (EMR master, the VM, a laptop). Workers
+only ever receive the resulting bytes (onnx_engine.py), so they need no TensorFlow.
+
+Cache: <FRUITS_MODEL_CACHE or ~/.cache/fruits-job>/onnx/<key>.onnx, where key is the
+sha256 of every weight array (dtype, shape, bytes) and of the conversion recipe (tf2onnx
+version, opset, input/output names). Same numbers, same recipe -> same file, whatever
+path, bucket or spelling (imagenet, .h5, .weights.h5) the weights came from. Writes are
+atomic (temp file + rename), so two drivers converting at once cannot leave a torn file;
+an unwritable cache only costs the conversion time, never the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+
+from . import IMAGE_SIZE
+from .errors import one_line
+
+log = logging.getLogger("fruits_job")
+
+OPSET = 17
+INPUT_NAME = "images"    # float32 [batch, 224, 224, 3], preprocessed to [-1, 1]
+OUTPUT_NAME = "features"  # float32 [batch, 1280]
+RECIPE = f"mobilenet_v2-no_top-avg-opset{OPSET}-{INPUT_NAME}-{OUTPUT_NAME}-v1"
+
+
+def cache_dir() -> str:
+    root = os.environ.get("FRUITS_MODEL_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "fruits-job")
+    return os.path.join(root, "onnx")
+
+
+def weights_sha256(arrays: list) -> str:
+    """Content hash of the weights themselves (not of a file): order, dtype, shape and bytes."""
+    import numpy as np
+
+    h = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape};".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def cache_key(arrays: list) -> str:
+    from importlib.metadata import version
+
+    recipe = f"{RECIPE}-tf2onnx{version('tf2onnx')}-onnx{version('onnx')}"
+    return hashlib.sha256(f"{weights_sha256(arrays)}|{recipe}".encode()).hexdigest()
+
+
+def convert(arrays: list) -> bytes:
+    """The ONNX model (serialized bytes) of MobileNetV2 with `arrays`, converted by tf2onnx."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+    import tf2onnx
+
+    from .model import build_architecture
+
+    model = build_architecture()
+    model.set_weights(arrays)
+    spec = (tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE, 3], tf.float32, name=INPUT_NAME),)
+
+    @tf.function(input_signature=spec)
+    def features(images):
+        return {OUTPUT_NAME: model(images, training=False)}
+
+    proto, _ = tf2onnx.convert.from_function(features, input_signature=spec, opset=OPSET)
+    return proto.SerializeToString()
+
+
+def _check(data: bytes) -> None:
+    from .onnx_engine import check_signature, make_session
+
+    check_signature(make_session(data, 1))
+
+
+def onnx_model(arrays: list) -> tuple[bytes, str, bool]:
+    """(model bytes, cache key, converted_now): from the cache, or converted and cached."""
+    key = cache_key(arrays)
+    path = os.path.join(cache_dir(), f"{key}.onnx")
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+        _check(data)  # a damaged cache file is converted again, never broadcast
+        log.info("ONNX model from cache %s", path)
+        return data, key, False
+    except FileNotFoundError:
+        pass
+    except Exception as e:  # noqa: BLE001 - unreadable or not our model: replace it
+        log.warning("cached ONNX model %s is unusable (%s); converting again", path, one_line(e, 200))
+    log.info("converting MobileNetV2 to ONNX (tf2onnx, opset %d) ...", OPSET)
+    data = convert(arrays)
+    _check(data)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".part")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+        log.info("ONNX model cached at %s", path)
+    except OSError as e:
+        log.warning("could not cache the ONNX model in %s (%s); it is converted again next run "
+                    "(set FRUITS_MODEL_CACHE to a writable folder)", os.path.dirname(path), e)
+    return data, key, True
+
+
+def main(argv: list[str] | None = None) -> int:
+    """python jobs/convert_weights.py --weights SPEC --output featurizer.onnx [--overwrite]
+
+    Converts ahead of a run, on any machine with the full requirements.txt, so the run's
+    driver needs no TensorFlow either (--weights featurizer.onnx)."""
+    import argparse
+    import sys
+
+    from .errors import UsageError
+    from .weights import for_engine, is_onnx, load_weights
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> None:
+            raise UsageError(f"{message} (see --help)")
+
+    p = _Parser(prog="convert_weights.py", description="Convert MobileNetV2 Keras weights to the job's ONNX featurizer.")
+    p.add_argument("--weights", default="imagenet", help="imagenet | /path/to/mobilenet_v2_..._no_top.h5")
+    p.add_argument("--output", required=True, help="the .onnx file to write")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --output file")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s convert %(message)s", datefmt="%H:%M:%S")
+    try:
+        a = p.parse_args(argv)
+        if is_onnx(a.weights):
+            raise UsageError(f"--weights {a.weights} is already an ONNX model; give Keras weights (.h5) or imagenet")
+        if not a.output.lower().endswith(".onnx"):
+            raise UsageError(f"--output {a.output} must end in .onnx (the job recognises ONNX models by it)")
+        if os.path.exists(a.output) and not a.overwrite:
+            raise UsageError(f"--output {a.output} already exists; pass --overwrite to replace it")
+        weights = for_engine(load_weights(a.weights), "onnx")
+        tmp = f"{a.output}.part"
+        with open(tmp, "wb") as f:
+            f.write(weights.onnx)
+        os.replace(tmp, a.output)
+    except UsageError as e:
+        print(f"convert: error: {e}", file=sys.stderr, flush=True)
+        return e.exit_code
+    except OSError as e:
+        print(f"convert: error: cannot write {a.output} ({one_line(e, 300)})", file=sys.stderr, flush=True)
+        return 1
+    print(f"{a.output} sha256={weights.onnx_sha256}", flush=True)
+    return 0

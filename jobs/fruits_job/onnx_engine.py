@@ -1,0 +1,75 @@
+"""ONNX Runtime inference: one InferenceSession per Python worker, no TensorFlow.
+
+Imports only numpy and onnxruntime, so Spark's Python workers and `classify` start in a
+fraction of a second and stay small (the model is ~9 MB; TensorFlow's runtime is not
+loaded at all). Threads: intra-op = the task's CPUs (workers x threads == cores, as for
+the Keras engine), one inter-op thread and sequential execution, since a CNN's graph is
+a chain: extra inter-op threads would only compete with the intra-op pool.
+"""
+
+from __future__ import annotations
+
+from . import FEATURE_DIM, IMAGE_SIZE
+from .errors import UsageError, one_line
+
+
+def make_session(model_bytes: bytes, threads: int | None):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3  # errors only: warnings would clutter the executors' stderr
+    return ort.InferenceSession(model_bytes, sess_options=options, providers=["CPUExecutionProvider"])
+
+
+def check_signature(session) -> None:
+    """The model must map float [N, 224, 224, 3] to [N, 1280]; anything else is not our featurizer."""
+    inputs, outputs = session.get_inputs(), session.get_outputs()
+    if len(inputs) != 1 or len(outputs) < 1:
+        raise ValueError(f"expected 1 input and 1 output, found {len(inputs)} and {len(outputs)}")
+    shape_in, shape_out = list(inputs[0].shape), list(outputs[0].shape)
+    if shape_in[1:] != [IMAGE_SIZE, IMAGE_SIZE, 3] or "float" not in inputs[0].type:
+        raise ValueError(f"input is {inputs[0].type} {shape_in}, not float [N, {IMAGE_SIZE}, {IMAGE_SIZE}, 3]")
+    if shape_out[1:] != [FEATURE_DIM]:
+        raise ValueError(f"output is {shape_out}, not [N, {FEATURE_DIM}]")
+
+
+def validate(model_bytes: bytes, spec: str) -> None:
+    """Driver-side check of an --weights *.onnx file, so a wrong file fails before any task."""
+    try:
+        check_signature(make_session(model_bytes, 1))
+    except Exception as e:  # noqa: BLE001 - unreadable or wrong model: same fix
+        raise UsageError(f"--weights {spec} is not a MobileNetV2 feature extractor in ONNX ({one_line(e, 200)}); "
+                         "give a .h5 weights file or imagenet, or a model made by "
+                         "`python jobs/convert_weights.py`") from None
+
+
+def make_predictor(model_bytes: bytes, threads: int | None):
+    """predict(float32 batch [N, 224, 224, 3]) -> float32 [N, 1280], like model.make_predictor."""
+    session = make_session(model_bytes, threads)
+    check_signature(session)
+    input_name = session.get_inputs()[0].name
+    output_name = session.get_outputs()[0].name
+
+    def predict(batch):
+        out = session.run([output_name], {input_name: batch})[0]
+        assert out.shape[1] == FEATURE_DIM, out.shape
+        return out
+
+    return predict
+
+
+def save_model(model_bytes: bytes, storage, uri: str) -> None:
+    """Write the ONNX model to a run folder (local or s3://) through the job's storage adapter."""
+    import os
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="fruits-featurizer-") as tmp:
+        local = os.path.join(tmp, "featurizer.onnx")
+        with open(local, "wb") as f:
+            f.write(model_bytes)
+        storage.copy_from_local(local, uri)
