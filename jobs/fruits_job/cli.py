@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None, spark=None) -> int:
         _error(str(e))
         return e.exit_code
     except RunInterrupted as e:
-        _error(f"{e}; summary: {e.summary_uri} (status interrupted)")
+        print(f"fruits-job: {e}; summary: {e.summary_uri} (status interrupted)", file=sys.stderr, flush=True)
         _print_result(config, e.summary_uri, e.summary)
         return e.exit_code
     except RunFailed as e:
@@ -109,7 +109,8 @@ def main(argv: list[str] | None = None, spark=None) -> int:
         _print_result(config, e.summary_uri, e.summary)
         return e.exit_code
     except KeyboardInterrupt:  # before the run folder was claimed: nothing to record
-        _error(f"interrupted by {interrupts.requested() or 'SIGINT'} before the run started; nothing was written")
+        print(f"fruits-job: interrupted by {interrupts.requested() or 'SIGINT'} before the run folder was "
+              "claimed; nothing was written", file=sys.stderr, flush=True)
         return interrupts.EXIT_CODE
     finally:
         interrupts.restore(previous)

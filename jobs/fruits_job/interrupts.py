@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 
 SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
 EXIT_CODE = 130
@@ -46,12 +47,22 @@ def _handler(signum, _frame) -> None:
     spark = _state["spark"]
     if spark is None:
         raise Interrupted(name)  # no Spark call to unwind: stop at once
+    # Cancel now and keep cancelling: a job the driver starts after this instant (the signal
+    # may land between two Spark calls) must not run to its end either.
+    threading.Thread(target=_keep_cancelling, args=(spark,), name="fruits-interrupt", daemon=True).start()
+
+
+def _keep_cancelling(spark) -> None:
     try:
-        sc = spark.sparkContext
-        sc.setLogLevel("ERROR")  # the cancelled tasks' WARN lines are noise now
-        sc.cancelAllJobs()
-    except Exception:  # noqa: BLE001 - the JVM may already be going down (SIGTERM to the group)
+        spark.sparkContext.setLogLevel("ERROR")  # the cancelled tasks' WARN lines are noise now
+    except Exception:  # noqa: BLE001
         pass
+    while _state["signal"] is not None and _state["spark"] is spark:
+        try:
+            spark.sparkContext.cancelAllJobs()
+        except Exception:  # noqa: BLE001 - the JVM may already be going down (SIGTERM to the group)
+            return
+        time.sleep(0.2)
 
 
 def install(spark=None) -> dict:
@@ -70,4 +81,4 @@ def install(spark=None) -> dict:
 def restore(previous: dict) -> None:
     for sig, handler in previous.items():
         signal.signal(sig, handler)
-    _state["spark"] = None
+    _state["spark"] = None  # ends the cancelling thread
