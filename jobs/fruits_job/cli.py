@@ -68,10 +68,27 @@ def _check_output_folder(path: str) -> None:
 def create_session(verbose: bool = False):
     from pyspark.sql import SparkSession
 
+    _quiet_spark_startup(verbose)
     spark = SparkSession.builder.appName("fruits-featurize").getOrCreate()
     # Spark's INFO chatter would drown the job's own stage lines on stderr.
     spark.sparkContext.setLogLevel("INFO" if verbose else os.environ.get("FRUITS_SPARK_LOG_LEVEL", "WARN"))
     return spark
+
+
+def _quiet_spark_startup(verbose: bool) -> None:
+    """Spark logs ~40 INFO lines while the SparkContext starts, before setLogLevel can run.
+    Under spark-submit the JVM is already up: set log4j's root level through its gateway
+    first. Best effort (a plain `python` start has no JVM yet, and then nothing is lost)."""
+    if verbose:
+        return
+    try:
+        from pyspark import SparkContext
+
+        SparkContext._ensure_initialized()
+        log4j = SparkContext._jvm.org.apache.logging.log4j
+        log4j.core.config.Configurator.setRootLevel(log4j.Level.WARN)
+    except Exception:  # noqa: BLE001 - only cosmetics are at stake
+        pass
 
 
 def _error(message: str) -> None:
