@@ -7,7 +7,7 @@ import { loadConfig, repoRoot, type RunnerConfig } from './config.js';
 import { ExitCode, FruitsError, usageError, type ExitCodeValue } from './errors.js';
 import { makeOutput, type Output } from './output.js';
 import { realClock, type Clock } from './clock.js';
-import { newRunId, parseConfFlags } from './commands/spark-submit.js';
+import { BATCH_SIZE_MAX, newRunId, parseConfFlags } from './commands/spark-submit.js';
 import type { RunRequest, RunContext } from './targets/common.js';
 import { joinS3 } from './commands/s3-uri.js';
 
@@ -221,7 +221,7 @@ async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<num
         k: intFlag('k', v.k, 1, 1280),
         varianceTarget: floatFlag('variance-target', v['variance-target'], 0, 1),
         weights: v.weights,
-        batchSize: intFlag('batch-size', v['batch-size'], 1, 100000),
+        batchSize: intFlag('batch-size', v['batch-size'], 1, BATCH_SIZE_MAX),
         overwrite: v.overwrite ?? false,
         extra,
         conf: parseConfFlags(v.conf ?? []),
@@ -344,6 +344,9 @@ export async function runFromProcess(): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Closing the terminal: stop the job like Ctrl-C (spark-submit runs in its own process
+  // group, so without this it would outlive the runner as an orphan).
+  process.on('SIGHUP', onSignal);
   const code = await main(process.argv.slice(2), { signal: ac.signal });
   process.exitCode = code === 0 && ac.signal.aborted ? ExitCode.interrupted : code;
 }

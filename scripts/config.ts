@@ -4,6 +4,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { usageError } from './errors.js';
+import { BATCH_SIZE_MAX } from './commands/spark-submit.js';
 import { CONFIG_FIELDS as STACK_FIELDS, privateKeyPathFor } from '../stacks/config.js';
 import { resolveUserPath } from '../stacks/config-loader.js';
 
@@ -253,7 +254,7 @@ function validate(c: Plain, baseDir: string): RunnerConfig {
       k: job.k === undefined ? undefined : int('job.k', job.k, 1, 1280),
       varianceTarget: num('job.varianceTarget', job.varianceTarget, 0.000001, 1),
       weights: str('job.weights', job.weights),
-      batchSize: job.batchSize === undefined ? undefined : int('job.batchSize', job.batchSize, 1, 100000),
+      batchSize: job.batchSize === undefined ? undefined : int('job.batchSize', job.batchSize, 1, BATCH_SIZE_MAX),
     },
     local: {
       sparkSubmit: localPath(str('local.sparkSubmit', cfg.local.sparkSubmit)),

@@ -8,7 +8,8 @@
 # IMAGE_ROOT defaults to ../shared/data/fruits-360-sample (from the repo root), --output to
 # ./runs. Every other option goes to `fruits run local` as is, e.g. --weights FILE, --k 20, or
 # job-only options after `--` (-- --no-train). The ImageNet weights are downloaded once
-# (internet); offline, add --weights test-only-random:42 (meaningless features, a real run).
+# (internet); offline, add --weights ../shared/models/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5
+# (the real weights beside the sample), or --weights test-only-random:42 (meaningless features).
 set -euo pipefail
 
 caller_pwd=$PWD
@@ -60,7 +61,7 @@ wait  # let both tees finish writing
 run_dir="$output/$run_id"
 if [ "$code" != 0 ]; then
   if grep -q "could not get the ImageNet weights" "$log"; then
-    echo "[demo] no internet for the ImageNet weights: rerun with a weights file (--weights /path/to/mobilenet_v2_..._no_top.h5) or, for a test-only run, bash scripts/demo-local.sh --weights test-only-random:42" >&2
+    echo "[demo] no internet for the ImageNet weights: rerun with a weights file (--weights ../shared/models/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5, or your own copy) or, for a test-only run, bash scripts/demo-local.sh --weights test-only-random:42" >&2
   fi
   [ -f "$run_dir/summary.json" ] && echo "[demo] run folder (failed run): $run_dir" >&2
   exit "$code"

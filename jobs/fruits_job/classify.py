@@ -29,10 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import run_files
+from .config import DEFAULT_MAX_IMAGE_PIXELS
 from .errors import UsageError, one_line
 from .layout import has_scheme, local_path
-
-DEFAULT_MAX_IMAGE_PIXELS = 50_000_000
 
 
 @dataclass
@@ -219,11 +218,13 @@ def _read_models(run_dir, pca_dir, clf_dir, weights_file, summary) -> RunModels:
 _PREDICTORS: dict[str, object] = {}
 
 
-def featurize_photo(models: RunModels, photo: str, engine: str | None = None) -> np.ndarray:
+def featurize_photo(models: RunModels, photo: str, engine: str | None = None,
+                    max_image_pixels: int | None = None) -> np.ndarray:
+    """max_image_pixels: --max-image-pixels, else the limit the run was made with."""
     from .images import decode_image, preprocess
 
     if not os.path.exists(photo):
-        raise UsageError(f"photo {photo} does not exist; give the path of a JPEG or PNG file")
+        raise UsageError(f"photo {photo} does not exist; give the path of a JPEG, PNG or HEIC file")
     if os.path.isdir(photo):
         raise UsageError(f"photo {photo} is a folder; give one image file")
     try:
@@ -231,9 +232,11 @@ def featurize_photo(models: RunModels, photo: str, engine: str | None = None) ->
             content = f.read()
     except OSError as e:
         raise UsageError(f"photo {photo} cannot be read ({one_line(e, 300)}); check its permissions") from None
-    arr, reason = decode_image(content, models.max_image_pixels)
+    arr, reason = decode_image(content, max_image_pixels or models.max_image_pixels)
     if reason is not None:
-        raise UsageError(f"photo {photo} cannot be used: {reason}; give a JPEG or PNG photo")
+        fix = ("pass a higher --max-image-pixels if you trust the file" if reason.startswith("image too large")
+               else "give a JPEG, PNG or HEIC photo")
+        raise UsageError(f"photo {photo} cannot be used: {reason}; {fix}")
     return _predictor(models, engine or models.engine)(preprocess(arr[np.newaxis]))[0]
 
 
@@ -263,8 +266,9 @@ def _predictor(models: RunModels, engine: str):
     return predict
 
 
-def classify(models: RunModels, photo: str, engine: str | None = None) -> dict:
-    probs = models.probabilities(models.pca(featurize_photo(models, photo, engine)))
+def classify(models: RunModels, photo: str, engine: str | None = None,
+             max_image_pixels: int | None = None) -> dict:
+    probs = models.probabilities(models.pca(featurize_photo(models, photo, engine, max_image_pixels)))
     best = int(np.argmax(probs))
     return {"photo": photo, "run": models.run_dir, "label": models.labels[best],
             "probability": float(probs[best]),
@@ -282,15 +286,20 @@ class _Parser(argparse.ArgumentParser):
 
 def main(argv: list[str] | None = None) -> int:
     p = _Parser(prog="classify.py", description="Predict the fruit in one photo with a run's saved models.")
-    p.add_argument("photo", help="a JPEG or PNG photo")
+    p.add_argument("photo", help="a JPEG, PNG or HEIC/HEIF photo")
     p.add_argument("--run", required=True, help="a finished run folder (<output>/<run-id>) with models/")
     p.add_argument("--json", action="store_true", help="print one JSON object with all class probabilities")
     p.add_argument("--engine", choices=("onnx", "keras"), default=None,
                    help="featurizer engine (default: the one the run used)")
+    p.add_argument("--max-image-pixels", type=int, default=None,
+                   help="decompression-bomb guard, as the job's option (default: the run's limit, "
+                   f"else {DEFAULT_MAX_IMAGE_PIXELS})")
     try:
         a = p.parse_args(argv)
+        if a.max_image_pixels is not None and a.max_image_pixels < 1:
+            raise UsageError("--max-image-pixels must be at least 1")
         models = load_run(a.run)
-        result = classify(models, a.photo, a.engine)
+        result = classify(models, a.photo, a.engine, a.max_image_pixels)
     except UsageError as e:
         print(f"classify: error: {e}", file=sys.stderr, flush=True)
         return e.exit_code

@@ -1,4 +1,5 @@
-"""main(argv) -> exit code: 0 ok, 2 bad input/usage (nothing written), 1 job failure.
+"""main(argv) -> exit code: 0 ok, 2 bad input/usage (nothing written), 1 job failure,
+130 interrupted (SIGINT, SIGTERM or SIGHUP; summary.json says "interrupted").
 
 Results: with --json one JSON line (the summary), then always the last line
 `FRUITS_RUN_SUMMARY <uri of summary.json>` once a run folder exists; both on stdout.
@@ -41,6 +42,8 @@ def _setup_logging() -> None:
 
 def _fail_fast_checks(config: JobConfig) -> None:
     """Local checks that need no Spark, so bad usage fails in milliseconds, not after JVM start."""
+    if is_local(config.output):
+        _check_output_folder(local_path(config.output))
     if is_local(config.input):
         path = local_path(config.input)
         if not os.path.exists(path):
@@ -49,13 +52,43 @@ def _fail_fast_checks(config: JobConfig) -> None:
             raise UsageError(f"--input {config.input} is empty; put <Split>/<Label>/<image> files there")
 
 
-def create_session():
+def _check_output_folder(path: str) -> None:
+    """--output must be a folder we can create or write in: name the problem in one line."""
+    probe = os.path.abspath(path)
+    while not os.path.lexists(probe) and probe != os.path.dirname(probe):
+        probe = os.path.dirname(probe)
+    if not os.path.isdir(probe):
+        raise UsageError(f"--output {path} cannot be created: {probe} is not a folder; "
+                         "choose another --output")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UsageError(f"--output {path} cannot be written: no write permission on {probe}; "
+                         "choose a folder you can write to")
+
+
+def create_session(verbose: bool = False):
     from pyspark.sql import SparkSession
 
+    _quiet_spark_startup(verbose)
     spark = SparkSession.builder.appName("fruits-featurize").getOrCreate()
     # Spark's INFO chatter would drown the job's own stage lines on stderr.
-    spark.sparkContext.setLogLevel(os.environ.get("FRUITS_SPARK_LOG_LEVEL", "WARN"))
+    spark.sparkContext.setLogLevel("INFO" if verbose else os.environ.get("FRUITS_SPARK_LOG_LEVEL", "WARN"))
     return spark
+
+
+def _quiet_spark_startup(verbose: bool) -> None:
+    """Spark logs ~40 INFO lines while the SparkContext starts, before setLogLevel can run.
+    Under spark-submit the JVM is already up: set log4j's root level through its gateway
+    first. Best effort (a plain `python` start has no JVM yet, and then nothing is lost)."""
+    if verbose:
+        return
+    try:
+        from pyspark import SparkContext
+
+        SparkContext._ensure_initialized()
+        log4j = SparkContext._jvm.org.apache.logging.log4j
+        log4j.core.config.Configurator.setRootLevel(log4j.Level.WARN)
+    except Exception:  # noqa: BLE001 - only cosmetics are at stake
+        pass
 
 
 def _error(message: str) -> None:
@@ -71,23 +104,38 @@ def main(argv: list[str] | None = None, spark=None) -> int:
     except UsageError as e:
         _error(str(e))
         return e.exit_code
-    from .pipeline import RunFailed, run
+    from . import interrupts
+    from .pipeline import RunFailed, RunInterrupted, run
 
     own_session = spark is None
-    if own_session:
-        spark = create_session()
+    previous = interrupts.install()  # a signal during Spark's start-up stops at once
     try:
+        if own_session:
+            spark = create_session(config.verbose)
+        interrupts.install(spark)
         summary_uri, summary = run(config, spark)
     except UsageError as e:
         _error(str(e))
+        return e.exit_code
+    except RunInterrupted as e:
+        print(f"fruits-job: {e}; summary: {e.summary_uri} (status interrupted)", file=sys.stderr, flush=True)
+        _print_result(config, e.summary_uri, e.summary)
         return e.exit_code
     except RunFailed as e:
         _error(f"run failed: {e} (summary: {e.summary_uri})")
         _print_result(config, e.summary_uri, e.summary)
         return e.exit_code
+    except KeyboardInterrupt:  # before the run folder was claimed: nothing to record
+        print(f"fruits-job: interrupted by {interrupts.requested() or 'SIGINT'} before the run folder was "
+              "claimed; nothing was written", file=sys.stderr, flush=True)
+        return interrupts.EXIT_CODE
     finally:
-        if own_session:
-            spark.stop()
+        interrupts.restore(previous)
+        if own_session and spark is not None:
+            try:
+                spark.stop()
+            except Exception:  # noqa: BLE001 - the JVM may be gone after SIGTERM/SIGHUP
+                pass
     _print_result(config, summary_uri, summary)
     return 0
 

@@ -6,11 +6,11 @@ import argparse
 from dataclasses import dataclass, field
 
 from .errors import UsageError
-from .layout import RUN_ID_PATTERN, default_run_id, image_glob
+from .layout import LAYOUT_SPLIT_LABEL, LAYOUTS, RUN_ID_PATTERN, default_run_id, image_glob
 
 DEFAULT_K = 50
 DEFAULT_BATCH_SIZE = 64
-DEFAULT_EXTENSIONS = "jpg,jpeg,png"
+DEFAULT_EXTENSIONS = "jpg,jpeg,png,heic,heif"  # HEIC: iPhone photos (pillow-heif)
 DEFAULT_MAX_FILE_MB = 64
 DEFAULT_MAX_IMAGE_PIXELS = 50_000_000  # ~7000x7000; PIL's own default is 89M
 SPARK_BINARY_FILE_LIMIT = 2**31 - 1  # binaryFile cannot hold a file of 2 GiB or more
@@ -34,6 +34,8 @@ class JobConfig:
     tf_threads: int | None = None  # None: spark.task.cpus (see model.py)
     train: bool = True  # train + evaluate the classifier on the PCA features (train.py)
     engine: str = "onnx"  # featurizer engine (engines.py): onnx (default) or keras (the reference)
+    layout: str = LAYOUT_SPLIT_LABEL  # how split and label are read from the path (layout.py)
+    verbose: bool = False  # Spark's INFO lines on stderr
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", required=True, help="image root: local path, file:// or s3:// URI "
                    "(layout <root>/<Split>/<Label>/<image>)")
     p.add_argument("--output", required=True, help="results root; the run goes to <output>/<run-id>/")
-    p.add_argument("--run-id", default=None, help="run folder name (default run-YYYYMMDD-HHMMSS, UTC)")
+    p.add_argument("--run-id", default=None,
+                   help="run folder name (default run-YYYYMMDD-HHMMSS-<6 hex>, UTC; never reused)")
     k = p.add_mutually_exclusive_group()
     k.add_argument("--k", type=int, default=None, help=f"PCA components (default {DEFAULT_K})")
     k.add_argument("--variance-target", type=float, default=None,
@@ -77,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default); keras = TensorFlow, the reference")
     p.add_argument("--no-train", dest="train", action="store_false",
                    help="skip the classifier stage (no models/classifier, metrics.json or accuracy)")
+    p.add_argument("--layout", choices=sorted(LAYOUTS), default=LAYOUT_SPLIT_LABEL,
+                   help="split-label: <root>/<Split>/<Label>/<image> (Fruits-360, default); label: "
+                   "<root>/<Label>/<image>, split into Training/Test by a seeded hash (20%% Test)")
+    p.add_argument("--verbose", action="store_true", help="show Spark's INFO log lines")
     return p
 
 
@@ -117,6 +124,7 @@ def parse_args(argv: list[str] | None) -> JobConfig:
         variance_target=a.variance_target, weights=a.weights, batch_size=a.batch_size,
         overwrite=a.overwrite, json=a.json, path_glob=glob, max_file_bytes=max_file_bytes,
         max_image_pixels=a.max_image_pixels, tf_threads=a.tf_threads, train=a.train, engine=a.engine,
+        layout=a.layout, verbose=a.verbose,
     )
 
 

@@ -8,7 +8,7 @@ stage that loads <run>/models/pca projects new photos exactly the same way. We d
 not scale to unit variance: MobileNetV2's pooled activations share one scale, and
 scaling would inflate rare, noisy channels.
 
-k limits: centred data of n images has at most n-1 non-zero components and there
+k limits: centred data of n images (the Training split: pipeline.py fits on it only) has at most n-1 non-zero components and there
 are 1280 features, so k is clamped to min(k, n-1, 1280) with a warning recorded in
 the summary (pca.k_requested / pca.warning) rather than failing the run.
 """
@@ -56,7 +56,7 @@ def smallest_k_for_target(explained_variance: list[float], target: float) -> int
     return None
 
 
-def fit(vectors_df, n_rows: int, k: int | None, variance_target: float | None):
+def fit(vectors_df, n_rows: int, k: int | None, variance_target: float | None, what: str = "images"):
     """-> (PipelineModel [StandardScaler, PCA], PcaChoice). vectors_df has INPUT_COL."""
     from pyspark.ml import PipelineModel
     from pyspark.ml.feature import PCA, StandardScaler
@@ -89,7 +89,7 @@ def fit(vectors_df, n_rows: int, k: int | None, variance_target: float | None):
         requested = k
         chosen = min(k, limit)
         if chosen < k:
-            warnings.append(f"k={k} clamped to {chosen}: {n_rows} images give at most "
+            warnings.append(f"k={k} clamped to {chosen}: {n_rows} {what} give at most "
                             f"{n_rows - 1} principal components (and there are {FEATURE_DIM} features)")
         model = pca_with(chosen)
     explained = [float(v) for v in model.explainedVariance.toArray()]

@@ -17,9 +17,10 @@ from urllib.parse import unquote, urlsplit
 from contextlib import contextmanager
 
 from . import run_files
+from . import interrupts
 from .config import JobConfig
 from .errors import JobFailure, UsageError, missing_input, one_line
-from .layout import join_uri
+from .layout import LAYOUT_LABEL, LAYOUTS, join_uri, misplaced_reason
 from .storage import Storage
 from .summary import MAX_LISTED_FAILURES, RunRecord, utc_now, versions
 
@@ -35,11 +36,21 @@ class RunFailed(JobFailure):
         self.summary = summary
 
 
+class RunInterrupted(RunFailed):
+    """A stop signal ended the run; summary.json says "interrupted" (exit 130)."""
+
+    exit_code = interrupts.EXIT_CODE
+
+
 @contextmanager
 def stage(record: RunRecord | None, name: str, timings: dict | None = None):
+    interrupts.check()
+    if record is not None:
+        record.stage = name  # what an interruption or failure reports as the stage reached
     log.info("%s ...", name)
     t0 = time.monotonic()
     yield
+    interrupts.check()
     seconds = time.monotonic() - t0
     log.info("%s done in %.1fs", name, seconds)
     if record is not None:
@@ -139,15 +150,23 @@ def run(config: JobConfig, spark) -> tuple[str, dict]:
     if not storage.exists(config.input):
         raise missing_input(config.input)
     if storage.exists(run_uri) and not config.overwrite:
-        raise UsageError(f"run folder {run_uri} already exists; choose another --run-id "
-                         "or pass --overwrite to replace it")
+        raise _already_exists(run_uri)
     with stage(None, "list", timings):
         listed = list_files(spark, config)
-    total_files = len(listed)
+        from .listing import broken_links, ignored_files
+
+        links = broken_links(config)  # dangling links and loops: Spark's listing drops them silently
+        ignored = ignored_files(spark, config, listed)
+    root = storage.qualify(config.input)
+    misplaced = [{"path": p, "reason": r} for p in listed if (r := misplaced_reason(p, root, config.layout))]
+    placed = [p for p in listed if misplaced_reason(p, root, config.layout) is None]
+    total_files = len(listed) + len(links)
     log.info("%d image files under %s", total_files, config.input)
     if total_files == 0:
-        raise UsageError(f"--input {config.input} holds no image files matching {config.path_glob}; "
-                         "check the path or --extensions")
+        raise UsageError(f"--input {config.input} holds no image files matching {config.path_glob}"
+                         f"{ignored.hint()}; check the path or --extensions")
+    if len(misplaced) * 2 > len(listed):
+        raise _mostly_misplaced(config, root, misplaced, len(listed))
     from .weights import TEST_ONLY_WARNING, for_engine, load_weights
 
     with stage(None, "load_weights", timings):
@@ -158,37 +177,100 @@ def run(config: JobConfig, spark) -> tuple[str, dict]:
         log.warning(TEST_ONLY_BANNER.format(TEST_ONLY_WARNING))
 
     # --- claim the run folder; from here on a failure is recorded in summary.json ---
-    if config.overwrite:
-        storage.delete_recursively(run_uri)
-    storage.mkdirs(run_uri)
     record = RunRecord(storage, summary_uri, config, run_uri, started_monotonic, started_at)
     for name, seconds in timings.items():
         record.timed(name, seconds)
     record.doc["counts"]["total_files"] = total_files
+    record.doc["counts"].update(misplaced=len(misplaced), ignored=ignored.total,
+                                ignored_extensions=ignored.by_extension)
+    record.doc["options"]["layout"] = config.layout
     if weights.test_only:
         record.doc["weights_warning"] = TEST_ONLY_WARNING
         record.warn(TEST_ONLY_WARNING)
+    if misplaced:
+        record.warn(f"{len(misplaced)} file(s) not at {LAYOUTS[config.layout]} were not used "
+                    "(see failures; --layout names the supported layouts)")
+    if ignored.total:
+        record.warn(ignored.warning())
+    record.doc["versions"] = versions(spark)
+    interrupts.check()
+    if config.overwrite:
+        storage.delete_recursively(run_uri)
+    _claim(storage, record, run_uri)  # status "running": a crash leaves a run that does not look complete
     try:
-        record.doc["versions"] = versions(spark)
-        record.write()  # status "running": a crash leaves a run that does not look complete
-        _featurize_and_reduce(spark, config, storage, record, weights, run_uri, listed)
+        _featurize_and_reduce(spark, config, storage, record, weights, run_uri, placed, misplaced + links)
         _train_and_report(spark, config, storage, record, weights, run_uri)
+        interrupts.check()
         record.succeed()
     except BaseException as e:
-        log.error("run failed: %s", one_line(e))
+        signal_name = interrupts.requested()
+        if signal_name is not None:
+            log.error("run interrupted by %s during %s", signal_name, record.stage)
+        else:
+            log.error("run failed: %s", one_line(e))
         try:
-            record.fail(e)
+            if signal_name is not None:
+                record.interrupted(signal_name)
+            else:
+                record.fail(e)
         except Exception as write_error:  # noqa: BLE001 - report both, keep the cause
             log.error("could not write the failed summary to %s: %s", summary_uri, one_line(write_error))
         from .report_stage import write_failed_report
 
         write_failed_report(storage, record, run_uri)
+        if signal_name is not None:
+            raise RunInterrupted(f"interrupted by {signal_name} during {record.stage}",
+                                 summary_uri, record.doc) from None
         if isinstance(e, Exception):
             raise RunFailed(one_line(e), summary_uri, record.doc) from e
         raise
     if weights.test_only:
         log.warning(TEST_ONLY_BANNER.format(TEST_ONLY_WARNING))
     return summary_uri, record.doc
+
+
+def _already_exists(run_uri: str) -> UsageError:
+    return UsageError(f"run folder {run_uri} already exists; choose another --run-id "
+                      "or pass --overwrite to replace it")
+
+
+def _claim(storage, record: RunRecord, run_uri: str) -> None:
+    """Create the run folder and its summary.json exclusively and atomically: of two runs
+    with the same id exactly one gets it; the other is refused (exit 2) and writes nothing."""
+    try:
+        storage.claim(run_uri, record.uri, record.text())
+    except FileExistsError:
+        raise _already_exists(run_uri) from None
+    except Exception as e:  # noqa: BLE001 - unwritable --output: one line, nothing left behind
+        raise UsageError(f"--output {record.doc['output']} cannot be written ({one_line(e, 300)}); "
+                         "choose a folder or bucket you can write to") from None
+
+
+def _mostly_misplaced(config, root: str, misplaced: list[dict], listed: int) -> UsageError:
+    example = misplaced[0]["path"]
+    other = ("; for <root>/<Label>/<image> pass --layout label" if config.layout != LAYOUT_LABEL
+             else "; for <root>/<Split>/<Label>/<image> drop --layout label")
+    return UsageError(f"{len(misplaced)} of {listed} image files under --input {config.input} are not at "
+                      f"{LAYOUTS[config.layout]} (e.g. {example}){other}")
+
+
+def with_split_and_label(df, root: str, layout: str):
+    """Keep the rows at the layout's depth below `root` and name them from those folders only."""
+    from pyspark.sql import functions as F
+
+    from .layout import SEEDED_SPLIT_SEED, SEEDED_TEST, SEEDED_TEST_PERCENT, SEEDED_TRAIN, layout_depth
+
+    prefix = root.rstrip("/") + "/"
+    relative = F.col("path").substr(len(prefix) + 1, 1 << 30)
+    parts = F.split(relative, "/")
+    placed = (F.col("path").startswith(prefix) & (F.size(parts) == layout_depth(layout))
+              & ~F.array_contains(parts, ""))
+    df = df.filter(placed)
+    if layout == LAYOUT_LABEL:
+        held_out = F.pmod(F.xxhash64(F.lit(str(SEEDED_SPLIT_SEED)), relative), F.lit(100)) < SEEDED_TEST_PERCENT
+        return (df.withColumn("split", F.when(held_out, F.lit(SEEDED_TEST)).otherwise(F.lit(SEEDED_TRAIN)))
+                .withColumn("label", F.element_at(parts, 1)))
+    return df.withColumn("split", F.element_at(parts, 1)).withColumn("label", F.element_at(parts, 2))
 
 
 def _train_and_report(spark, config, storage, record, weights, run_uri) -> None:
@@ -209,7 +291,8 @@ def _train_and_report(spark, config, storage, record, weights, run_uri) -> None:
         write_report(spark, storage, record, run_uri, metrics)
 
 
-def _featurize_and_reduce(spark, config, storage, record, weights, run_uri, listed) -> None:
+def _featurize_and_reduce(spark, config, storage, record, weights, run_uri, listed, not_used) -> None:
+    """`listed`: the files at the layout's place; `not_used`: failures found while listing."""
     from pyspark import StorageLevel
     from pyspark.ml.functions import array_to_vector, vector_to_array
     from pyspark.sql import functions as F
@@ -230,13 +313,11 @@ def _featurize_and_reduce(spark, config, storage, record, weights, run_uri, list
     record.doc["featurizer"] = {"engine": config.engine, "onnx_sha256": weights.onnx_sha256,
                                 "onnx_origin": weights.onnx_origin}
 
-    parts = F.split(F.col("path"), "/")
-    images = read_images(spark, config)
+    root = storage.qualify(config.input)
+    images = with_split_and_label(read_images(spark, config), root, config.layout)
     featurized = (images
                   .filter(F.col("length") <= config.max_file_bytes)  # pushed down: big files are never read
-                  .select("path", F.element_at(parts, -3).alias("split"),
-                          F.element_at(parts, -2).alias("label"),
-                          featurize(F.col("content")).alias("r"))
+                  .select("path", "split", "label", featurize(F.col("content")).alias("r"))
                   .select("path", "split", "label", "r.features", "r.error")
                   .persist(StorageLevel.MEMORY_AND_DISK))
     try:
@@ -253,7 +334,8 @@ def _featurize_and_reduce(spark, config, storage, record, weights, run_uri, list
                 per_label[r["label"]] = per_label.get(r["label"], 0) + int(r["ok"])
                 per_split[r["split"]] = per_split.get(r["split"], 0) + int(r["ok"])
         scanned = sum(int(r["n"]) for r in by_group)
-        failures = _collect_failures(spark, config, storage, featurized, listed, scanned)
+        failures = sorted(_collect_failures(spark, config, storage, featurized, listed, scanned, root)
+                          + not_used, key=lambda f: f["path"])
         counts = record.doc["counts"]
         counts.update(featurized=ok_total, failed=counts["total_files"] - ok_total,
                       per_label=dict(sorted(per_label.items())), per_split=dict(sorted(per_split.items())))
@@ -278,10 +360,22 @@ def _featurize_and_reduce(spark, config, storage, record, weights, run_uri, list
         # from the cache, no shuffle) cut the JVM's PCA work and the number of Parquet files.
         ok = (featurized.filter(F.col("error").isNull()).drop("error")
               .coalesce(max(1, sc.defaultParallelism)))
+        # PCA sees the Training split only (as the classifier does, see train.plan_splits):
+        # fitting it on Test images too would leak them into the features it is scored on.
+        from .train import plan_splits
+
+        plan = plan_splits(per_split)
+        fit_rows = ok.filter(F.col("split").isin(list(plan.train_splits))) if plan.train_splits else ok
+        n_fit = sum(per_split[s] for s in plan.train_splits) if plan.train_splits else ok_total
+        if n_fit < 2:
+            raise JobFailure(f"only {n_fit} decoded image(s) in {'+'.join(plan.train_splits)}; PCA needs at "
+                             "least 2 training images")
         with stage(record, "pca_fit"):
-            model, choice = pca.fit(ok.select(array_to_vector("features").alias(pca.INPUT_COL)),
-                                    ok_total, config.k, config.variance_target)
-        record.doc["pca"] = {"k": choice.k, "k_requested": choice.k_requested,
+            model, choice = pca.fit(fit_rows.select(array_to_vector("features").alias(pca.INPUT_COL)),
+                                    n_fit, config.k, config.variance_target,
+                                    "training images" if plan.train_splits else "images")
+        record.doc["pca"] = {"fitted_on": "+".join(plan.train_splits) or "all images", "fit_images": n_fit,
+                             "k": choice.k, "k_requested": choice.k_requested,
                              "variance_target": choice.variance_target, "centered": True,
                              "explained_variance": choice.explained_variance,
                              "cumulative": choice.cumulative,
@@ -310,12 +404,13 @@ def _featurize_and_reduce(spark, config, storage, record, weights, run_uri, list
         weights_bc.unpersist()
 
 
-def _collect_failures(spark, config, storage, featurized, listed, scanned) -> list[dict]:
+def _collect_failures(spark, config, storage, featurized, listed, scanned, root) -> list[dict]:
     """Decode failures, files over --max-file-mb, and listed files the scan never returned
     (zero-byte files, which Spark skips, and files Spark could not read)."""
     from pyspark.sql import functions as F
 
-    too_big = (read_images(spark, config).filter(F.col("length") > config.max_file_bytes)
+    too_big = (with_split_and_label(read_images(spark, config), root, config.layout)
+               .filter(F.col("length") > config.max_file_bytes)
                .select("path", F.concat(F.lit("file larger than --max-file-mb ("), F.col("length"),
                                         F.lit(" bytes)")).alias("reason")))
     bad = featurized.filter(F.col("error").isNotNull()).select("path", F.col("error").alias("reason"))

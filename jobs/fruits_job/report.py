@@ -4,7 +4,7 @@ Pure rendering: summary.json + metrics.json + report_data.gather() -> HTML text.
 piece of text that comes from the data (paths, labels, errors) goes through html.escape.
 Sections: banners (test-only weights, failed run), headline figures, cumulative explained
 variance with the chosen k, PC1/PC2 scatter by label, classifier (confusion matrix with
-shading, per-class precision/recall), counts, timings, warnings and failures.
+shading, per-class precision/recall/F1, nearest-centroid baseline), counts, timings, warnings and failures.
 """
 
 from __future__ import annotations
@@ -117,11 +117,22 @@ def _variance_section(s: dict, data: dict | None) -> str:
         return "<p class=\"small\">No PCA in this run.</p>"
     target = pca.get("variance_target")
     kept = (pca.get("cumulative") or curve)[min(k, len(curve)) - 1] if curve else None
-    svg = variance_svg(curve, int(k), target)
+    shown = useful_range(curve, int(k))
+    svg = variance_svg(curve[:shown], int(k), target)
     note = (f"Chosen k = <b>{int(k)}</b> keeps <b>{_pct(kept)}</b> of the variance"
             + (f" (target {_pct(target)})" if target else f" (k requested: {escape(str(pca.get('k_requested')))})")
-            + f"; the curve covers all {len(curve)} components the images allow.")
+            + f"; the curve shows components 1 to {shown} of the {len(curve)} the images allow"
+            + (f" (by {shown}, {_pct(curve[shown - 1])} of the variance)" if shown < len(curve) else "") + ".")
     return f"<div class=\"panel\">{svg}<p>{note}</p></div>"
+
+
+def useful_range(cumulative: list[float], k: int) -> int:
+    """How many components the chart shows: past both twice the chosen k and 99% of the
+    variance, but not the long flat tail (up to 1280 components would squeeze k=50 into
+    the left edge)."""
+    n = len(cumulative)
+    reach = next((i + 1 for i, v in enumerate(cumulative) if v >= 0.99), n)
+    return max(1, min(n, max(2 * k, reach, 10)))
 
 
 def variance_svg(cumulative: list[float], k: int, target: float | None, width=640, height=300) -> str:
@@ -230,14 +241,26 @@ def _classifier_section(s: dict, metrics: dict | None) -> str:
     if not clf.get("evaluated"):
         return head + f"<div class=\"banner info\">{escape(str(clf.get('not_evaluated_reason')))}</div>"
     test = clf.get("test") or {}
+    baseline = clf.get("baseline") or {}
     acc = (f"<p style=\"font-size:18px\">Accuracy on {escape(_splits(test.get('splits')))}: "
-           f"<b id=\"accuracy\">{_pct(clf.get('accuracy'))}</b> ({_n(m.get('correct'))} of {_n(test.get('images'))} images)</p>")
-    parts = [head, acc]
+           f"<b id=\"accuracy\">{_pct(clf.get('accuracy'))}</b> ({_n(m.get('correct'))} of {_n(test.get('images'))} images)"
+           f"; <span id=\"baseline\">{escape(str(baseline.get('algorithm') or 'baseline'))} baseline: "
+           f"<b>{_pct(baseline.get('accuracy'))}</b></span></p>")
+    options = clf.get("options") or {}
+    cv = options.get("cross_validation") or {}
+    reg = (f"<p class=\"small\">L2 regularization {escape(_g(options['reg_param']))}"
+           + (f", chosen by {cv['folds']}-fold cross-validation on the training images from "
+              f"{escape(', '.join(_g(v) for v in cv.get('grid') or []))}" if cv.get("folds") else
+              (f" ({escape(str(cv.get('note')))})" if cv.get("note") else ""))
+           + ".</p>") if isinstance(options.get("reg_param"), (int, float)) else ""
+    parts = [head, acc, reg]
+    if clf.get("caveat"):
+        parts.append(f"<div class=\"banner info\" id=\"caveat\">{escape(str(clf['caveat']))}</div>")
     cm = (m or {}).get("confusion_matrix")
     if cm:
         parts.append("<div class=\"panel\"><b>Confusion matrix</b> <span class=\"small\">(rows: true label, "
                      "columns: predicted label)</span>" + confusion_table(cm) + "</div>")
-    parts.append("<div class=\"panel\"><b>Per-class precision and recall</b>" + per_class_table(m.get("per_class") or {}) + "</div>")
+    parts.append("<div class=\"panel\"><b>Per-class precision, recall and F1</b>" + per_class_table(m.get("per_class") or {}) + "</div>")
     for w in clf.get("warnings") or []:
         parts.append(f"<div class=\"banner warn\">{escape(str(w))}</div>")
     wrong = (m or {}).get("misclassified") or []
@@ -275,13 +298,13 @@ def per_class_table(per_class: dict) -> str:
     rows = []
     for label, c in per_class.items():
         cells = ""
-        for key in ("precision", "recall"):
+        for key in ("precision", "recall", "f1"):
             v = c.get(key)
             bar = f"<span class=\"bar\" style=\"width:{int(80 * v)}px\"></span>" if v is not None else ""
             cells += f"<td>{_pct(v)}{bar}</td>"
         rows.append(f"<tr><td class=\"l\">{escape(str(label))}</td>{cells}<td>{_n(c.get('support'))}</td></tr>")
     return ("<table id=\"per-class\"><tr><th class=\"l\">label</th><th>precision</th><th>recall</th>"
-            "<th>test images</th></tr>" + "".join(rows) + "</table>")
+            "<th>F1</th><th>test images</th></tr>" + "".join(rows) + "</table>")
 
 
 # ---------------------------------------------------------------- counts, timings, failures
@@ -294,8 +317,11 @@ def _counts_section(s: dict) -> str:
         rows = "".join(f"<tr><td class=\"l\">{escape(str(k))}</td><td>{_n(v)}</td></tr>" for k, v in d.items())
         parts.append(f"<table style=\"display:inline-table;margin-right:24px;vertical-align:top\">"
                      f"<tr><th class=\"l\">{title}</th><th>images</th></tr>{rows}</table>")
+    ignored = counts.get("ignored")
     totals = (f"<p>{_n(counts.get('total_files'))} files found, {_n(counts.get('featurized'))} featurized, "
-              f"{_n(counts.get('failed'))} failed.</p>")
+              f"{_n(counts.get('failed'))} failed"
+              + (f" ({_n(counts.get('misplaced'))} not at the expected layout)" if counts.get("misplaced") else "")
+              + (f"; {_n(ignored)} other files ignored for their extension" if ignored else "") + ".</p>")
     return totals + "".join(parts)
 
 

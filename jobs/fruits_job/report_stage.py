@@ -52,12 +52,18 @@ def gather(spark, run_uri: str) -> dict:
 def write_report(spark, storage, record, run_uri: str, metrics: dict | None) -> str:
     """Render the complete run. Called just before "succeeded" is written, so the page
     shows the status the run is about to get (a later failure rewrites it as failed)."""
+    import time
+
     uri = join_uri(run_uri, run_files.REPORT)
     record.doc["report_uri"] = uri
+    t0 = time.monotonic()
     data = gather(spark, run_uri)
     from .summary import utc_now
 
     view = {**record.doc, "status": "succeeded", "finished_at": utc_now()}
+    # The page's timings include this stage (its Spark work; rendering is milliseconds).
+    view["timings_s"] = {**record.doc["timings_s"], "report": round(time.monotonic() - t0, 3),
+                         "total": record.elapsed()}
     storage.write_text(uri, render(view, metrics, data))
     log.info("report: %s", uri)
     return uri

@@ -51,6 +51,7 @@ class RunRecord:
         and timings_s.total must cover those stages too."""
         self._storage = storage
         self.uri = summary_uri
+        self.stage: str | None = None  # the stage running now (pipeline.stage sets it)
         self._t0 = time.monotonic() if started_monotonic is None else started_monotonic
         self.doc: dict = {
             "status": "running",
@@ -86,10 +87,25 @@ class RunRecord:
         if total > len(self.doc["failures"]):
             self.doc["failures_truncated"] = {"listed": len(self.doc["failures"]), "total": total}
 
-    def write(self) -> None:
-        self.doc["timings_s"]["total"] = round(time.monotonic() - self._t0, 3)
+    def elapsed(self) -> float:
+        return round(time.monotonic() - self._t0, 3)
+
+    def text(self) -> str:
+        """The document as written, with the total time and update stamp refreshed."""
+        self.doc["timings_s"]["total"] = self.elapsed()
         self.doc["updated_at"] = utc_now()
-        self._storage.write_text(self.uri, json.dumps(self.doc, indent=2, sort_keys=False) + "\n")
+        return json.dumps(self.doc, indent=2, sort_keys=False) + "\n"
+
+    def write(self) -> None:
+        self._storage.write_text(self.uri, self.text())
+
+    def interrupted(self, signal_name: str) -> None:
+        """A stop signal (SIGINT/SIGTERM/SIGHUP) ended the run at `self.stage`."""
+        self.doc["status"] = "interrupted"
+        self.doc["interrupted"] = {"signal": signal_name, "stage": self.stage}
+        self.doc["error"] = f"interrupted by {signal_name} during {self.stage}"
+        self.doc["finished_at"] = utc_now()
+        self.write()
 
     def succeed(self) -> None:
         self.doc["status"] = "succeeded"

@@ -34,9 +34,18 @@ ALGORITHM = "multinomial logistic regression (Spark ML)"
 TRAIN_SPLIT_NAMES = ("training", "train")
 TEST_SPLIT_NAMES = ("test", "testing")
 MAX_ITER = 100
-# A little L2 keeps coefficients finite when classes are separable (they often are in PCA
-# space); features are standardized by Spark first, so one value suits any k.
-REG_PARAM = 0.01
+# L2 strength, chosen by k-fold cross-validation on the Training split from this grid
+# (features are standardized by Spark first, so one grid suits any k). Some L2 always:
+# it keeps coefficients finite when classes are separable, as they often are in PCA space.
+REG_PARAM = 0.01          # used when Training is too small to cross-validate
+REG_PARAM_GRID = (0.001, 0.01, 0.1, 1.0)
+CV_FOLDS = 3
+CV_SEED = 11
+MIN_IMAGES_PER_FEATURE = 5  # fewer training images than 5 per PCA feature: warn "small for k"
+BASELINE = "nearest centroid (Euclidean, on the same PCA features)"
+FRUITS360_CAVEAT = ("Fruits-360's Training and Test images are frames of the same fruits filmed "
+                    "turning, so a Test photo has near-twins in Training: this accuracy is optimistic "
+                    "for new photos of other fruits.")
 MAX_LISTED_MISCLASSIFIED = 50
 
 VECTOR_COL = "pca_vec"
@@ -95,7 +104,7 @@ def classification_metrics(counts: dict[tuple[str, str], int], classes: Iterable
         return sum(values) / len(values) if values else None
 
     return {"images": total, "correct": correct, "accuracy": correct / total if total else None,
-            "macro_precision": mean("precision"), "macro_recall": mean("recall"),
+            "macro_precision": mean("precision"), "macro_recall": mean("recall"), "macro_f1": mean("f1"),
             "per_class": per_class, "confusion_matrix": {"labels": labels, "rows": "true label",
                                                          "columns": "predicted label", "matrix": matrix}}
 
@@ -126,7 +135,7 @@ def train_stage(spark, storage, record, weights, run_uri: str) -> dict:
     base = {"algorithm": ALGORITHM, "metrics_uri": metrics_uri,
             "train": {"splits": list(plan.train_splits) or "all", "images": sum(train_per_label.values()),
                       "per_label": train_per_label},
-            "options": {"max_iter": MAX_ITER, "reg_param": REG_PARAM, "standardization": True,
+            "options": {"max_iter": MAX_ITER, "reg_param": None, "standardization": True,
                         "features": "pca_features", "k": (record.doc.get("pca") or {}).get("k")}}
 
     if len(train_per_label) < 2:
@@ -137,13 +146,26 @@ def train_stage(spark, storage, record, weights, run_uri: str) -> dict:
         return _finish(storage, record, section, section, metrics_uri)
 
     train_df = features if not plan.train_splits else features.filter(F.col("split").isin(list(plan.train_splits)))
-    classifier, labels = _fit(train_df)
+    train_df = train_df.cache()
+    n_train = sum(train_per_label.values())
+    reg_param, cv = choose_reg_param(train_df, train_per_label)
+    base["options"].update(reg_param=reg_param, cross_validation=cv)
+    classifier, labels = _fit(train_df, reg_param)
     train_eval = classification_metrics(_confusion_counts(classifier.transform(train_df)), labels)
+    centroids = nearest_centroid_fit(train_df)
+    train_df.unpersist()
     section = {**base, "status": "trained", "reason": None, "labels": labels,
                "model_uri": join_uri(run_uri, run_files.CLASSIFIER_MODEL),
                "featurizer_weights_uri": join_uri(run_uri, run_files.FEATURIZER_WEIGHTS),
                "pca_model_uri": join_uri(run_uri, run_files.PCA_MODEL),
-               "training_accuracy": train_eval["accuracy"], "warnings": []}
+               "training_accuracy": train_eval["accuracy"], "warnings": [],
+               "baseline": {"algorithm": BASELINE, "accuracy": None}}
+    k = base["options"]["k"]
+    if k and n_train < MIN_IMAGES_PER_FEATURE * k:
+        section["warnings"].append(
+            f"training set small for k: {n_train} training images for k={k} PCA features (fewer than "
+            f"{MIN_IMAGES_PER_FEATURE} per feature); the classifier may overfit: compare it with the "
+            "nearest-centroid baseline, or pass a smaller --k / --variance-target")
     metrics = dict(section)
 
     if plan.test_splits:
@@ -153,6 +175,16 @@ def train_stage(spark, storage, record, weights, run_uri: str) -> dict:
         unseen = sorted({t for t in evaluation["confusion_matrix"]["labels"] if t not in labels})
         if unseen:
             section["warnings"].append(f"test labels never seen in training count as errors: {', '.join(unseen)}")
+        baseline = classification_metrics(nearest_centroid_counts(test_df, centroids), labels)
+        section["baseline"] = {"algorithm": BASELINE, "accuracy": baseline["accuracy"],
+                               "correct": baseline["correct"], "macro_f1": baseline["macro_f1"]}
+        if baseline["accuracy"] is not None and evaluation["accuracy"] is not None \
+                and evaluation["accuracy"] < baseline["accuracy"]:
+            section["warnings"].append(
+                f"the classifier ({100 * evaluation['accuracy']:.1f}%) does worse than the nearest-centroid "
+                f"baseline ({100 * baseline['accuracy']:.1f}%) on the same features: it overfits or k is "
+                "too large for the training set; try a smaller --k or more training images")
+        section["caveat"] = FRUITS360_CAVEAT
         predictions_uri = join_uri(run_uri, run_files.PREDICTIONS)
         rows = _prediction_rows(predicted)
         rows.write.mode("errorifexists").parquet(predictions_uri)
@@ -163,8 +195,9 @@ def train_stage(spark, storage, record, weights, run_uri: str) -> dict:
         section.update(evaluated=True, not_evaluated_reason=None, test={"splits": list(plan.test_splits),
                        "images": evaluation["images"]}, ignored_splits=list(plan.ignored_splits),
                        accuracy=evaluation["accuracy"], macro_precision=evaluation["macro_precision"],
-                       macro_recall=evaluation["macro_recall"],
-                       per_class={k: {"precision": v["precision"], "recall": v["recall"], "support": v["support"]}
+                       macro_recall=evaluation["macro_recall"], macro_f1=evaluation["macro_f1"],
+                       per_class={k: {"precision": v["precision"], "recall": v["recall"], "f1": v["f1"],
+                                      "support": v["support"]}
                                   for k, v in evaluation["per_class"].items()},
                        predictions_uri=predictions_uri)
         metrics = {**section, "correct": evaluation["correct"], "per_class": evaluation["per_class"],
@@ -191,17 +224,85 @@ def train_stage(spark, storage, record, weights, run_uri: str) -> dict:
     return _finish(storage, record, section, metrics, metrics_uri)
 
 
-def _fit(train_df):
+def _logistic_regression(reg_param: float):
+    from pyspark.ml.classification import LogisticRegression
+
+    return LogisticRegression(featuresCol=VECTOR_COL, labelCol=LABEL_INDEX_COL, family="multinomial",
+                              maxIter=MAX_ITER, regParam=reg_param, standardization=True,
+                              predictionCol=PREDICTION_COL, probabilityCol=PROBABILITY_COL)
+
+
+def _indexer(train_df):
+    from pyspark.ml.feature import StringIndexer
+
+    return StringIndexer(inputCol="label", outputCol=LABEL_INDEX_COL, stringOrderType="alphabetAsc").fit(train_df)
+
+
+def choose_reg_param(train_df, train_per_label: dict) -> tuple[float, dict]:
+    """L2 strength by CV_FOLDS-fold cross-validation (accuracy) on the Training split only.
+    Too few images per label to hold some out in every fold: the default, and say so."""
+    from pyspark.ml.evaluation import MulticlassClassificationEvaluator
+    from pyspark.ml.tuning import CrossValidator, ParamGridBuilder
+
+    if min(train_per_label.values()) < CV_FOLDS:
+        return REG_PARAM, {"folds": None, "grid": list(REG_PARAM_GRID), "mean_accuracy": None,
+                           "note": f"not cross-validated: a label has fewer than {CV_FOLDS} training images; "
+                                   f"reg_param {REG_PARAM} used"}
+    indexed = _indexer(train_df).transform(train_df)
+    lr = _logistic_regression(REG_PARAM)
+    grid = ParamGridBuilder().addGrid(lr.regParam, list(REG_PARAM_GRID)).build()
+    evaluator = MulticlassClassificationEvaluator(labelCol=LABEL_INDEX_COL, predictionCol=PREDICTION_COL,
+                                                  metricName="accuracy")
+    cv = CrossValidator(estimator=lr, estimatorParamMaps=grid, evaluator=evaluator, numFolds=CV_FOLDS,
+                        seed=CV_SEED, parallelism=1).fit(indexed)
+    scores = [float(m) for m in cv.avgMetrics]
+    # Ties go to the stronger regularization (simpler model): scan from the largest value.
+    best = max(range(len(scores)), key=lambda i: (round(scores[i], 9), REG_PARAM_GRID[i]))
+    return REG_PARAM_GRID[best], {"folds": CV_FOLDS, "grid": list(REG_PARAM_GRID), "mean_accuracy": scores,
+                                  "metric": "accuracy", "seed": CV_SEED}
+
+
+def nearest_centroid_fit(train_df) -> dict:
+    """label -> mean PCA feature vector of its training images (the baseline's model)."""
+    import numpy as np
+    from pyspark.ml.stat import Summarizer
+    from pyspark.sql import functions as F
+
+    rows = train_df.groupBy("label").agg(Summarizer.mean(F.col(VECTOR_COL)).alias("c")).collect()
+    return {r["label"]: np.asarray(r["c"].toArray(), dtype=np.float64) for r in rows}
+
+
+def nearest_centroid_counts(test_df, centroids: dict) -> dict[tuple[str, str], int]:
+    """(true label, nearest centroid's label) -> count, computed on the executors."""
+    import numpy as np
+    import pandas as pd
+    from pyspark.ml.functions import vector_to_array
+    from pyspark.sql import functions as F
+    from pyspark.sql.functions import pandas_udf
+
+    labels = sorted(centroids)
+    matrix = np.stack([centroids[label] for label in labels])
+
+    def nearest(vectors):
+        x = np.stack(vectors.to_numpy()).astype(np.float64)
+        d = ((x[:, None, :] - matrix[None, :, :]) ** 2).sum(axis=2)
+        return pd.Series(np.asarray(labels, dtype=object)[d.argmin(axis=1)])
+
+    # Real classes, not the strings `from __future__ import annotations` would leave.
+    nearest.__annotations__ = {"vectors": pd.Series, "return": pd.Series}
+    nearest_udf = pandas_udf(nearest, "string")
+    rows = (test_df.select("label", nearest_udf(vector_to_array(VECTOR_COL)).alias("nearest"))
+            .groupBy("label", "nearest").count().collect())
+    return {(r["label"], r["nearest"]): int(r["count"]) for r in rows}
+
+
+def _fit(train_df, reg_param: float = REG_PARAM):
     """-> (PipelineModel [LogisticRegressionModel, IndexToString], labels in class-index order)."""
     from pyspark.ml import PipelineModel
-    from pyspark.ml.classification import LogisticRegression
-    from pyspark.ml.feature import IndexToString, StringIndexer
+    from pyspark.ml.feature import IndexToString
 
-    indexer = StringIndexer(inputCol="label", outputCol=LABEL_INDEX_COL,
-                            stringOrderType="alphabetAsc").fit(train_df)
-    lr = LogisticRegression(featuresCol=VECTOR_COL, labelCol=LABEL_INDEX_COL, family="multinomial",
-                            maxIter=MAX_ITER, regParam=REG_PARAM, standardization=True,
-                            predictionCol=PREDICTION_COL, probabilityCol=PROBABILITY_COL)
+    indexer = _indexer(train_df)
+    lr = _logistic_regression(reg_param)
     model = lr.fit(indexer.transform(train_df))
     labels = list(indexer.labels)
     to_label = IndexToString(inputCol=PREDICTION_COL, outputCol=PREDICTED_LABEL_COL, labels=labels)

@@ -1,5 +1,6 @@
 // Pure builders for the job invocation shared by every target (see contracts.md):
 // spark-submit [conf] --py-files fruits_job.zip run_job.py --input .. --output .. [options]
+import { randomBytes } from 'node:crypto';
 import { usageError } from '../errors.js';
 
 export interface JobArgs {
@@ -17,11 +18,15 @@ export interface JobArgs {
 
 export const RUN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-/** Same default as the job: run-YYYYMMDD-HHMMSS in UTC. */
-export function newRunId(now: Date): string {
+/** Same default as the job: run-YYYYMMDD-HHMMSS-<6 random hex> in UTC, so two runs started
+ * in the same second never share a folder (the job's atomic claim refuses it anyway). */
+export function newRunId(now: Date, suffix: string = randomBytes(3).toString('hex')): string {
   const p = (n: number) => String(n).padStart(2, '0');
-  return `run-${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
+  return `run-${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}-${suffix}`;
 }
+
+/** The job's --batch-size range (jobs/fruits_job/config.py); the runner refuses the same values. */
+export const BATCH_SIZE_MAX = 4096;
 
 export function buildJobArgs(a: JobArgs): string[] {
   if (!RUN_ID_RE.test(a.runId)) throw usageError(`bad --run-id "${a.runId}": use letters, digits, '.', '_' or '-'`);

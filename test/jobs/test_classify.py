@@ -124,7 +124,8 @@ def test_bad_run_folders_are_one_line_errors(separable, run_job, tmp_path):
 
 
 def _two_images(tmp_path):
-    make_good_images(tmp_path / "two", 2, labels=("kiwi",))
+    # two per split: PCA is fitted on the Training split, which needs at least 2 images
+    make_good_images(tmp_path / "two", 4, labels=("kiwi",))
     return tmp_path / "two"
 
 

@@ -65,6 +65,7 @@ def test_bad_files_are_reported_not_fatal(messy_run):
         "total_files": 16, "featurized": 11, "failed": 5,
         "per_label": {"kiwi": 2, "odd label": 7, "plum": 2},
         "per_split": {"Test": 2, "Training": 9},
+        "misplaced": 0, "ignored": 1, "ignored_extensions": {".txt": 1},  # notes.txt: counted, not lost
     }
 
 
@@ -78,11 +79,12 @@ def test_decodable_odd_formats_are_in_the_output(spark, messy_run):
 
 def test_k_larger_than_images_is_clamped_with_a_warning(spark, messy_run):
     pca = messy_run.summary["pca"]
-    assert pca["k_requested"] == 50 and pca["k"] == 10  # 11 images -> at most 10 components
+    # PCA is fitted on the 9 Training images (not all 11): at most 8 components
+    assert pca["k_requested"] == 50 and pca["k"] == 8 and pca["fit_images"] == 9
     assert "clamped" in pca["warning"]
     assert any("clamped" in w for w in messy_run.summary["warnings"])
     dims = read_parquet(spark, messy_run.run_dir / "features").selectExpr("size(pca_features) AS p").distinct()
-    assert [r["p"] for r in dims.collect()] == [10]
+    assert [r["p"] for r in dims.collect()] == [8]
 
 
 def test_only_image_extensions_are_read(messy_run):

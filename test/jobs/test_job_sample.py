@@ -112,10 +112,19 @@ def test_saved_pca_model_reproduces_pca_features(spark, sample_run):
 
 
 def test_pca_scores_are_centred(spark, sample_run):
-    pcs = np.array([r["pca_features"] for r in
-                    read_parquet(spark, sample_run.run_dir / "features").select("pca_features").collect()])
+    # PCA is fitted on the Training split only (no Test leakage): Training scores are centred.
+    rows = read_parquet(spark, sample_run.run_dir / "features").select("split", "features", "pca_features").collect()
+    pcs = np.array([r["pca_features"] for r in rows if r["split"] == "Training"])
     scale = np.abs(pcs).max()
     assert np.abs(pcs.mean(axis=0)).max() < 1e-3 * scale
+    assert sample_run.summary["pca"]["fitted_on"] == "Training"
+    from fruits_job.classify import load_run
+
+    mean = load_run(str(sample_run.run_dir)).mean
+    train = np.array([r["features"] for r in rows if r["split"] == "Training"], dtype=np.float64)
+    every = np.array([r["features"] for r in rows], dtype=np.float64)
+    assert np.allclose(mean, train.mean(axis=0), rtol=1e-5, atol=1e-12 * np.abs(train).max())
+    assert not np.allclose(mean, every.mean(axis=0), rtol=1e-5, atol=1e-9 * np.abs(every).max())
 
 
 def test_second_run_with_same_id_is_refused(run_job, sample_run, sample_dir):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import io
 import json
 import struct
@@ -25,7 +27,8 @@ BASE = ["--input", "/in", "--output", "/out"]
 def test_defaults():
     c = parse_args(BASE)
     assert c.k == 50 and c.variance_target is None and c.weights == "imagenet"
-    assert c.run_id.startswith("run-") and len(c.run_id) == len("run-YYYYMMDD-HHMMSS")
+    assert re.fullmatch(r"run-\d{8}-\d{6}-[0-9a-f]{6}", c.run_id)
+    assert c.layout == "split-label" and "[hH][eE][iI][cC]" in c.path_glob
     assert c.overwrite is False and c.json is False
 
 
@@ -63,7 +66,9 @@ def test_image_glob_is_case_insensitive():
 def test_uri_helpers():
     assert join_uri("s3://b/results/", "run-1", "summary.json") == "s3://b/results/run-1/summary.json"
     from datetime import datetime, timezone
-    assert default_run_id(datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)) == "run-20260102-030405"
+    assert default_run_id(datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc), "abc123") == "run-20260102-030405-abc123"
+    same_second = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    assert len({default_run_id(same_second) for _ in range(50)}) == 50  # no collision within a second
 
 
 def test_preprocess_matches_keras_mobilenet_v2():

@@ -26,7 +26,11 @@ describe('spark-submit builders', () => {
   });
 
   test('run id default matches the job (UTC)', () => {
-    expect(newRunId(new Date(Date.UTC(2026, 0, 2, 3, 4, 5)))).toBe('run-20260102-030405');
+    expect(newRunId(new Date(Date.UTC(2026, 0, 2, 3, 4, 5)), 'abc123')).toBe('run-20260102-030405-abc123');
+    const sameSecond = new Date(Date.UTC(2026, 0, 2, 3, 4, 5));
+    const ids = new Set(Array.from({ length: 50 }, () => newRunId(sameSecond)));
+    expect(ids.size).toBe(50); // two runs started in the same second never share a folder
+    for (const id of ids) expect(id).toMatch(/^run-20260102-030405-[0-9a-f]{6}$/);
   });
 
   test('conf flags parse; malformed ones are rejected', () => {

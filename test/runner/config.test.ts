@@ -38,6 +38,9 @@ describe('resolveConfig', () => {
     expect(() => resolveConfig({ file: { emr: { deployMode: 'yarn' } } })).toThrow(/emr.deployMode must be one of client, cluster/);
     expect(() => resolveConfig({ file: { vmm: {} } })).toThrow(/^unknown config key "vmm": check the spelling against fruits.config.example.json \(README "Running the job: fruits"\)$/);
     expect(() => resolveConfig({ file: { vm: { hots: 'x' } } })).toThrow(/unknown config key "vm.hots"/);
+    // the job refuses --batch-size above 4096 (jobs/fruits_job/config.py): the runner agrees
+    expect(() => resolveConfig({ file: { job: { batchSize: 5000 } } })).toThrow(/job.batchSize/);
+    expect(resolveConfig({ file: { job: { batchSize: 4096 } } }).job.batchSize).toBe(4096);
     expect(() => resolveConfig({ file: { emr: { codeUri: '/tmp/x' } } })).toThrow(/s3:\/\/ URI/);
     expect(() => resolveConfig({ file: { job: { k: 5, varianceTarget: 0.9 } } })).toThrow(/exclusive/);
   });

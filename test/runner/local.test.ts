@@ -39,6 +39,7 @@ describe('fruits run local', () => {
     [['run', 'local', '--input', '.', '--output', 'o', '--k', 'many'], 2, /^error: --k must be an integer/],
     [['run', 'local', '--input', '.', '--output', 'o', '--k', '3', '--variance-target', '0.9'], 2, /exclusive/],
     [['frobnicate'], 2, /^error: unknown command "frobnicate"/],
+    [['run', 'local', '--input', '.', '--output', 'o', '--batch-size', '5000'], 2, /^error: --batch-size must be an integer between 1 and 4096/],
     [['tunnel', '--input', 'x'], 2, /^error: --input does not apply to "tunnel"/],
   ])('bad input %j gives one error line and exit %i', async (args, code, message) => {
     const r = await fruits(args as string[], { cwd });
@@ -53,9 +54,9 @@ describe('fruits run local', () => {
     expect(r.stderr.trim()).toMatch(/^error: java not found: install Java 17/);
   });
 
-  test('Ctrl-C stops the whole spark-submit process group and exits 130', async () => {
-    const fake = join(cwd, 'fake-spark-submit');
-    const pids = join(cwd, 'pids');
+  test.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('%s (Ctrl-C, kill, closed terminal) stops the whole spark-submit process group and exits 130', async (sig) => {
+    const fake = join(cwd, `fake-spark-submit-${sig}`);
+    const pids = join(cwd, `pids-${sig}`);
     writeFileSync(fake, `#!/bin/sh\nsleep 300 &\necho "$$ $!" > ${pids}\necho started\nwait\n`);
     chmodSync(fake, 0o755);
     const p = execa(process.execPath, [LAUNCHER, 'run', 'local', '--input', cwd, '--output', join(cwd, 'o')], {
@@ -63,7 +64,7 @@ describe('fruits run local', () => {
     });
     await waitFor(() => existsSync(pids) && readFileSync(pids, 'utf8').includes(' '), 30_000, 'the fake spark-submit');
     const [shPid, sleepPid] = readFileSync(pids, 'utf8').trim().split(' ').map(Number) as [number, number];
-    p.kill('SIGINT');
+    p.kill(sig);
     const r = await p;
     expect(r.exitCode).toBe(130);
     expect(r.stderr).toMatch(/error: interrupted: spark-submit stopped/);
