@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 from contextlib import contextmanager
 
 from .config import JobConfig
+from . import progress
 from .errors import JobFailure, UsageError, missing_input, one_line
 from .layout import join_uri
 from .storage import Storage
@@ -37,6 +38,7 @@ class RunFailed(JobFailure):
 @contextmanager
 def stage(record: RunRecord | None, name: str, timings: dict | None = None):
     log.info("%s ...", name)
+    progress.enter_stage(name)
     t0 = time.monotonic()
     yield
     seconds = time.monotonic() - t0
@@ -168,9 +170,11 @@ def run(config: JobConfig, spark) -> tuple[str, dict]:
     try:
         record.doc["versions"] = versions(spark)
         record.write()  # status "running": a crash leaves a run that does not look complete
+        progress.start(storage, run_uri, config.run_id, total_files, record, progress.BatchCounter(spark.sparkContext))
         _featurize_and_reduce(spark, config, storage, record, weights, run_uri, listed)
         _train_and_report(spark, config, storage, record, weights, run_uri)
         record.succeed()
+        progress.finish("succeeded")
     except BaseException as e:
         log.error("run failed: %s", one_line(e))
         try:
@@ -180,6 +184,7 @@ def run(config: JobConfig, spark) -> tuple[str, dict]:
         from .report_stage import write_failed_report
 
         write_failed_report(storage, record, run_uri)
+        progress.finish("failed")
         if isinstance(e, Exception):
             raise RunFailed(one_line(e), summary_uri, record.doc) from e
         raise
@@ -220,7 +225,7 @@ def _featurize_and_reduce(spark, config, storage, record, weights, run_uri, list
     weights_bc = sc.broadcast(weights.arrays)
     # models built, images inferred, model set-up seconds, decode+infer seconds
     counters = (sc.accumulator(0), sc.accumulator(0), sc.accumulator(0.0), sc.accumulator(0.0))
-    featurize = make_featurizer(weights_bc, threads, config.max_image_pixels, counters)
+    featurize = make_featurizer(weights_bc, threads, config.max_image_pixels, counters, progress.counter())
     log.info("featurizing with batch size %d, %d TensorFlow thread(s) per Python worker",
              config.batch_size, threads)
 
