@@ -79,7 +79,8 @@ export const defaultConfig = (root = repoRoot()): RunnerConfig => ({
     python: '/opt/fruits/venv/bin/python',
     master: 'local[*]',
     sparkConf: {},
-    summaryDir: 'fruits-runs',
+    // Defaults live in the checkout (not the cwd), so the runner works from any folder.
+    summaryDir: resolve(root, 'fruits-runs'),
     connectTimeoutSeconds: 10,
   },
   emr: {
@@ -88,7 +89,7 @@ export const defaultConfig = (root = repoRoot()): RunnerConfig => ({
     codeUri: undefined,
     logUri: undefined,
     endpoint: undefined,
-    outputsFile: 'cdktf-outputs.json',
+    outputsFile: resolve(root, 'cdktf-outputs.json'),
     stack: 'fruits-emr',
     deployMode: 'client',
     actionOnFailure: 'CONTINUE',
@@ -311,11 +312,15 @@ function s3Opt(path: string, v: string | undefined): string | undefined {
   return v;
 }
 
-/** Side effect: finds and parses the config file. Missing default file is fine. */
-export function loadConfig(opts: { configPath?: string; env?: NodeJS.ProcessEnv; flags?: Record<string, unknown>; cwd?: string }): RunnerConfig {
+/**
+ * Side effect: finds and parses the config file. --config / FRUITS_CONFIG are relative to the
+ * cwd; the default is fruits.config.json at the checkout root, whatever the cwd. Missing default file is fine.
+ */
+export function loadConfig(opts: { configPath?: string; env?: NodeJS.ProcessEnv; flags?: Record<string, unknown>; cwd?: string; root?: string }): RunnerConfig {
   const env = opts.env ?? process.env;
   const explicit = opts.configPath ?? env.FRUITS_CONFIG;
-  const filePath = resolve(opts.cwd ?? process.cwd(), explicit ?? 'fruits.config.json');
+  const root = opts.root ?? repoRoot();
+  const filePath = explicit ? resolve(opts.cwd ?? process.cwd(), explicit) : resolve(root, 'fruits.config.json');
   let file: unknown;
   if (existsSync(filePath)) {
     try {
@@ -326,5 +331,5 @@ export function loadConfig(opts: { configPath?: string; env?: NodeJS.ProcessEnv;
   } else if (explicit) {
     throw usageError(`config file ${filePath} not found: fix --config / FRUITS_CONFIG`);
   }
-  return resolveConfig({ file, filePath: file === undefined ? undefined : filePath, env, flags: opts.flags });
+  return resolveConfig({ file, filePath: file === undefined ? undefined : filePath, env, flags: opts.flags, root });
 }

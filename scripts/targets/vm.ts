@@ -13,7 +13,8 @@ import { which } from '../adapters/discover.js';
 import { envError, ExitCode, InterruptedError, oneLine, usageError } from '../errors.js';
 import { locateJob, writeJobZip } from '../package-job.js';
 import type { RunnerConfig } from '../config.js';
-import { describeSummary, exitForJob, jobArgsFor, summaryStatusExit, type RunContext, type RunOutcome, type RunRequest } from './common.js';
+import { PROGRESS_LINES_ENV } from '../run-progress.js';
+import { describeSummary, exitForJob, jobArgsFor, jobOutputRouter, summaryStatusExit, type RunContext, type RunOutcome, type RunRequest } from './common.js';
 
 /** Validated SSH target from config; one-line errors for a missing host or a bad key. */
 export function vmSshTarget(cfg: RunnerConfig): SshTarget {
@@ -64,7 +65,7 @@ export function planVmRun(cfg: RunnerConfig, ssh: SshTarget, runId: string, jobA
     pidFile,
     prepare: sshArgv(ssh, `mkdir -p ${shQuote(remoteCode)}`),
     copy: scpToArgv(ssh, localFiles, remoteCode),
-    run: sshArgv(ssh, remoteRunCommand({ workDir: cfg.vm.workDir, pidFile, env: { PYSPARK_PYTHON: cfg.vm.python, PYSPARK_DRIVER_PYTHON: cfg.vm.python }, argv })),
+    run: sshArgv(ssh, remoteRunCommand({ workDir: cfg.vm.workDir, pidFile, env: { PYSPARK_PYTHON: cfg.vm.python, PYSPARK_DRIVER_PYTHON: cfg.vm.python, [PROGRESS_LINES_ENV]: '1' }, argv })),
     kill: sshArgv(ssh, `cd ${shQuote(cfg.vm.workDir)} && ${remoteKillCommand(pidFile)}`),
   };
 }
@@ -101,13 +102,11 @@ export async function runVm(req: RunRequest, ctx: RunContext): Promise<RunOutcom
     if (ctx.signal.aborted) throw new InterruptedError('interrupted before the job started on the VM');
     out.info(`fruits: running ${req.runId} on the VM`);
     let summaryUri: string | undefined;
+    const lines = jobOutputRouter(ctx, (line) => (summaryUri = parseSummaryLine(line) ?? summaryUri));
     const proc = startProcess(plan.run, {
       detached: true, // Ctrl-C reaches the runner only; it stops the remote group, then ssh ends by itself
-      onStdoutLine: (line) => {
-        summaryUri = parseSummaryLine(line) ?? summaryUri;
-        out.jobLine(line);
-      },
-      onStderrLine: (line) => out.info(line),
+      onStdoutLine: lines.onStdoutLine,
+      onStderrLine: lines.onStderrLine,
     });
     let killing: Promise<void> | undefined;
     const onAbort = () => {
@@ -124,6 +123,7 @@ export async function runVm(req: RunRequest, ctx: RunContext): Promise<RunOutcom
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     const r = await proc.done;
     ctx.signal.removeEventListener('abort', onAbort);
+    lines.view.stop();
     if (killing) await killing;
     if (ctx.signal.aborted) throw new InterruptedError(`interrupted: the remote job was stopped (run ${req.runId} is incomplete)`);
     if (r.spawnError) throw envError(`cannot start ssh (${r.spawnError}): install the OpenSSH client`);
