@@ -165,10 +165,22 @@ async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<num
     case 'upload-data':
       return uploadData(rest, cfg, out, { dryRun, checksum: v.checksum ?? false, to: v.to, signal });
     case 'tunnel':
-      return tunnel(cfg, out, { dryRun, foxyproxy: v.foxyproxy ?? false, signal });
+      return tunnel(cfg, out, { dryRun, foxyproxy: v.foxyproxy ?? false, merge: v.merge, signal });
     case 'status':
     case 'logs':
-      return statusOrLogs(command, rest, cfg, out, { clock, waitSeconds: intFlag('wait-seconds', v['wait-seconds'], 0, 3600) });
+    case 'ui': {
+      if (rest.length > (command === 'ui' ? 0 : 1)) throw usageError(`unexpected argument "${rest[command === 'ui' ? 0 : 1]}" (see fruits ${command} --help)`);
+      const ops = await import('./emr-ops.js');
+      const o = { cfg, out, clock, signal };
+      if (command === 'status') return ops.status(rest[0], { ...o, follow: v.follow ?? false });
+      if (command === 'logs') return ops.logs(rest[0], { ...o, waitSeconds: intFlag('wait-seconds', v['wait-seconds'], 0, 3600) ?? 0 });
+      return ops.ui(o);
+    }
+    case 'watch': {
+      if (rest.length !== 1) throw usageError('one run folder: fruits watch <output>/<run-id> (a local path or s3://)');
+      const { watchRun } = await import('./watch.js');
+      return watchRun(rest[0]!, { cfg, out, clock, signal });
+    }
     case 'classify': {
       if (rest.length > 1) throw usageError(`one photo at a time: unexpected argument "${rest[1]}"`);
       const { runClassify } = await import('./classify.js');
@@ -217,10 +229,24 @@ async function uploadData(rest: string[], cfg: RunnerConfig, out: Output, o: { d
   return ExitCode.ok;
 }
 
-async function tunnel(cfg: RunnerConfig, out: Output, o: { dryRun: boolean; foxyproxy: boolean; signal: AbortSignal }) {
-  const { foxyProxyConfig } = await import('./commands/tunnel.js');
+async function tunnel(cfg: RunnerConfig, out: Output, o: { dryRun: boolean; foxyproxy: boolean; merge?: string; signal: AbortSignal }) {
+  const { foxyProxyConfig, mergeFoxyProxy } = await import('./commands/tunnel.js');
+  if (o.merge !== undefined && !o.foxyproxy) throw usageError('--merge goes with --foxyproxy: fruits tunnel --foxyproxy --merge <your FoxyProxy export>.json');
   if (o.foxyproxy) {
-    const c = foxyProxyConfig(cfg.tunnel.port);
+    let c: unknown = foxyProxyConfig(cfg.tunnel.port);
+    if (o.merge !== undefined) {
+      let existing: unknown;
+      try {
+        existing = JSON.parse(readFileSync(o.merge, 'utf8'));
+      } catch (e) {
+        throw usageError(`cannot read the FoxyProxy export ${o.merge} (${(e as Error).message.split('\n')[0]}): export it from FoxyProxy (Options > Export) and pass that file`);
+      }
+      try {
+        c = mergeFoxyProxy(existing, cfg.tunnel.port);
+      } catch (e) {
+        throw usageError(`${o.merge} is ${(e as Error).message}: pass the JSON file FoxyProxy 8 exports (Options > Export)`);
+      }
+    }
     out.result(c, JSON.stringify(c, null, 2));
     return ExitCode.ok;
   }
@@ -236,28 +262,6 @@ async function tunnel(cfg: RunnerConfig, out: Output, o: { dryRun: boolean; foxy
   }
   const { openTunnel } = await import('./tunnel.js');
   return openTunnel(cfg, masterDns, { out, dryRun: o.dryRun, signal: o.signal });
-}
-
-async function statusOrLogs(command: 'status' | 'logs', rest: string[], cfg: RunnerConfig, out: Output, o: { clock: Clock; waitSeconds?: number }) {
-  const stepId = rest[0];
-  if (command === 'logs' && !stepId) throw usageError('missing step id: fruits logs <step-id> (see fruits status)');
-  if (stepId && !/^s-[A-Z0-9]+$/i.test(stepId)) throw usageError(`"${stepId}" is not an EMR step id (s-XXXXXXXX)`);
-  const { resolveEmrSettings, clientsFor } = await import('./targets/emr.js');
-  const s = resolveEmrSettings(cfg);
-  const clients = clientsFor(cfg, s);
-  const { stepStatus, stepLogs, formatStepLine } = await import('./step-status.js');
-  if (command === 'status') {
-    const steps = await stepStatus(clients, s.clusterId, stepId);
-    out.result({ clusterId: s.clusterId, steps }, steps.length ? steps.map(formatStepLine).join('\n') : `no steps on ${s.clusterId}`);
-    return ExitCode.ok;
-  }
-  const logs = await stepLogs(clients, {
-    clusterId: s.clusterId, stepId: stepId!, logUri: cfg.emr.logUri, waitMs: (o.waitSeconds ?? 0) * 1000, clock: o.clock,
-    onWait: (m) => out.status(`fruits: ${m}`),
-  });
-  if (logs.missing) throw usageError(`no logs for ${stepId} in ${logs.dir} yet: EMR uploads them a few minutes after the step ends; retry with --wait-seconds 300`);
-  out.result(logs, [`----- stdout (${logs.dir}stdout.gz) -----`, logs.stdout ?? '(none)', `----- stderr (${logs.dir}stderr.gz) -----`, logs.stderr ?? '(none)'].join('\n'));
-  return ExitCode.ok;
 }
 
 /** Entry used by scripts/fruits.mjs: wires Ctrl-C to an AbortSignal. */

@@ -31,6 +31,8 @@ export interface RunnerConfig {
     key?: string;
     knownHosts?: string;
     strictHostKeyChecking: 'yes' | 'accept-new';
+    /** code/<run-id>/ folders kept on the VM (the newest; older ones are removed after each run). */
+    keepCodeRuns: number;
     workDir: string;
     sparkSubmit: string;
     python: string;
@@ -73,14 +75,14 @@ export const defaultConfig = (root = repoRoot()): RunnerConfig => ({
     user: 'ubuntu',
     port: 22,
     strictHostKeyChecking: 'yes',
+    keepCodeRuns: 5,
     workDir: '~/fruits',
     // Laid down by bootstrap/vm-setup.sh.
     sparkSubmit: '/opt/spark/bin/spark-submit',
     python: '/opt/fruits/venv/bin/python',
     master: 'local[*]',
     sparkConf: {},
-    // Defaults live in the checkout (not the cwd), so the runner works from any folder.
-    summaryDir: resolve(root, 'fruits-runs'),
+    summaryDir: 'fruits-runs',
     connectTimeoutSeconds: 10,
   },
   emr: {
@@ -89,6 +91,7 @@ export const defaultConfig = (root = repoRoot()): RunnerConfig => ({
     codeUri: undefined,
     logUri: undefined,
     endpoint: undefined,
+    // Looked up in the checkout (not the cwd), so the runner works from any folder of it.
     outputsFile: resolve(root, 'cdktf-outputs.json'),
     stack: 'fruits-emr',
     deployMode: 'client',
@@ -269,6 +272,7 @@ function validate(c: Plain, baseDir: string): RunnerConfig {
       key: localPath(str('vm.key', cfg.vm.key)),
       knownHosts: localPath(str('vm.knownHosts', cfg.vm.knownHosts)),
       strictHostKeyChecking: oneOf('vm.strictHostKeyChecking', cfg.vm.strictHostKeyChecking, ['yes', 'accept-new'] as const),
+      keepCodeRuns: int('vm.keepCodeRuns', cfg.vm.keepCodeRuns, 1, 1000),
       workDir: str('vm.workDir', cfg.vm.workDir, false)!,
       sparkSubmit: str('vm.sparkSubmit', cfg.vm.sparkSubmit, false)!,
       python: str('vm.python', cfg.vm.python, false)!,

@@ -21,6 +21,8 @@ export interface WatchOptions {
   onProgress?: (p: { state: string; elapsedMs: number; note?: string }) => void;
   /** Awaited after every successful poll (final state included): read the run's progress, fetch links. */
   afterPoll?: (state: string) => Promise<void>;
+  /** false: on abort stop watching and leave the step alone (following a step the runner did not start). */
+  cancelOnAbort?: boolean;
   /** Bounded wait for the cancellation to take effect. */
   cancelWaitMs?: number;
 }
@@ -31,6 +33,8 @@ export interface WatchResult {
   elapsedMs: number;
   cancelledByUs: boolean;
   cancelNote?: string;
+  /** Aborted with cancelOnAbort=false: the step was left running. */
+  stoppedWatching?: boolean;
 }
 
 const MAX_BACKOFF_MS = 60_000;
@@ -66,10 +70,12 @@ export async function waitForStep(emr: EMRClient, o: WatchOptions): Promise<Watc
     }
   };
 
+  const onAbort = (last: string): Promise<WatchResult> | WatchResult =>
+    o.cancelOnAbort === false ? { state: last, elapsedMs: elapsed(), cancelledByUs: false, stoppedWatching: true } : cancel(emr, o, last, start);
   for (;;) {
-    if (o.signal?.aborted) return cancel(emr, o, state, start);
+    if (o.signal?.aborted) return onAbort(state);
     const step = await describe();
-    if (o.signal?.aborted) return cancel(emr, o, step?.Status?.State ?? state, start);
+    if (o.signal?.aborted) return onAbort(step?.Status?.State ?? state);
     if (step) {
       state = step.Status?.State ?? state;
       o.onProgress?.({ state, elapsedMs: elapsed() });

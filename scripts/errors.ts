@@ -85,7 +85,7 @@ export function fromAwsError(e: unknown, doing: string): FruitsError {
     );
   }
   if (isAccessDenied(e)) {
-    const why = ACCESS_DENIED.has(name) ? `${name}: ${msg}` : `HTTP 403${name && name !== '403' ? ` ${name}` : ''}`;
+    const why = ACCESS_DENIED.has(name) ? `${name}: ${msg}` : `HTTP 403${name === 'Forbidden' ? ' Forbidden' : ''}`;
     return authError(`AWS denied ${doing} (${why}): use a role/user allowed to do this, or check AWS_PROFILE`);
   }
   if (isNoSuchBucket(e)) {

@@ -154,7 +154,7 @@ export async function runEmr(req: RunRequest, ctx: RunContext, deps: EmrDeps = {
   out.info(`fruits: added step ${stepId} to cluster ${clusterId} (${cluster.Name ?? ''} ${cluster.Status?.State})`);
   const base = { target: 'emr', runId: req.runId, clusterId, stepId, summaryUri: summaryUri(output, req.runId) };
   if (!req.wait) {
-    out.result({ ...base, state: 'PENDING' }, `step ${stepId} submitted; follow it with: fruits status ${stepId} --cluster-id ${clusterId}`);
+    out.result({ ...base, state: 'PENDING' }, `step ${stepId} submitted; follow it with: fruits status ${stepId} --follow --cluster-id ${clusterId}`);
     return { exitCode: ExitCode.ok, data: base };
   }
   return followStep({ emr, s3, clusterId, stepId, logUri, cfg, out, clock: ctx.clock, signal: ctx.signal, base, output, runId: req.runId });
@@ -173,6 +173,8 @@ export interface FollowArgs {
   base: Record<string, unknown>;
   output?: string;
   runId?: string;
+  /** Following a step started elsewhere (status --follow): Ctrl-C stops watching, never cancels. */
+  detached?: boolean;
 }
 
 /** Wait for the step; print the outcome (summary, or failure details and logs). */
@@ -205,6 +207,7 @@ export async function followStep(a: FollowArgs): Promise<RunOutcome> {
     signal: a.signal,
     cancelOption: a.cfg.emr.cancelOption,
     afterPoll,
+    cancelOnAbort: !a.detached,
     onProgress: ({ state, elapsedMs, note }) => {
       // A terminal gets one live line (the progress bar once the job reports); logs get a line per state change or minute.
       if (out.live && view.last && !note) return;
@@ -217,6 +220,9 @@ export async function followStep(a: FollowArgs): Promise<RunOutcome> {
   });
   view.stop();
   const data = { ...a.base, state: result.state, elapsedSeconds: Math.round(result.elapsedMs / 1000), ...(ui.url ? { sparkUi: ui.url } : {}) };
+  if (result.stoppedWatching) {
+    throw new InterruptedError(`stopped following step ${a.stepId}; it is still ${result.state} on ${a.clusterId} (fruits status ${a.stepId} --follow to follow it again)`);
+  }
   if (result.cancelledByUs) {
     out.info(`fruits: step ${a.stepId} ${result.state}${result.cancelNote ? ` (${result.cancelNote})` : ''}`);
     throw new InterruptedError(`interrupted: step ${a.stepId} ${result.state === 'CANCELLED' ? 'cancelled' : `cancel requested, now ${result.state}`}`);
