@@ -23,7 +23,8 @@ export interface ViewOptions {
   plainEveryMs?: number;
 }
 
-const BAR_FORMAT = '{stage} [{bar}] {percentage}% | {value}/{total} images | {rate} img/s | {failed} failed | ETA {etaText}';
+// Fits 80 columns (cli-progress cuts the line at the terminal width rather than wrapping it).
+const BAR_FORMAT = '{stage} [{bar}] {percentage}% {value}/{total} images, {rate}/s, {failed} failed, ETA {etaText}';
 
 export function makeProgressView(out: Output, o: ViewOptions): ProgressView {
   let last: RunProgress | undefined;
@@ -88,7 +89,7 @@ function barView(base: Output, stream: Writable): ProgressView {
   });
   function stop() {
     if (!multi) return;
-    multi.update(); // flush lines logged since the last redraw
+    multi.update(); // flush lines logged since the last redraw (forceRedraw: the bar is drawn again below them)
     multi.stop();
     multi = undefined;
     bar = undefined;
@@ -99,7 +100,7 @@ function barView(base: Output, stream: Writable): ProgressView {
     update(p) {
       last = p;
       if (!multi) {
-        multi = new cliProgress.MultiBar({ stream, format: BAR_FORMAT, hideCursor: false, clearOnComplete: false, barsize: 30, fps: 5 }, cliProgress.Presets.shades_classic);
+        multi = new cliProgress.MultiBar({ stream, format: BAR_FORMAT, hideCursor: false, clearOnComplete: false, barsize: 18, fps: 5, forceRedraw: true }, cliProgress.Presets.shades_classic);
         bar = multi.create(Math.max(1, p.images_total), p.images_done, payload(p));
       }
       bar!.setTotal(Math.max(1, p.images_total));

@@ -141,8 +141,9 @@ describe('progress views', () => {
     view.update(progress({ images_done: 140, eta_s: 0 }));
     await new Promise((r) => setTimeout(r, 300));
     view.stop();
-    expect(text).toMatch(/featurize .*\] 100% \| 140\/140 images \| 7\.0 img\/s \| 1 failed/);
+    expect(text).toMatch(/featurize .*\] 100% 140\/140 images, 7\.0\/s, 1 failed/);
     expect(text).toContain('a job line\n');
+    expect(text.slice(text.lastIndexOf('a job line'))).toMatch(/100% 140\/140 images/); // the bar is drawn again below logged lines
   });
 });
 
