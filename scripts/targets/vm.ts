@@ -127,7 +127,7 @@ export async function runVm(req: RunRequest, ctx: RunContext): Promise<RunOutcom
     });
     let killing: Promise<void> | undefined;
     const onAbort = () => {
-      out.info('fruits: interrupted, stopping the remote job');
+      lines.view.out.info('fruits: interrupted, stopping the remote job');
       killing = (async () => {
         const k = await capture(plan.kill, { timeoutMs: 60_000 });
         if (k.exitCode !== 0) out.info(`fruits: could not stop the remote job (${lastLine(k.stderr.split('\n'))}); run: ${shJoin(plan.kill)}`);
