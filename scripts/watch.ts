@@ -20,6 +20,8 @@ export interface WatchContext {
   s3?: S3Client;
   /** How long to wait for the run's first file. */
   appearWaitMs?: number;
+  /** A running run whose progress.json has not changed for this long is reported as stalled. */
+  staleMs?: number;
 }
 
 export async function watchRun(folder: string, c: WatchContext): Promise<ExitCodeValue> {
@@ -31,16 +33,19 @@ export async function watchRun(folder: string, c: WatchContext): Promise<ExitCod
   const out = view.out;
   const start = c.clock.now();
   let seen = false;
+  let lastSeq: number | undefined;
+  let lastChange = start;
   out.info(`fruits: watching ${folder} (Ctrl-C stops watching, not the run)`);
   for (;;) {
     const p = await readProgress(folder, s3);
     if (p) {
       seen = true;
       view.update(p);
+      if (p.seq !== lastSeq) [lastSeq, lastChange] = [p.seq, c.clock.now()];
     }
     const summary = await readSummaryAt(folder, s3);
     const finalStatus = (summary as { status?: string } | undefined)?.status;
-    if (summary !== undefined && finalStatus !== 'running' && (!p || p.status !== 'running')) {
+    if (summary !== undefined && finalStatus !== 'running') {
       view.stop();
       const exitCode = summaryStatusExit(summary);
       c.out.result({ runFolder: folder, exitCode, progress: p, summary }, `${describeSummary(summary)}\nsummary: ${runFile(folder, SUMMARY_FILE)}`);
@@ -51,6 +56,11 @@ export async function watchRun(folder: string, c: WatchContext): Promise<ExitCod
       throw jobError(`run ${p.run_id} ${p.status} but ${runFile(folder, SUMMARY_FILE)} is missing or unreadable: the job stopped while writing it`);
     }
     seen ||= summary !== undefined;
+    const staleMs = c.staleMs ?? 600_000;
+    if (p && p.status === 'running' && c.clock.now() - lastChange >= staleMs) {
+      view.stop();
+      throw jobError(`run ${p.run_id}: no progress update in ${runFile(folder, PROGRESS_FILE)} for ${Math.round(staleMs / 60_000)} min (last: ${p.stage}, ${p.updated_at}): the driver has likely stopped; see its logs (fruits logs <step-id> on EMR)`);
+    }
     if (!seen && c.clock.now() - start >= (c.appearWaitMs ?? 120_000)) {
       throw usageError(`no ${PROGRESS_FILE} or ${SUMMARY_FILE} in ${folder} after ${Math.round((c.appearWaitMs ?? 120_000) / 1000)} s: pass the run folder (<output>/<run-id>) of a started run`);
     }
