@@ -1,6 +1,6 @@
 // `fruits`: the job runner CLI (local | vm | emr), data upload, tunnel, status, logs, doctor.
 // Every failure ends as one `error: ...` line and a documented exit code.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, repoRoot, type RunnerConfig } from './config.js';
@@ -10,95 +10,14 @@ import { realClock, type Clock } from './clock.js';
 import { BATCH_SIZE_MAX, newRunId, parseConfFlags } from './commands/spark-submit.js';
 import type { RunRequest, RunContext } from './targets/common.js';
 import { joinS3 } from './commands/s3-uri.js';
+import { allowedOptions, commandHelp, commandSpec, COMMANDS, globalHelp, parseArgsOptions } from './command-table.js';
 
-export const USAGE = `usage: fruits <command> [options]
+/** `fruits help` (generated from the command table). */
+export const USAGE = globalHelp();
 
-commands:
-  run <local|vm|emr>   run the featurization job (spark-submit) on a target
-  upload-data <dir>    sync a local image folder to the input S3 prefix
-  tunnel               SOCKS proxy to the EMR master (JupyterHub, web UIs)
-  status [step-id]     state of one EMR step, or the latest steps
-  logs <step-id>       stderr/stdout of an EMR step from the cluster's log URI
-  doctor               preflight checks and how to fix each miss
-  vm-setup             copy bootstrap/vm-setup.sh to the VM and run it (sudo)
-  classify <photo>     predict the fruit in one photo with a finished run's models (--run DIR)
-  help                 this text
-
-run options:
-  --input PATH|URI  --output PATH|URI  --run-id ID  --k N | --variance-target F
-  --weights imagenet|FILE|s3://...|test-only-random:SEED  --batch-size N  --overwrite
-  --conf key=value (repeatable)  -- <extra job args>
-  local: --spark-submit PATH --python PATH --master URL
-  vm:    --host H --user U --port N --key FILE --spark-submit PATH (on the VM) --python PATH (on the VM)
-  emr:   --cluster-id j-.. --region R --outputs-file F --deploy-mode client|cluster
-         --action-on-failure CONTINUE|CANCEL_AND_WAIT|TERMINATE_CLUSTER --no-wait --timeout-minutes N
-upload-data options: --to s3://bucket/prefix/ --concurrency N --checksum
-tunnel options: --key FILE --port N --master-dns HOST --cluster-id j-.. --foxyproxy
-logs options: --wait-seconds N
-doctor options: --target local|vm|emr --offline
-classify options: --run DIR (a run folder: <output>/<run-id>) --python PATH
-common: --config FILE --json --dry-run --help
-
-exit codes: 0 ok, 1 job/step failed, 2 usage/config error, 3 environment missing
-(java, spark, ssh, VM, cluster), 4 AWS credentials/permission, 130 interrupted`;
-
-const OPTIONS = {
-  config: { type: 'string' },
-  json: { type: 'boolean' },
-  'dry-run': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean' },
-  input: { type: 'string' },
-  output: { type: 'string' },
-  'run-id': { type: 'string' },
-  k: { type: 'string' },
-  'variance-target': { type: 'string' },
-  weights: { type: 'string' },
-  'batch-size': { type: 'string' },
-  overwrite: { type: 'boolean' },
-  conf: { type: 'string', multiple: true },
-  'spark-submit': { type: 'string' },
-  python: { type: 'string' },
-  master: { type: 'string' },
-  'job-dir': { type: 'string' },
-  host: { type: 'string' },
-  user: { type: 'string' },
-  port: { type: 'string' },
-  key: { type: 'string' },
-  'cluster-id': { type: 'string' },
-  region: { type: 'string' },
-  'outputs-file': { type: 'string' },
-  'deploy-mode': { type: 'string' },
-  'action-on-failure': { type: 'string' },
-  'no-wait': { type: 'boolean' },
-  'timeout-minutes': { type: 'string' },
-  to: { type: 'string' },
-  concurrency: { type: 'string' },
-  checksum: { type: 'boolean' },
-  'master-dns': { type: 'string' },
-  foxyproxy: { type: 'boolean' },
-  'wait-seconds': { type: 'string' },
-  target: { type: 'string' },
-  offline: { type: 'boolean' },
-  run: { type: 'string' },
-} as const satisfies ParseArgsConfig['options'];
+const OPTIONS = parseArgsOptions();
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
-
-/** Options each command accepts (besides the common ones). */
-const ALLOWED: Record<string, string[]> = {
-  run: ['input', 'output', 'run-id', 'k', 'variance-target', 'weights', 'batch-size', 'overwrite', 'conf', 'spark-submit', 'python', 'master', 'job-dir',
-    'host', 'user', 'port', 'key', 'cluster-id', 'region', 'outputs-file', 'deploy-mode', 'action-on-failure', 'no-wait', 'timeout-minutes'],
-  'upload-data': ['to', 'concurrency', 'checksum', 'region', 'outputs-file'],
-  tunnel: ['key', 'port', 'master-dns', 'cluster-id', 'region', 'outputs-file', 'foxyproxy'],
-  status: ['cluster-id', 'region', 'outputs-file'],
-  logs: ['cluster-id', 'region', 'outputs-file', 'wait-seconds'],
-  doctor: ['target', 'offline', 'host', 'user', 'port', 'key', 'cluster-id', 'region', 'outputs-file', 'spark-submit', 'python'],
-  'vm-setup': ['host', 'user', 'port', 'key'],
-  classify: ['run', 'python', 'job-dir'],
-  help: [],
-};
-const COMMON = ['config', 'json', 'dry-run', 'help', 'version'];
 
 const TARGETS = ['local', 'vm', 'emr'] as const;
 type Target = (typeof TARGETS)[number];
@@ -187,13 +106,22 @@ async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<num
     out.result({ version: pkg.version }, pkg.version);
     return 0;
   }
-  if (!(command in ALLOWED)) throw usageError(`unknown command "${command}": use one of ${Object.keys(ALLOWED).join(', ')}`);
-  if (command === 'help' || v.help) {
-    out.result({ usage: USAGE }, USAGE);
+  if (!commandSpec(command)) throw usageError(`unknown command "${command}": use one of ${COMMANDS.map((c) => c.name).join(', ')}`);
+  if (command === 'help') {
+    const topic = rest[0];
+    if (topic !== undefined && !commandSpec(topic)) throw usageError(`unknown command "${topic}": use one of ${COMMANDS.map((c) => c.name).join(', ')}`);
+    const text = topic ? commandHelp(topic) : globalHelp();
+    out.result({ usage: text }, text);
     return 0;
   }
+  if (v.help) {
+    const text = commandHelp(command);
+    out.result({ usage: text }, text);
+    return 0;
+  }
+  const allowed = allowedOptions(command);
   for (const [name, value] of Object.entries(v)) {
-    if (value !== undefined && !COMMON.includes(name) && !ALLOWED[command]!.includes(name)) throw usageError(`--${name} does not apply to "${command}" (see fruits help)`);
+    if (value !== undefined && !allowed.has(name)) throw usageError(`--${name} does not apply to "${command}" (see fruits ${command} --help)`);
   }
   if (extra.length && command !== 'run') throw usageError(`"${command}" takes no arguments after --`);
 
@@ -237,10 +165,22 @@ async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<num
     case 'upload-data':
       return uploadData(rest, cfg, out, { dryRun, checksum: v.checksum ?? false, to: v.to, signal });
     case 'tunnel':
-      return tunnel(cfg, out, { dryRun, foxyproxy: v.foxyproxy ?? false, signal });
+      return tunnel(cfg, out, { dryRun, foxyproxy: v.foxyproxy ?? false, merge: v.merge, signal });
     case 'status':
     case 'logs':
-      return statusOrLogs(command, rest, cfg, out, { clock, waitSeconds: intFlag('wait-seconds', v['wait-seconds'], 0, 3600) });
+    case 'ui': {
+      if (rest.length > (command === 'ui' ? 0 : 1)) throw usageError(`unexpected argument "${rest[command === 'ui' ? 0 : 1]}" (see fruits ${command} --help)`);
+      const ops = await import('./emr-ops.js');
+      const o = { cfg, out, clock, signal };
+      if (command === 'status') return ops.status(rest[0], { ...o, follow: v.follow ?? false });
+      if (command === 'logs') return ops.logs(rest[0], { ...o, waitSeconds: intFlag('wait-seconds', v['wait-seconds'], 0, 3600) ?? 0 });
+      return ops.ui(o);
+    }
+    case 'watch': {
+      if (rest.length !== 1) throw usageError('one run folder: fruits watch <output>/<run-id> (a local path or s3://)');
+      const { watchRun } = await import('./watch.js');
+      return watchRun(rest[0]!, { cfg, out, clock, signal });
+    }
     case 'classify': {
       if (rest.length > 1) throw usageError(`one photo at a time: unexpected argument "${rest[1]}"`);
       const { runClassify } = await import('./classify.js');
@@ -284,14 +224,29 @@ async function uploadData(rest: string[], cfg: RunnerConfig, out: Output, o: { d
   const human = o.dryRun
     ? `would upload ${r.toUpload!.length} of ${r.total} images to ${r.destination} (${r.skipped} already there)`
     : `uploaded ${r.uploaded} images (${formatBytes(r.bytesUploaded)}) to ${r.destination}; ${r.skipped} already there${r.ignored ? `; ${r.ignored} non-image files ignored` : ''}`;
+  for (const l of r.skippedLinks) out.info(`fruits: warning: skipped symlink ${l}`);
   out.result(r, human);
   return ExitCode.ok;
 }
 
-async function tunnel(cfg: RunnerConfig, out: Output, o: { dryRun: boolean; foxyproxy: boolean; signal: AbortSignal }) {
-  const { foxyProxyConfig } = await import('./commands/tunnel.js');
+async function tunnel(cfg: RunnerConfig, out: Output, o: { dryRun: boolean; foxyproxy: boolean; merge?: string; signal: AbortSignal }) {
+  const { foxyProxyConfig, mergeFoxyProxy } = await import('./commands/tunnel.js');
+  if (o.merge !== undefined && !o.foxyproxy) throw usageError('--merge goes with --foxyproxy: fruits tunnel --foxyproxy --merge <your FoxyProxy export>.json');
   if (o.foxyproxy) {
-    const c = foxyProxyConfig(cfg.tunnel.port);
+    let c: unknown = foxyProxyConfig(cfg.tunnel.port);
+    if (o.merge !== undefined) {
+      let existing: unknown;
+      try {
+        existing = JSON.parse(readFileSync(o.merge, 'utf8'));
+      } catch (e) {
+        throw usageError(`cannot read the FoxyProxy export ${o.merge} (${(e as Error).message.split('\n')[0]}): export it from FoxyProxy (Options > Export) and pass that file`);
+      }
+      try {
+        c = mergeFoxyProxy(existing, cfg.tunnel.port);
+      } catch (e) {
+        throw usageError(`${o.merge} is ${(e as Error).message}: pass the JSON file FoxyProxy 8 exports (Options > Export)`);
+      }
+    }
     out.result(c, JSON.stringify(c, null, 2));
     return ExitCode.ok;
   }
@@ -307,28 +262,6 @@ async function tunnel(cfg: RunnerConfig, out: Output, o: { dryRun: boolean; foxy
   }
   const { openTunnel } = await import('./tunnel.js');
   return openTunnel(cfg, masterDns, { out, dryRun: o.dryRun, signal: o.signal });
-}
-
-async function statusOrLogs(command: 'status' | 'logs', rest: string[], cfg: RunnerConfig, out: Output, o: { clock: Clock; waitSeconds?: number }) {
-  const stepId = rest[0];
-  if (command === 'logs' && !stepId) throw usageError('missing step id: fruits logs <step-id> (see fruits status)');
-  if (stepId && !/^s-[A-Z0-9]+$/i.test(stepId)) throw usageError(`"${stepId}" is not an EMR step id (s-XXXXXXXX)`);
-  const { resolveEmrSettings, clientsFor } = await import('./targets/emr.js');
-  const s = resolveEmrSettings(cfg);
-  const clients = clientsFor(cfg, s);
-  const { stepStatus, stepLogs, formatStepLine } = await import('./step-status.js');
-  if (command === 'status') {
-    const steps = await stepStatus(clients, s.clusterId, stepId);
-    out.result({ clusterId: s.clusterId, steps }, steps.length ? steps.map(formatStepLine).join('\n') : `no steps on ${s.clusterId}`);
-    return ExitCode.ok;
-  }
-  const logs = await stepLogs(clients, {
-    clusterId: s.clusterId, stepId: stepId!, logUri: cfg.emr.logUri, waitMs: (o.waitSeconds ?? 0) * 1000, clock: o.clock,
-    onWait: (m) => out.status(`fruits: ${m}`),
-  });
-  if (logs.missing) throw usageError(`no logs for ${stepId} in ${logs.dir} yet: EMR uploads them a few minutes after the step ends; retry with --wait-seconds 300`);
-  out.result(logs, [`----- stdout (${logs.dir}stdout.gz) -----`, logs.stdout ?? '(none)', `----- stderr (${logs.dir}stderr.gz) -----`, logs.stderr ?? '(none)'].join('\n'));
-  return ExitCode.ok;
 }
 
 /** Entry used by scripts/fruits.mjs: wires Ctrl-C to an AbortSignal. */

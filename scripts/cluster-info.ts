@@ -5,7 +5,7 @@ import { fromAwsError } from './errors.js';
 export async function describeClusterBrief(emr: EMRClient, clusterId: string) {
   try {
     const c = (await emr.send(new DescribeClusterCommand({ ClusterId: clusterId }))).Cluster;
-    return { state: c?.Status?.State, logUri: c?.LogUri, masterDns: c?.MasterPublicDnsName, name: c?.Name };
+    return { state: c?.Status?.State, stateReason: c?.Status?.StateChangeReason?.Message, logUri: c?.LogUri, masterDns: c?.MasterPublicDnsName, name: c?.Name, arn: c?.ClusterArn };
   } catch (e) {
     throw fromAwsError(e, `DescribeCluster ${clusterId}`);
   }

@@ -32,6 +32,8 @@ export interface RunnerConfig {
     key?: string;
     knownHosts?: string;
     strictHostKeyChecking: 'yes' | 'accept-new';
+    /** code/<run-id>/ folders kept on the VM (the newest; older ones are removed after each run). */
+    keepCodeRuns: number;
     workDir: string;
     sparkSubmit: string;
     python: string;
@@ -74,6 +76,7 @@ export const defaultConfig = (root = repoRoot()): RunnerConfig => ({
     user: 'ubuntu',
     port: 22,
     strictHostKeyChecking: 'yes',
+    keepCodeRuns: 5,
     workDir: '~/fruits',
     // Laid down by bootstrap/vm-setup.sh.
     sparkSubmit: '/opt/spark/bin/spark-submit',
@@ -89,7 +92,8 @@ export const defaultConfig = (root = repoRoot()): RunnerConfig => ({
     codeUri: undefined,
     logUri: undefined,
     endpoint: undefined,
-    outputsFile: 'cdktf-outputs.json',
+    // Looked up in the checkout (not the cwd), so the runner works from any folder of it.
+    outputsFile: resolve(root, 'cdktf-outputs.json'),
     stack: 'fruits-emr',
     deployMode: 'client',
     actionOnFailure: 'CONTINUE',
@@ -269,6 +273,7 @@ function validate(c: Plain, baseDir: string): RunnerConfig {
       key: localPath(str('vm.key', cfg.vm.key)),
       knownHosts: localPath(str('vm.knownHosts', cfg.vm.knownHosts)),
       strictHostKeyChecking: oneOf('vm.strictHostKeyChecking', cfg.vm.strictHostKeyChecking, ['yes', 'accept-new'] as const),
+      keepCodeRuns: int('vm.keepCodeRuns', cfg.vm.keepCodeRuns, 1, 1000),
       workDir: str('vm.workDir', cfg.vm.workDir, false)!,
       sparkSubmit: str('vm.sparkSubmit', cfg.vm.sparkSubmit, false)!,
       python: str('vm.python', cfg.vm.python, false)!,
@@ -312,11 +317,15 @@ function s3Opt(path: string, v: string | undefined): string | undefined {
   return v;
 }
 
-/** Side effect: finds and parses the config file. Missing default file is fine. */
-export function loadConfig(opts: { configPath?: string; env?: NodeJS.ProcessEnv; flags?: Record<string, unknown>; cwd?: string }): RunnerConfig {
+/**
+ * Side effect: finds and parses the config file. --config / FRUITS_CONFIG are relative to the
+ * cwd; the default is fruits.config.json at the checkout root, whatever the cwd. Missing default file is fine.
+ */
+export function loadConfig(opts: { configPath?: string; env?: NodeJS.ProcessEnv; flags?: Record<string, unknown>; cwd?: string; root?: string }): RunnerConfig {
   const env = opts.env ?? process.env;
   const explicit = opts.configPath ?? env.FRUITS_CONFIG;
-  const filePath = resolve(opts.cwd ?? process.cwd(), explicit ?? 'fruits.config.json');
+  const root = opts.root ?? repoRoot();
+  const filePath = explicit ? resolve(opts.cwd ?? process.cwd(), explicit) : resolve(root, 'fruits.config.json');
   let file: unknown;
   if (existsSync(filePath)) {
     try {
@@ -327,5 +336,5 @@ export function loadConfig(opts: { configPath?: string; env?: NodeJS.ProcessEnv;
   } else if (explicit) {
     throw usageError(`config file ${filePath} not found: fix --config / FRUITS_CONFIG`);
   }
-  return resolveConfig({ file, filePath: file === undefined ? undefined : filePath, env, flags: opts.flags });
+  return resolveConfig({ file, filePath: file === undefined ? undefined : filePath, env, flags: opts.flags, root });
 }

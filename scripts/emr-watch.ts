@@ -4,7 +4,7 @@
 import { CancelStepsCommand, DescribeStepCommand, type EMRClient, type Step, type StepState } from '@aws-sdk/client-emr';
 import type { Clock } from './clock.js';
 import type { CancelOption } from './config.js';
-import { fromAwsError, isAccessDenied, isCredentialsMissing, isThrottling, jobError, oneLine } from './errors.js';
+import { FruitsError, fromAwsError, isAccessDenied, isCredentialsMissing, isThrottling, jobError, oneLine } from './errors.js';
 
 export const FINAL_STATES: ReadonlySet<string> = new Set<StepState>(['COMPLETED', 'FAILED', 'CANCELLED', 'INTERRUPTED']);
 
@@ -19,6 +19,10 @@ export interface WatchOptions {
   cancelOption: CancelOption;
   /** Called after every poll (and on throttling) with the last known state. */
   onProgress?: (p: { state: string; elapsedMs: number; note?: string }) => void;
+  /** Awaited after every successful poll (final state included): read the run's progress, fetch links. */
+  afterPoll?: (state: string) => Promise<void>;
+  /** false: on abort stop watching and leave the step alone (following a step the runner did not start). */
+  cancelOnAbort?: boolean;
   /** Bounded wait for the cancellation to take effect. */
   cancelWaitMs?: number;
 }
@@ -29,6 +33,8 @@ export interface WatchResult {
   elapsedMs: number;
   cancelledByUs: boolean;
   cancelNote?: string;
+  /** Aborted with cancelOnAbort=false: the step was left running. */
+  stoppedWatching?: boolean;
 }
 
 const MAX_BACKOFF_MS = 60_000;
@@ -64,13 +70,16 @@ export async function waitForStep(emr: EMRClient, o: WatchOptions): Promise<Watc
     }
   };
 
+  const onAbort = (last: string): Promise<WatchResult> | WatchResult =>
+    o.cancelOnAbort === false ? { state: last, elapsedMs: elapsed(), cancelledByUs: false, stoppedWatching: true } : cancel(emr, o, last, start);
   for (;;) {
-    if (o.signal?.aborted) return cancel(emr, o, state, start);
+    if (o.signal?.aborted) return onAbort(state);
     const step = await describe();
-    if (o.signal?.aborted) return cancel(emr, o, step?.Status?.State ?? state, start);
+    if (o.signal?.aborted) return onAbort(step?.Status?.State ?? state);
     if (step) {
       state = step.Status?.State ?? state;
       o.onProgress?.({ state, elapsedMs: elapsed() });
+      await o.afterPoll?.(state);
       if (FINAL_STATES.has(state)) return { state, step, elapsedMs: elapsed(), cancelledByUs: false };
       if (o.timeoutMs > 0 && elapsed() >= o.timeoutMs) {
         throw jobError(
@@ -94,7 +103,12 @@ async function cancel(emr: EMRClient, o: WatchOptions, lastState: string, start:
       const info = r.CancelStepsInfoList?.find((i) => i.StepId === o.stepId) ?? r.CancelStepsInfoList?.[0];
       if (info?.Status === 'FAILED') note = `EMR refused to cancel: ${info.Reason ?? 'no reason given'}`;
     } catch (e) {
-      throw fromAwsError(e, `CancelSteps ${o.stepId}`);
+      // The runner stops here, but the step does not: say so, and how to follow or cancel it.
+      const fe = fromAwsError(e, `CancelSteps ${o.stepId}`);
+      throw new FruitsError(
+        `${fe.message}; step ${o.stepId} is still ${lastState} on ${o.clusterId}: follow it with \`fruits status ${o.stepId} --follow --cluster-id ${o.clusterId}\`, cancel it with \`aws emr cancel-steps --cluster-id ${o.clusterId} --step-ids ${o.stepId}\` (needs elasticmapreduce:CancelSteps) or in the EMR console`,
+        fe.exitCode,
+      );
     }
   }
   // Wait (bounded, no abort signal any more) until EMR reports a final state.

@@ -56,7 +56,16 @@ const THROTTLED = new Set([
 const errName = (e: unknown): string =>
   e && typeof e === 'object' ? String((e as { name?: unknown; Code?: unknown }).name ?? (e as { Code?: unknown }).Code ?? '') : '';
 
-export const isAccessDenied = (e: unknown): boolean => ACCESS_DENIED.has(errName(e));
+/** HTTP status of an SDK error ($metadata), if any. */
+export const httpStatus = (e: unknown): number | undefined =>
+  e && typeof e === 'object' ? (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode : undefined;
+
+/**
+ * A 403 is a permission problem whatever its name: S3 answers HEAD requests without a
+ * body, so the SDK can only call it "Unknown" / "403" / "Forbidden".
+ */
+export const isAccessDenied = (e: unknown): boolean => ACCESS_DENIED.has(errName(e)) || errName(e) === 'Forbidden' || httpStatus(e) === 403;
+export const isNoSuchBucket = (e: unknown): boolean => errName(e) === 'NoSuchBucket';
 export const isThrottling = (e: unknown): boolean => THROTTLED.has(errName(e));
 export const isCredentialsMissing = (e: unknown): boolean =>
   errName(e) === 'CredentialsProviderError' || /Could not load credentials/i.test(String((e as Error)?.message ?? ''));
@@ -76,7 +85,12 @@ export function fromAwsError(e: unknown, doing: string): FruitsError {
     );
   }
   if (isAccessDenied(e)) {
-    return authError(`AWS denied ${doing} (${name}: ${msg}): use a role/user allowed to do this, or check AWS_PROFILE`);
+    const why = ACCESS_DENIED.has(name) ? `${name}: ${msg}` : `HTTP 403${name === 'Forbidden' ? ' Forbidden' : ''}`;
+    return authError(`AWS denied ${doing} (${why}): use a role/user allowed to do this, or check AWS_PROFILE`);
+  }
+  if (isNoSuchBucket(e)) {
+    const bucket = (e as { BucketName?: string }).BucketName;
+    return envError(`${doing}: the bucket${bucket ? ` ${bucket}` : ''} does not exist: check the s3:// URI (--to, --input, --output) or ${'deploy the stack (npx cdktf deploy fruits-emr --outputs-file cdktf-outputs.json)'}`);
   }
   if (name === 'InvalidRequestException' && /cluster id|not valid|does not exist/i.test(msg)) {
     return usageError(`${doing}: ${msg} -- check --cluster-id or redeploy (npx cdktf deploy fruits-emr)`);

@@ -6,12 +6,16 @@ export interface Output {
   readonly json: boolean;
   /** Status lines overwrite each other (stderr is a terminal). */
   readonly live: boolean;
+  /** The terminal stream a live progress bar draws on (stderr), when `live`. */
+  readonly liveStream?: Writable;
   /** A progress/info line (stderr). */
   info(msg: string): void;
   /** A status line that overwrites itself on a terminal. */
   status(msg: string): void;
   /** A line of job output: stdout for humans, stderr under --json (stdout stays pure JSON). */
   jobLine(line: string): void;
+  /** A machine-readable event under --json: one compact JSON line on stderr (stdout keeps the one result). */
+  event(data: Record<string, unknown>): void;
   /** The final result. */
   result(data: unknown, human: string): void;
   /** The one-line failure: `error: ...` on stderr (and a JSON object on stdout under --json). */
@@ -28,6 +32,7 @@ export function makeOutput(json: boolean, out: Writable = process.stdout, err: W
   return {
     json,
     live: tty,
+    liveStream: tty ? err : undefined,
     info: (msg) => {
       endStatus();
       err.write(msg + '\n');
@@ -41,6 +46,11 @@ export function makeOutput(json: boolean, out: Writable = process.stdout, err: W
     jobLine: (line) => {
       endStatus();
       (json ? err : out).write(line + '\n');
+    },
+    event: (data) => {
+      if (!json) return;
+      endStatus();
+      err.write(JSON.stringify(data) + '\n');
     },
     result: (data, human) => {
       endStatus();

@@ -41,8 +41,10 @@ export async function fetchStepLogs(
     if (stderr !== undefined || o.clock.now() >= deadline) {
       return { stderr, stdout, dir: uris.dir, missing: stderr === undefined && stdout === undefined };
     }
-    o.onWait?.(`step logs not in ${uris.dir} yet (EMR uploads them every few minutes), retrying`);
-    await o.clock.sleep(o.retryMs ?? 20_000);
+    // Never sleep past the deadline: --wait-seconds 5 waits 5 s, not one whole retry interval.
+    const wait = Math.min(o.retryMs ?? 20_000, deadline - o.clock.now());
+    o.onWait?.(`step logs not in ${uris.dir} yet (EMR uploads them every few minutes), retrying in ${Math.ceil(wait / 1000)} s`);
+    await o.clock.sleep(wait);
   }
 }
 

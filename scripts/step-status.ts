@@ -38,6 +38,18 @@ export async function stepStatus(c: AwsClients, clusterId: string, stepId?: stri
   }
 }
 
+/** DescribeStep (with its Config.Args, where the run's --output and --run-id are). */
+export async function describeStep(c: AwsClients, clusterId: string, stepId: string): Promise<Step> {
+  let step: Step | undefined;
+  try {
+    step = (await c.emr.send(new DescribeStepCommand({ ClusterId: clusterId, StepId: stepId }))).Step;
+  } catch (e) {
+    throw fromAwsError(e, `DescribeStep ${stepId}`);
+  }
+  if (!step) throw usageError(`step ${stepId} not found on ${clusterId}: check the step id`);
+  return step;
+}
+
 export async function stepLogs(
   c: AwsClients,
   o: { clusterId: string; stepId: string; logUri?: string; waitMs: number; clock: Clock; onWait?: (m: string) => void },

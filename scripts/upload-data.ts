@@ -4,7 +4,7 @@
 // is SSE-KMS, where an ETag is not the content MD5 and cannot be compared.
 import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync, existsSync } from 'node:fs';
 import { join, relative, sep, extname } from 'node:path';
 import { joinS3, parseS3Uri } from './commands/s3-uri.js';
 import { fromAwsError, InterruptedError, isNotFoundKey, usageError } from './errors.js';
@@ -24,23 +24,44 @@ export interface RemoteObject {
 /** User-metadata key (x-amz-meta-sha256) holding the hex SHA-256 of the uploaded content. */
 export const SHA256_METADATA_KEY = 'sha256';
 
-/** Side effect: lists image files under dir (sorted, relative paths with '/'). */
-export function listLocalImages(dir: string): { files: LocalFile[]; ignored: number } {
+/**
+ * Side effect: lists image files under dir (sorted, relative paths with '/'). Symlinked files
+ * and folders are followed (their content is uploaded under the link's path); a link back to
+ * one of its own parent folders is a loop and is skipped, as is a dangling link, each named in `skippedLinks`.
+ */
+export function listLocalImages(dir: string): { files: LocalFile[]; ignored: number; skippedLinks: string[] } {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw usageError(`${dir} is not a folder: pass the local image root (<root>/<Split>/<Label>/*.jpg)`);
   const files: LocalFile[] = [];
+  const skippedLinks: string[] = [];
   let ignored = 0;
-  const walk = (d: string) => {
+  const walk = (d: string, ancestors: Set<string>) => {
     for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       if (e.name.startsWith('.')) continue;
       const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile() && IMAGE_EXTENSIONS.has(extname(e.name).toLowerCase())) {
-        files.push({ rel: relative(dir, p).split(sep).join('/'), path: p, size: statSync(p).size });
+      const rel = relative(dir, p).split(sep).join('/');
+      let st = e.isSymbolicLink() ? undefined : statSync(p);
+      if (!st) {
+        try {
+          st = statSync(p); // follows the link
+        } catch {
+          skippedLinks.push(`${rel} (dangling link)`);
+          continue;
+        }
+      }
+      if (st.isDirectory()) {
+        const real = realpathSync(p);
+        if (ancestors.has(real)) {
+          skippedLinks.push(`${rel} (link loop back to ${real})`);
+          continue;
+        }
+        walk(p, new Set(ancestors).add(real));
+      } else if (st.isFile() && IMAGE_EXTENSIONS.has(extname(e.name).toLowerCase())) {
+        files.push({ rel, path: p, size: st.size });
       } else ignored++;
     }
   };
-  walk(dir);
-  return { files, ignored };
+  walk(dir, new Set([realpathSync(dir)]));
+  return { files, ignored, skippedLinks };
 }
 
 /** Pure: which files to upload by key and size; same-size files are `skip` (candidates for --checksum). */
@@ -102,6 +123,8 @@ export interface SyncResult {
   uploaded: number;
   skipped: number;
   ignored: number;
+  /** Symlinks not followed (loops, dangling), with the reason. */
+  skippedLinks: string[];
   bytesUploaded: number;
   toUpload?: string[];
 }
@@ -130,7 +153,10 @@ export async function changedByChecksum(s3: S3Client, bucket: string, prefixKey:
 }
 
 export async function syncImages(s3: S3Client, o: SyncOptions): Promise<SyncResult> {
-  const { files, ignored } = listLocalImages(o.dir);
+  const { files, ignored, skippedLinks } = listLocalImages(o.dir);
+  if (files.length === 0) {
+    throw usageError(`no images (${[...IMAGE_EXTENSIONS].join(', ')}) under ${o.dir}${ignored ? ` (${ignored} other files)` : ''}${skippedLinks.length ? `; skipped links: ${skippedLinks.slice(0, 3).join(', ')}` : ''}: pass the image root (<root>/<Split>/<Label>/*.jpg)`);
+  }
   const { bucket, key: prefixKey } = parseS3Uri(o.to);
   const remote = await listRemote(s3, bucket, prefixKey);
   let { upload, skip } = planSync(files, remote, prefixKey);
@@ -140,7 +166,7 @@ export async function syncImages(s3: S3Client, o: SyncOptions): Promise<SyncResu
     upload = files.filter((f) => bySize.has(f) || changed.has(f));
     skip = skip.filter((f) => !changed.has(f));
   }
-  const base = { destination: joinS3(o.to, '/'), total: files.length, skipped: skip.length, ignored };
+  const base = { destination: joinS3(o.to, '/'), total: files.length, skipped: skip.length, ignored, skippedLinks };
   if (o.dryRun) return { ...base, uploaded: 0, bytesUploaded: 0, toUpload: upload.map((f) => objectKey(prefixKey, f.rel)) };
   const totalBytes = upload.reduce((s, f) => s + f.size, 0);
   let done = 0;

@@ -38,7 +38,8 @@ def featurize_batch(contents: pd.Series, predict, max_pixels: int) -> pd.DataFra
     return pd.DataFrame({"features": features, "error": errors})
 
 
-def make_featurizer(weights_broadcast, threads: int, max_pixels: int, counters=None, engine: str = "keras"):
+def make_featurizer(weights_broadcast, threads: int, max_pixels: int, counters=None, progress=None,
+                    engine: str = "keras"):
     """Build the pandas UDF. `weights_broadcast` holds what `engine` needs (engines.py): the
     ONNX model bytes for onnx, the weight arrays for keras. `counters` (optional) are Spark accumulators:
     (models_built, images_inferred, model_setup_s, batch_s) - they let tests and the summary
@@ -68,6 +69,8 @@ def make_featurizer(weights_broadcast, threads: int, max_pixels: int, counters=N
             if counters is not None:
                 counters[1].add(int(result["error"].isna().sum()))
                 counters[3].add(time.perf_counter() - t0)
+            if progress is not None:  # progress.BatchCounter: live images done / failed
+                progress.count(result)
             yield result
 
     return featurize

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from . import run_files
 from . import interrupts
 from .config import JobConfig
+from . import progress
 from .errors import JobFailure, UsageError, missing_input, one_line
 from .layout import LAYOUT_LABEL, LAYOUTS, join_uri, misplaced_reason
 from .storage import Storage
@@ -48,6 +49,7 @@ def stage(record: RunRecord | None, name: str, timings: dict | None = None):
     if record is not None:
         record.stage = name  # what an interruption or failure reports as the stage reached
     log.info("%s ...", name)
+    progress.enter_stage(name)
     t0 = time.monotonic()
     yield
     interrupts.check()
@@ -198,10 +200,13 @@ def run(config: JobConfig, spark) -> tuple[str, dict]:
         storage.delete_recursively(run_uri)
     _claim(storage, record, run_uri)  # status "running": a crash leaves a run that does not look complete
     try:
+        progress.start(storage, run_uri, config.run_id, total_files, record,
+                       progress.BatchCounter(spark.sparkContext))
         _featurize_and_reduce(spark, config, storage, record, weights, run_uri, placed, misplaced + links)
         _train_and_report(spark, config, storage, record, weights, run_uri)
         interrupts.check()
         record.succeed()
+        progress.finish("succeeded")
     except BaseException as e:
         signal_name = interrupts.requested()
         if signal_name is not None:
@@ -218,6 +223,7 @@ def run(config: JobConfig, spark) -> tuple[str, dict]:
         from .report_stage import write_failed_report
 
         write_failed_report(storage, record, run_uri)
+        progress.finish("interrupted" if signal_name is not None else "failed")
         if signal_name is not None:
             raise RunInterrupted(f"interrupted by {signal_name} during {record.stage}",
                                  summary_uri, record.doc) from None
@@ -306,7 +312,8 @@ def _featurize_and_reduce(spark, config, storage, record, weights, run_uri, list
     weights_bc = sc.broadcast(weights.onnx if config.engine == "onnx" else weights.arrays)
     # models built, images inferred, model set-up seconds, decode+infer seconds
     counters = (sc.accumulator(0), sc.accumulator(0), sc.accumulator(0.0), sc.accumulator(0.0))
-    featurize = make_featurizer(weights_bc, threads, config.max_image_pixels, counters, engine=config.engine)
+    featurize = make_featurizer(weights_bc, threads, config.max_image_pixels, counters, progress.counter(),
+                                engine=config.engine)
     log.info("featurizing with batch size %d, engine %s, %d thread(s) per Python worker",
              config.batch_size, config.engine, threads)
     record.doc["options"]["engine"] = config.engine

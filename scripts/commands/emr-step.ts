@@ -50,3 +50,14 @@ export function stepLogUris(logUri: string, clusterId: string, stepId: string) {
 }
 
 export const summaryUri = (output: string, runId: string) => joinS3(output, runId, 'summary.json');
+
+/** The run a step works on, from its spark-submit args (`--output X --run-id Y`); undefined for foreign steps. */
+export function runFolderFromStepArgs(args: string[]): { output: string; runId: string } | undefined {
+  const value = (flag: string) => {
+    const i = args.lastIndexOf(flag);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const output = value('--output');
+  const runId = value('--run-id');
+  return output && runId && /^s3:\/\//.test(output) ? { output, runId } : undefined;
+}

@@ -94,3 +94,15 @@ export function remoteKillCommand(pidFile: string, graceSeconds = 10): string {
     'exit 0',
   ].join('\n');
 }
+
+/**
+ * Remote command that keeps the newest `keep` run folders under codeRoot and removes the rest,
+ * never one whose job still runs (its job.pid is there). Run ids are [A-Za-z0-9._-], so `ls` is safe.
+ */
+export function remotePruneCommand(codeRoot: string, keep: number): string {
+  return [
+    `cd ${shQuote(codeRoot)} 2>/dev/null || exit 0`,
+    `ls -1t | tail -n +${keep + 1} | while read -r d; do [ -d "$d" ] && [ ! -f "$d/job.pid" ] && rm -rf -- "$d"; done`,
+    'exit 0',
+  ].join('\n');
+}

@@ -17,8 +17,25 @@ export function tunnelArgv(t: TunnelSpec): string[] {
 
 export const jupyterHubUrl = (masterDns: string) => `https://${masterDns}:9443`;
 
-/** URL patterns routed through the tunnel (from the EMR docs on FoxyProxy). */
-export const PROXY_PATTERNS = ['*ec2*.amazonaws.com*', '*ec2*.compute*', '10.*', '*10*.amazonaws.com*', '*10*.compute*', '*.compute.internal*', '*.ec2.internal*'];
+/**
+ * Hosts routed through the tunnel (the EMR docs' FoxyProxy list: EC2 public names, private
+ * 10.x addresses and *.internal names), as regular expressions anchored on the URL's host.
+ * FoxyProxy 8+ matches patterns against the whole URL and unanchored, so the docs' wildcards
+ * (`10.*`) would send any URL containing "10." (a query string, a path) through the tunnel.
+ */
+const HOST_END = '(:\\d+)?/';
+export const PROXY_PATTERNS: { title: string; pattern: string }[] = [
+  { title: 'EC2 public names (*.amazonaws.com with ec2)', pattern: `^https?://[^/:]*ec2[^/:]*\\.amazonaws\\.com${HOST_END}` },
+  { title: 'EC2 public names (*.compute*)', pattern: `^https?://ec2-[^/:]*\\.compute[^/:]*${HOST_END}` },
+  { title: 'private 10.x addresses', pattern: `^https?://10(\\.\\d{1,3}){3}${HOST_END}` },
+  { title: 'private EC2 names (*.compute.internal)', pattern: `^https?://[^/:]*\\.compute\\.internal${HOST_END}` },
+  { title: 'private EC2 names (*.ec2.internal)', pattern: `^https?://[^/:]*\\.ec2\\.internal${HOST_END}` },
+];
+
+/** Pure: whether FoxyProxy would send this URL through the tunnel (same test it applies: RegExp, case-insensitive). */
+export const routedThroughTunnel = (url: string) => PROXY_PATTERNS.some((p) => new RegExp(p.pattern, 'i').test(url));
+
+export const FOXYPROXY_TITLE = 'emr-socks-proxy';
 
 /** FoxyProxy (v8+) JSON import: one SOCKS5 proxy on localhost:<port>, only for EMR hosts. */
 export function foxyProxyConfig(port: number) {
@@ -33,7 +50,7 @@ export function foxyProxyConfig(port: number) {
     data: [
       {
         active: true,
-        title: 'emr-socks-proxy',
+        title: FOXYPROXY_TITLE,
         type: 'socks5',
         hostname: 'localhost',
         port: String(port),
@@ -45,10 +62,24 @@ export function foxyProxyConfig(port: number) {
         pac: '',
         pacString: '',
         proxyDNS: true,
-        include: PROXY_PATTERNS.map((pattern) => ({ type: 'wildcard', title: pattern, pattern, active: true })),
+        include: PROXY_PATTERNS.map(({ title, pattern }) => ({ type: 'regex', title, pattern, active: true })),
         exclude: [],
         tabProxy: [],
       },
     ],
   };
+}
+
+/**
+ * Pure: the user's FoxyProxy export with our proxy added (or replacing an older one of the same
+ * title), everything else kept: importing it does not lose the proxies they already had.
+ */
+export function mergeFoxyProxy(existing: unknown, port: number) {
+  const ours = foxyProxyConfig(port);
+  if (typeof existing !== 'object' || existing === null || !Array.isArray((existing as { data?: unknown }).data)) {
+    throw new Error('not a FoxyProxy 8 export (no "data" list of proxies)');
+  }
+  const ex = existing as { data: { title?: string }[] } & Record<string, unknown>;
+  const kept = ex.data.filter((p) => p?.title !== FOXYPROXY_TITLE);
+  return { ...ex, mode: ex.mode === 'direct' || ex.mode === undefined ? 'pattern' : ex.mode, data: [...kept, ...ours.data] };
 }

@@ -4,6 +4,8 @@ import type { RunnerConfig } from '../config.js';
 import type { Output } from '../output.js';
 import type { JobArgs } from '../commands/spark-submit.js';
 import { ExitCode, type ExitCodeValue } from '../errors.js';
+import { makeProgressView, type ProgressView } from '../progress-view.js';
+import { parseProgressLine } from '../run-progress.js';
 
 export interface RunRequest extends Omit<JobArgs, 'input' | 'output'> {
   input?: string;
@@ -82,3 +84,25 @@ export function describeSummary(s: unknown): string {
 
 export const summaryStatusExit = (s: unknown): ExitCodeValue =>
   (s as Summary | undefined)?.status === 'succeeded' ? ExitCode.ok : ExitCode.jobFailed;
+
+/**
+ * Streams a driver's output (local, vm): `FRUITS_PROGRESS` lines feed the progress view,
+ * every other line is shown (above the bar on a terminal); onStdout sees the shown stdout lines.
+ */
+export function jobOutputRouter(ctx: Pick<RunContext, 'out' | 'clock'>, onStdout?: (line: string) => void) {
+  const view: ProgressView = makeProgressView(ctx.out, { clock: ctx.clock });
+  return {
+    view,
+    onStdoutLine: (line: string) => {
+      const p = parseProgressLine(line);
+      if (p) return view.update(p);
+      onStdout?.(line);
+      view.out.jobLine(line);
+    },
+    onStderrLine: (line: string) => {
+      const p = parseProgressLine(line);
+      if (p) return view.update(p);
+      view.out.info(line);
+    },
+  };
+}

@@ -10,7 +10,11 @@ import { isS3Uri, parseS3Uri } from '../commands/s3-uri.js';
 import { buildJobArgs } from '../commands/spark-submit.js';
 import { makeAwsClients, type AwsClients } from '../adapters/aws.js';
 import { formatElapsed } from '../clock.js';
-import { describeFailure, waitForStep } from '../emr-watch.js';
+import { describeFailure, FINAL_STATES, waitForStep } from '../emr-watch.js';
+import { makeProgressView } from '../progress-view.js';
+import { readProgress } from '../progress-source.js';
+import { createPersistentUi, presignedUiUrl } from '../spark-ui.js';
+import { joinS3 } from '../commands/s3-uri.js';
 import { envError, ExitCode, fromAwsError, InterruptedError, isNotFoundKey, jobError, usageError } from '../errors.js';
 import { locateJob, writeJobZip } from '../package-job.js';
 import { DEPLOY_HINT, readStackOutputs, type StackOutputs } from '../stack-outputs.js';
@@ -150,7 +154,7 @@ export async function runEmr(req: RunRequest, ctx: RunContext, deps: EmrDeps = {
   out.info(`fruits: added step ${stepId} to cluster ${clusterId} (${cluster.Name ?? ''} ${cluster.Status?.State})`);
   const base = { target: 'emr', runId: req.runId, clusterId, stepId, summaryUri: summaryUri(output, req.runId) };
   if (!req.wait) {
-    out.result({ ...base, state: 'PENDING' }, `step ${stepId} submitted; follow it with: fruits status ${stepId} --cluster-id ${clusterId}`);
+    out.result({ ...base, state: 'PENDING' }, `step ${stepId} submitted; follow it with: fruits status ${stepId} --follow --cluster-id ${clusterId}`);
     return { exitCode: ExitCode.ok, data: base };
   }
   return followStep({ emr, s3, clusterId, stepId, logUri, cfg, out, clock: ctx.clock, signal: ctx.signal, base, output, runId: req.runId });
@@ -169,13 +173,31 @@ export interface FollowArgs {
   base: Record<string, unknown>;
   output?: string;
   runId?: string;
+  /** Following a step started elsewhere (status --follow): Ctrl-C stops watching, never cancels. */
+  detached?: boolean;
 }
 
 /** Wait for the step; print the outcome (summary, or failure details and logs). */
 export async function followStep(a: FollowArgs): Promise<RunOutcome> {
-  const { out } = a;
+  const view = makeProgressView(a.out, { clock: a.clock });
+  const out = view.out; // on a terminal, lines go above the progress bar
   let last = '';
   let lastPrinted = -Infinity;
+  const runFolder = a.output && a.runId ? joinS3(a.output, a.runId + '/') : undefined;
+  const ui = sparkUiFollower(a, out);
+  let progressError = false;
+  const afterPoll = async (state: string) => {
+    if (state === 'RUNNING') await ui.poll();
+    if (!runFolder || progressError || !(state === 'RUNNING' || FINAL_STATES.has(state))) return;
+    try {
+      const p = await readProgress(runFolder, a.s3);
+      if (p) view.update(p);
+    } catch (e) {
+      // Progress is a nicety: say once why it is missing, never fail the run for it.
+      progressError = true;
+      out.info(`fruits: no live progress (${(e as Error).message})`);
+    }
+  };
   const result = await waitForStep(a.emr, {
     clusterId: a.clusterId,
     stepId: a.stepId,
@@ -184,16 +206,23 @@ export async function followStep(a: FollowArgs): Promise<RunOutcome> {
     clock: a.clock,
     signal: a.signal,
     cancelOption: a.cfg.emr.cancelOption,
+    afterPoll,
+    cancelOnAbort: !a.detached,
     onProgress: ({ state, elapsedMs, note }) => {
-      // A terminal gets one live line; logs get a line per state change or minute.
-      if (out.live || note || state !== last || elapsedMs - lastPrinted >= 60_000) {
+      // A terminal gets one live line (the progress bar once the job reports); logs get a line per state change or minute.
+      if (out.live && view.last && !note) return;
+      if ((out.live && !view.last) || note || state !== last || elapsedMs - lastPrinted >= 60_000) {
         out.status(`[${formatElapsed(elapsedMs)}] step ${a.stepId} ${state}${note ? ` - ${note}` : ''}`);
         lastPrinted = elapsedMs;
       }
       last = state;
     },
   });
-  const data = { ...a.base, state: result.state, elapsedSeconds: Math.round(result.elapsedMs / 1000) };
+  view.stop();
+  const data = { ...a.base, state: result.state, elapsedSeconds: Math.round(result.elapsedMs / 1000), ...(ui.url ? { sparkUi: ui.url } : {}) };
+  if (result.stoppedWatching) {
+    throw new InterruptedError(`stopped following step ${a.stepId}; it is still ${result.state} on ${a.clusterId} (fruits status ${a.stepId} --follow to follow it again)`);
+  }
   if (result.cancelledByUs) {
     out.info(`fruits: step ${a.stepId} ${result.state}${result.cancelNote ? ` (${result.cancelNote})` : ''}`);
     throw new InterruptedError(`interrupted: step ${a.stepId} ${result.state === 'CANCELLED' ? 'cancelled' : `cancel requested, now ${result.state}`}`);
@@ -235,4 +264,37 @@ export async function followStep(a: FollowArgs): Promise<RunOutcome> {
   out.result({ ...data, exitCode: ExitCode.jobFailed, failure, logsDir: logs?.dir, stderrTail: logs?.stderr ? tail(logs.stderr, 100) : undefined },
     `step ${a.stepId} ${result.state}${why}: ${failure}`);
   return { exitCode: ExitCode.jobFailed, data };
+}
+
+/**
+ * Prints the Spark UI link once the step runs: CreatePersistentAppUI once, then the presigned
+ * URL as soon as EMR has it ready (a few polls at most). A refusal is one line, never a failure.
+ */
+function sparkUiFollower(a: FollowArgs, out: Output) {
+  let id: string | undefined;
+  let done = false;
+  let tries = 0;
+  const state = {
+    url: undefined as string | undefined,
+    async poll() {
+      if (done) return;
+      try {
+        id ??= await createPersistentUi(a.emr, a.clusterId);
+        const url = await presignedUiUrl(a.emr, id);
+        if (url) {
+          state.url = url;
+          done = true;
+          out.info(`fruits: Spark UI (link valid for a short time; fruits ui for a fresh one): ${url}`);
+          out.event({ event: 'spark_ui', url, clusterId: a.clusterId });
+        } else if (++tries >= 8) {
+          done = true;
+          out.info(`fruits: the Spark UI link is not ready yet; later: fruits ui --cluster-id ${a.clusterId}`);
+        }
+      } catch (e) {
+        done = true;
+        out.info(`fruits: no Spark UI link (${(e as Error).message})`);
+      }
+    },
+  };
+  return state;
 }

@@ -9,7 +9,8 @@ import { findJava, findPython, findSparkSubmit, JAVA_HINT } from '../adapters/di
 import { startProcess } from '../adapters/process.js';
 import { envError, ExitCode, InterruptedError, usageError } from '../errors.js';
 import { locateJob, writeJobZip } from '../package-job.js';
-import { describeSummary, exitForJob, jobArgsFor, summaryStatusExit, type RunContext, type RunOutcome, type RunRequest } from './common.js';
+import { PROGRESS_LINES_ENV } from '../run-progress.js';
+import { describeSummary, exitForJob, jobArgsFor, jobOutputRouter, summaryStatusExit, type RunContext, type RunOutcome, type RunRequest } from './common.js';
 
 const hasScheme = (p: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(p);
 export const toLocalPath = (p: string) => (p.startsWith('file://') ? fileURLToPath(p) : p);
@@ -26,7 +27,7 @@ export async function runLocal(req: RunRequest, ctx: RunContext): Promise<RunOut
 
   const python = findPython(cfg.local.python, ctx.root);
   const sparkSubmit = await findSparkSubmit(cfg.local.sparkSubmit, python);
-  const env = { PYSPARK_PYTHON: python, PYSPARK_DRIVER_PYTHON: python };
+  const env = { PYSPARK_PYTHON: python, PYSPARK_DRIVER_PYTHON: python, [PROGRESS_LINES_ENV]: '1' };
   const tmp = mkdtempSync(join(tmpdir(), 'fruits-local-'));
   try {
     const zip = join(tmp, 'fruits_job.zip');
@@ -47,18 +48,11 @@ export async function runLocal(req: RunRequest, ctx: RunContext): Promise<RunOut
     if (ctx.signal.aborted) throw new InterruptedError('interrupted before spark-submit started');
     out.info(`fruits: running ${req.runId} locally with ${sparkSubmit}`);
     let summaryUri: string | undefined;
+    const lines = jobOutputRouter(ctx, (line) => (summaryUri = parseSummaryLine(line) ?? summaryUri));
     // Own process group, so Ctrl-C is handled here once: stop the whole Spark group.
-    const proc = startProcess(argv, {
-      env,
-      detached: true,
-      onStdoutLine: (line) => {
-        summaryUri = parseSummaryLine(line) ?? summaryUri;
-        out.jobLine(line);
-      },
-      onStderrLine: (line) => out.info(line),
-    });
+    const proc = startProcess(argv, { env, detached: true, onStdoutLine: lines.onStdoutLine, onStderrLine: lines.onStderrLine });
     const onAbort = () => {
-      out.info('fruits: interrupted, stopping spark-submit');
+      lines.view.out.info('fruits: interrupted, stopping spark-submit');
       // SIGINT first (the Python driver sees KeyboardInterrupt), then TERM: background
       // children of a non-interactive shell ignore SIGINT. KILL as the last resort.
       killGroup(proc.pid, 'SIGINT');
@@ -68,6 +62,7 @@ export async function runLocal(req: RunRequest, ctx: RunContext): Promise<RunOut
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     const r = await proc.done;
     ctx.signal.removeEventListener('abort', onAbort);
+    lines.view.stop();
     if (r.spawnError) throw envError(`cannot start ${sparkSubmit} (${r.spawnError}): fix local.sparkSubmit / SPARK_HOME`);
     if (ctx.signal.aborted) throw new InterruptedError(`interrupted: spark-submit stopped (run ${req.runId} is incomplete)`);
     return finish(req.runId, r.exitCode, summaryUri, ctx);

@@ -6,14 +6,15 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { buildJobArgs, buildSparkSubmitArgv, parseSummaryLine } from '../commands/spark-submit.js';
 import {
-  REMOTE_MISSING_SPARK, remoteKillCommand, remoteRunCommand, scpFromArgv, scpToArgv, shJoin, shQuote, sshArgv, type SshTarget,
+  REMOTE_MISSING_SPARK, remoteKillCommand, remotePruneCommand, remoteRunCommand, scpFromArgv, scpToArgv, shJoin, shQuote, sshArgv, type SshTarget,
 } from '../commands/ssh.js';
 import { capture, startProcess } from '../adapters/process.js';
 import { which } from '../adapters/discover.js';
 import { envError, ExitCode, InterruptedError, oneLine, usageError } from '../errors.js';
 import { locateJob, writeJobZip } from '../package-job.js';
 import type { RunnerConfig } from '../config.js';
-import { describeSummary, exitForJob, jobArgsFor, summaryStatusExit, type RunContext, type RunOutcome, type RunRequest } from './common.js';
+import { PROGRESS_LINES_ENV } from '../run-progress.js';
+import { describeSummary, exitForJob, jobArgsFor, jobOutputRouter, summaryStatusExit, type RunContext, type RunOutcome, type RunRequest } from './common.js';
 
 /** Validated SSH target from config; one-line errors for a missing host or a bad key. */
 export function vmSshTarget(cfg: RunnerConfig): SshTarget {
@@ -31,8 +32,18 @@ export function vmSshTarget(cfg: RunnerConfig): SshTarget {
 
 const SSH_FAILED = 255;
 const lastLine = (lines: string[]) => oneLine(lines.filter((l) => l.trim()).slice(-1)[0] ?? 'no details');
-const unreachable = (t: SshTarget, tailLines: string[]) =>
-  envError(`cannot reach the VM ${t.user}@${t.host}:${t.port} over ssh (${lastLine(tailLines)}): check that the VM is running and vm.host/port/user/key`);
+const HOST_KEY_FAILURE = /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|host key .* (not known|differs)|No \S+ host key is known/i;
+
+/** ssh exit 255: a host-key problem names ssh-keyscan and vm.strictHostKeyChecking; anything else is "unreachable". */
+export function unreachable(t: SshTarget, tailLines: string[]) {
+  if (tailLines.some((l) => HOST_KEY_FAILURE.test(l))) {
+    const file = t.knownHosts ?? '~/.ssh/known_hosts';
+    return envError(
+      `ssh refused the VM's host key (${lastLine(tailLines.filter((l) => HOST_KEY_FAILURE.test(l)))}): if the VM is new or was rebuilt, check its key and record it with \`ssh-keyscan -p ${t.port} ${t.host} >> ${file}\` (remove a stale entry with ssh-keygen -R), or set vm.strictHostKeyChecking to accept-new for a first connection`,
+    );
+  }
+  return envError(`cannot reach the VM ${t.user}@${t.host}:${t.port} over ssh (${lastLine(tailLines)}): check that the VM is running and vm.host/port/user/key`);
+}
 
 export interface VmPlan {
   ssh: SshTarget;
@@ -42,6 +53,8 @@ export interface VmPlan {
   copy: string[];
   run: string[];
   kill: string[];
+  /** Removes all but the newest vm.keepCodeRuns code/<run-id>/ folders (never one whose job still runs). */
+  prune: string[];
 }
 
 /** Pure: every argv of a vm run (printed by --dry-run). */
@@ -63,8 +76,9 @@ export function planVmRun(cfg: RunnerConfig, ssh: SshTarget, runId: string, jobA
     codeDir: remoteCode,
     pidFile,
     prepare: sshArgv(ssh, `mkdir -p ${shQuote(remoteCode)}`),
+    prune: sshArgv(ssh, remotePruneCommand(posix.join(cfg.vm.workDir, 'code'), cfg.vm.keepCodeRuns)),
     copy: scpToArgv(ssh, localFiles, remoteCode),
-    run: sshArgv(ssh, remoteRunCommand({ workDir: cfg.vm.workDir, pidFile, env: { PYSPARK_PYTHON: cfg.vm.python, PYSPARK_DRIVER_PYTHON: cfg.vm.python }, argv })),
+    run: sshArgv(ssh, remoteRunCommand({ workDir: cfg.vm.workDir, pidFile, env: { PYSPARK_PYTHON: cfg.vm.python, PYSPARK_DRIVER_PYTHON: cfg.vm.python, [PROGRESS_LINES_ENV]: '1' }, argv })),
     kill: sshArgv(ssh, `cd ${shQuote(cfg.vm.workDir)} && ${remoteKillCommand(pidFile)}`),
   };
 }
@@ -76,19 +90,23 @@ export async function runVm(req: RunRequest, ctx: RunContext): Promise<RunOutcom
   const ssh = vmSshTarget(cfg);
   const job = locateJob(cfg.jobDir);
   const jobArgs = buildJobArgs(jobArgsFor(req, cfg, req.input, req.output));
+  const reqs = join(ctx.root, 'requirements.txt');
+  if (req.dryRun) {
+    // Nothing is staged on a dry run: show the files the run would copy, from where they are now.
+    const sources = { 'run_job.py': job.runJob, 'fruits_job.zip': `zipped at run time from ${join(cfg.jobDir, 'fruits_job')}`, 'requirements.txt': reqs };
+    const plan = planVmRun(cfg, ssh, req.runId, jobArgs, req.conf, []);
+    const copy = `# copy: ${Object.entries(sources).map(([k, v]) => `${k} (${v})`).join(', ')} -> ${ssh.user}@${ssh.host}:${plan.codeDir}/`;
+    out.result({ target: 'vm', runId: req.runId, prepare: plan.prepare, copyFiles: sources, copyTo: plan.codeDir, run: plan.run, kill: plan.kill, prune: plan.prune },
+      [shJoin(plan.prepare), copy, shJoin(plan.run), `# then keep the newest ${cfg.vm.keepCodeRuns} code folders: ${shJoin(plan.prune)}`].join('\n'));
+    return { exitCode: ExitCode.ok, data: {} };
+  }
   const tmp = mkdtempSync(join(tmpdir(), 'fruits-vm-'));
   try {
     const files = [join(tmp, 'run_job.py'), join(tmp, 'fruits_job.zip'), join(tmp, 'requirements.txt')];
     const plan = planVmRun(cfg, ssh, req.runId, jobArgs, req.conf, files);
-    if (req.dryRun) {
-      out.result({ target: 'vm', runId: req.runId, prepare: plan.prepare, copy: plan.copy, run: plan.run, kill: plan.kill },
-        [plan.prepare, plan.copy, plan.run].map(shJoin).join('\n'));
-      return { exitCode: ExitCode.ok, data: {} };
-    }
     if (!which('ssh') || !which('scp')) throw envError('ssh/scp not found: install the OpenSSH client (apt-get install openssh-client)');
     copyFileSync(job.runJob, files[0]!);
     writeJobZip(cfg.jobDir, files[1]!);
-    const reqs = join(ctx.root, 'requirements.txt');
     if (!existsSync(reqs)) throw usageError(`${reqs} not found: run from a full checkout`);
     copyFileSync(reqs, files[2]!);
 
@@ -101,17 +119,15 @@ export async function runVm(req: RunRequest, ctx: RunContext): Promise<RunOutcom
     if (ctx.signal.aborted) throw new InterruptedError('interrupted before the job started on the VM');
     out.info(`fruits: running ${req.runId} on the VM`);
     let summaryUri: string | undefined;
+    const lines = jobOutputRouter(ctx, (line) => (summaryUri = parseSummaryLine(line) ?? summaryUri));
     const proc = startProcess(plan.run, {
       detached: true, // Ctrl-C reaches the runner only; it stops the remote group, then ssh ends by itself
-      onStdoutLine: (line) => {
-        summaryUri = parseSummaryLine(line) ?? summaryUri;
-        out.jobLine(line);
-      },
-      onStderrLine: (line) => out.info(line),
+      onStdoutLine: lines.onStdoutLine,
+      onStderrLine: lines.onStderrLine,
     });
     let killing: Promise<void> | undefined;
     const onAbort = () => {
-      out.info('fruits: interrupted, stopping the remote job');
+      lines.view.out.info('fruits: interrupted, stopping the remote job');
       killing = (async () => {
         const k = await capture(plan.kill, { timeoutMs: 60_000 });
         if (k.exitCode !== 0) out.info(`fruits: could not stop the remote job (${lastLine(k.stderr.split('\n'))}); run: ${shJoin(plan.kill)}`);
@@ -124,12 +140,16 @@ export async function runVm(req: RunRequest, ctx: RunContext): Promise<RunOutcom
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     const r = await proc.done;
     ctx.signal.removeEventListener('abort', onAbort);
+    lines.view.stop();
     if (killing) await killing;
     if (ctx.signal.aborted) throw new InterruptedError(`interrupted: the remote job was stopped (run ${req.runId} is incomplete)`);
     if (r.spawnError) throw envError(`cannot start ssh (${r.spawnError}): install the OpenSSH client`);
     if (r.exitCode === SSH_FAILED) throw unreachable(ssh, r.stderrTail);
     if (r.exitCode === REMOTE_MISSING_SPARK) throw envError(`${cfg.vm.sparkSubmit} not found on the VM: run bootstrap/vm-setup.sh there (fruits vm-setup) or set vm.sparkSubmit`);
 
+    // Old code/<run-id>/ folders would pile up on the VM: keep the newest vm.keepCodeRuns.
+    const pruned = await capture(plan.prune, { timeoutMs: 60_000 });
+    if (pruned.exitCode !== 0) out.info(`fruits: could not remove old code folders on the VM (${lastLine(pruned.stderr.split('\n'))})`);
     // Fetch summary.json on failure too: a failed run's error and traceback live there.
     const { summary, localSummary, remotePath } = await fetchSummary(cfg, ssh, req.runId, summaryUri, (m) => out.info(m));
     const exitCode = r.exitCode === 0 && summary !== undefined ? summaryStatusExit(summary) : exitForJob(r.exitCode);

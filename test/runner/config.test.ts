@@ -51,7 +51,7 @@ describe('resolveConfig', () => {
     writeFileSync(join(dir, 'bad.json'), '{nope');
     expect(() => loadConfig({ configPath: join(dir, 'bad.json'), env: {} })).toThrow(/cannot parse/);
     writeFileSync(join(dir, 'fruits.config.json'), JSON.stringify({ vm: { host: 'h' }, local: { sparkConf: { 'spark.driver.memory': 4 } } }));
-    const c = loadConfig({ cwd: dir, env: {} });
+    const c = loadConfig({ root: dir, cwd: '/', env: {} });
     expect(c.vm.host).toBe('h');
     expect(c.local.sparkConf).toEqual({ 'spark.driver.memory': '4' });
   });

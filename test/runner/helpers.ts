@@ -17,6 +17,7 @@ export interface CapturedOutput extends Output {
   statuses: string[];
   jobLines: string[];
   results: { data: unknown; human: string }[];
+  events: Record<string, unknown>[];
   errors: string[];
   all(): string;
 }
@@ -29,11 +30,13 @@ export function captureOutput(json = false): CapturedOutput {
     statuses: [],
     jobLines: [],
     results: [],
+    events: [],
     errors: [],
     error: (m) => void o.errors.push(`error: ${m}`),
     info: (m) => void o.infos.push(m),
     status: (m) => void o.statuses.push(m),
     jobLine: (l) => void o.jobLines.push(l),
+    event: (d) => void o.events.push(d),
     result: (data, human) => void o.results.push({ data, human }),
     all: () => [...o.infos, ...o.statuses, ...o.jobLines, ...o.results.map((r) => r.human), ...o.errors].join('\n'),
   };

@@ -21,6 +21,12 @@ describe('fruits run local', () => {
     expect(result).toMatchObject({ target: 'local', runId: 'e2e', exitCode: 0, summaryUri: expect.stringContaining('e2e') });
     expect(result.summary).toMatchObject({ status: 'succeeded', run_id: 'e2e', counts: { total_files: 4, featurized: 4, failed: 0 } });
     expect(r.stderr).toContain('FRUITS_RUN_SUMMARY'); // job output streamed (to stderr under --json)
+    // Progress: JSON events on stderr, one object per line, ending with the finished run.
+    const events = r.stderr.split('\n').filter((l) => l.startsWith('{"event":"progress"')).map((l) => JSON.parse(l));
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.at(-1)).toMatchObject({ event: 'progress', run_id: 'e2e', status: 'succeeded', images_total: 4, images_done: 4, images_failed: 0 });
+    expect(r.stderr).not.toContain('FRUITS_PROGRESS'); // the raw marker lines are consumed, not shown
+    expect(existsSync(join(output, 'e2e', 'progress.json'))).toBe(true);
     expect(readdirSync(join(output, 'e2e', 'features')).some((f) => f.endsWith('.parquet'))).toBe(true);
   }, 300_000);
 

@@ -100,10 +100,10 @@ describe('upload-data over the wire', () => {
     expect((await cli(['upload-data', images, '--checksum', '--json'])).data).toMatchObject({ uploaded: 0, skipped: 4 });
   });
 
-  test('missing bucket is a one-line error', async () => {
+  test('missing bucket is a one-line error naming the fix (exit 3)', async () => {
     const r = await cli(['upload-data', images, '--to', 's3://no-such-bucket/x/']);
-    expect(r.code).toBe(1);
-    expect(r.out.errors).toEqual([expect.stringMatching(/^error: listing s3:\/\/no-such-bucket\/x\/ failed \(NoSuchBucket/)]);
+    expect(r.code).toBe(3);
+    expect(r.out.errors).toEqual([expect.stringMatching(/^error: listing s3:\/\/no-such-bucket\/x\/: the bucket no-such-bucket does not exist: check the s3:\/\/ URI/)]);
   });
 });
 
@@ -158,8 +158,54 @@ describe('emr target over the wire', () => {
     expect(r.code).toBe(0);
     expect(r.out.results[0]!.human).toMatch(/stdout[\s\S]*FRUITS_RUN_SUMMARY[\s\S]*stderr[\s\S]*Traceback: boom/);
     const none = await cli(['logs', 's-NOTHING', '--cluster-id', clusterId]);
-    expect(none.code).toBe(2);
-    expect(none.out.errors[0]).toMatch(/no logs for s-NOTHING .* retry with --wait-seconds/);
+    expect(none.code).toBe(3);
+    expect(none.out.errors[0]).toMatch(/no logs for s-NOTHING .* retry with --wait-seconds 300/);
+  });
+
+  test('progress: run emr, status --follow and watch read the run folder\'s progress.json in S3', async () => {
+    // A cluster of its own, so the step is the first one and RUNNING (moto never finishes steps).
+    const own = (await emr.send(new RunJobFlowCommand({
+      Name: 'fruits-progress', ReleaseLabel: 'emr-7.5.0', LogUri: 's3://fruits-logs/emr-logs/', JobFlowRole: 'EMR_EC2', ServiceRole: 'EMR',
+      Instances: { MasterInstanceType: 'm5.xlarge', SlaveInstanceType: 'm5.xlarge', InstanceCount: 1, KeepJobFlowAliveWhenNoSteps: true },
+    }))).JobFlowId!;
+    const doc = (seq: number, done: number, status = 'running', stage = 'featurize') => JSON.stringify({
+      version: 1, run_id: 'p1', status, stage, images_total: 140, images_done: done, images_failed: 0,
+      images_per_second: 7, eta_s: (140 - done) / 7, elapsed_s: 20, updated_at: '2026-01-01T00:00:00Z', seq,
+    });
+    // What the job's driver writes every few seconds (jobs/fruits_job/progress.py).
+    await s3.send(new PutObjectCommand({ Bucket: 'fruits-data', Key: 'results/p1/progress.json', Body: doc(4, 56) }));
+    const r = await cli(['run', 'emr', '--cluster-id', own, '--run-id', 'p1', '--timeout-minutes', '1', '--json']);
+    expect(r.code).toBe(1); // the moto step never ends: the timeout
+    const events = r.out.events.filter((e) => e.event === 'progress');
+    expect(events).toEqual([expect.objectContaining({ run_id: 'p1', images_done: 56, images_total: 140, stage: 'featurize' })]);
+    const stepId = (r.out.errors[0]!.match(/step (s-\w+)/) ?? [])[1]!;
+
+    // Re-attach from "another machine": the run folder comes from the step's own args.
+    const ac = new AbortController();
+    const out = captureOutput(true);
+    const event = out.event;
+    out.event = (d) => {
+      event(d);
+      if ((d as { images_done?: number }).images_done === 140) ac.abort();
+    };
+    let polls = 0;
+    const clock = fakeClock();
+    const sleep = clock.sleep;
+    clock.sleep = async (ms, signal) => {
+      if (++polls === 2) await s3.send(new PutObjectCommand({ Bucket: 'fruits-data', Key: 'results/p1/progress.json', Body: doc(9, 140, 'running', 'pca_fit') }));
+      return sleep(ms, signal);
+    };
+    const code = await main(['status', stepId, '--follow', '--cluster-id', own, '--json'], { out, env, clock, signal: ac.signal });
+    expect(code).toBe(130); // Ctrl-C stops following; the step is left alone
+    expect(out.events.map((e) => `${e.stage}:${e.images_done}`)).toEqual(['featurize:56', 'pca_fit:140']);
+
+    // fruits watch on the run folder: ends with the summary once the job wrote it.
+    await s3.send(new PutObjectCommand({ Bucket: 'fruits-data', Key: 'results/p1/progress.json', Body: doc(12, 140, 'succeeded', 'done') }));
+    await s3.send(new PutObjectCommand({ Bucket: 'fruits-data', Key: 'results/p1/summary.json', Body: JSON.stringify({ status: 'succeeded', run_id: 'p1', counts: { total_files: 140, featurized: 140, failed: 0 }, pca: { k: 50 } }) }));
+    const w = await cli(['watch', 's3://fruits-data/results/p1/']);
+    expect(w.code).toBe(0);
+    expect(w.out.infos).toContain('progress: succeeded 140/140 images (100%), 7.0 img/s, 0 failed');
+    expect(w.out.results[0]!.human).toMatch(/^run p1 succeeded: 140\/140 images featurized/);
   });
 
   test('a terminated cluster is refused with the deploy hint', async () => {

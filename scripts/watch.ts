@@ -1,0 +1,81 @@
+// `fruits watch <run-folder>`: follow a run's progress.json (local folder or s3://) until its
+// summary.json says how it ended. For runs started with --no-wait, elsewhere, or in another terminal.
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Clock } from './clock.js';
+import type { RunnerConfig } from './config.js';
+import type { Output } from './output.js';
+import { isS3Uri } from './commands/s3-uri.js';
+import { InterruptedError, jobError, usageError, type ExitCodeValue } from './errors.js';
+import { makeProgressView } from './progress-view.js';
+import { readProgress, readSummaryAt, runFile, SUMMARY_FILE } from './progress-source.js';
+import { describeSummary, summaryStatusExit } from './targets/common.js';
+import { PROGRESS_FILE } from './run-progress.js';
+
+export interface WatchContext {
+  cfg: RunnerConfig;
+  out: Output;
+  clock: Clock;
+  signal: AbortSignal;
+  /** For tests; built from the config otherwise. */
+  s3?: S3Client;
+  /** How long to wait for the run's first file. */
+  appearWaitMs?: number;
+  /** A running run whose progress.json has not changed for this long is reported as stalled. */
+  staleMs?: number;
+}
+
+export async function watchRun(folder: string, c: WatchContext): Promise<ExitCodeValue> {
+  runFile(folder, PROGRESS_FILE); // validates the folder form
+  const remote = isS3Uri(folder);
+  const s3 = c.s3 ?? (remote ? await s3For(c.cfg) : undefined);
+  const pollMs = remote ? 5_000 : 1_000;
+  const view = makeProgressView(c.out, { clock: c.clock });
+  const out = view.out;
+  const start = c.clock.now();
+  let seen = false;
+  let lastSeq: number | undefined;
+  let lastChange = start;
+  out.info(`fruits: watching ${folder} (Ctrl-C stops watching, not the run)`);
+  for (;;) {
+    const p = await readProgress(folder, s3);
+    if (p) {
+      seen = true;
+      view.update(p);
+      if (p.seq !== lastSeq) [lastSeq, lastChange] = [p.seq, c.clock.now()];
+    }
+    const summary = await readSummaryAt(folder, s3);
+    const finalStatus = (summary as { status?: string } | undefined)?.status;
+    if (summary !== undefined && finalStatus !== 'running') {
+      view.stop();
+      const exitCode = summaryStatusExit(summary);
+      c.out.result({ runFolder: folder, exitCode, progress: p, summary }, `${describeSummary(summary)}\nsummary: ${runFile(folder, SUMMARY_FILE)}`);
+      return exitCode;
+    }
+    if (p && p.status !== 'running' && summary === undefined) {
+      view.stop();
+      throw jobError(`run ${p.run_id} ${p.status} but ${runFile(folder, SUMMARY_FILE)} is missing or unreadable: the job stopped while writing it`);
+    }
+    seen ||= summary !== undefined;
+    const staleMs = c.staleMs ?? 600_000;
+    if (p && p.status === 'running' && c.clock.now() - lastChange >= staleMs) {
+      view.stop();
+      throw jobError(`run ${p.run_id}: no progress update in ${runFile(folder, PROGRESS_FILE)} for ${Math.round(staleMs / 60_000)} min (last: ${p.stage}, ${p.updated_at}): the driver has likely stopped; see its logs (fruits logs <step-id> on EMR)`);
+    }
+    if (!seen && c.clock.now() - start >= (c.appearWaitMs ?? 120_000)) {
+      throw usageError(`no ${PROGRESS_FILE} or ${SUMMARY_FILE} in ${folder} after ${Math.round((c.appearWaitMs ?? 120_000) / 1000)} s: pass the run folder (<output>/<run-id>) of a started run`);
+    }
+    await c.clock.sleep(pollMs, c.signal);
+    if (c.signal.aborted) {
+      view.stop();
+      throw new InterruptedError(`stopped watching ${folder}; the run itself goes on`);
+    }
+  }
+}
+
+async function s3For(cfg: RunnerConfig): Promise<S3Client> {
+  const { makeAwsClients } = await import('./adapters/aws.js');
+  const { readStackOutputs } = await import('./stack-outputs.js');
+  const region = cfg.emr.region ?? readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack).region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (!region) throw usageError('no AWS region to read s3:// run folders: pass --region or set AWS_REGION');
+  return makeAwsClients({ region, endpoint: cfg.emr.endpoint }).s3;
+}
