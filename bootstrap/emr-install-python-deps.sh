@@ -75,8 +75,9 @@ skipped="$(grep -ciE '^[[:space:]]*pyspark' "$WORK/requirements.txt" || true)"
 log "skipping ${skipped} pyspark line(s): EMR provides Spark and pyspark"
 if [[ "$ROLE" == "worker" ]]; then
   # Workers run ONNX Runtime only: TensorFlow, Keras, tf2onnx and their dependencies stay off.
-  driver_only="$(grep -cE '#[[:space:]]*driver-only' "$WORK/requirements-emr.txt" || true)"
-  grep -vE '#[[:space:]]*driver-only' "$WORK/requirements-emr.txt" >"$WORK/requirements-role.txt" || true
+  # Only pin lines carry the tag; the header comment that explains it does not count.
+  driver_only="$(grep -cE '^[^#[:space:]].*#[[:space:]]*driver-only' "$WORK/requirements-emr.txt" || true)"
+  grep -vE '^[^#[:space:]].*#[[:space:]]*driver-only' "$WORK/requirements-emr.txt" >"$WORK/requirements-role.txt" || true
   cp "$WORK/requirements-role.txt" "$WORK/requirements-emr.txt"
   log "worker node: skipping ${driver_only} driver-only line(s) (TensorFlow and the ONNX converter)"
 fi

@@ -120,8 +120,8 @@ case "$ROLE" in
   driver) ;;
   worker)
     INSTALL_REQS=$(mktemp)
-    grep -vE '#[[:space:]]*driver-only' "$REQS" > "$INSTALL_REQS" || true
-    log "FRUITS_VM_ROLE=worker: skipping $(grep -cE '#[[:space:]]*driver-only' "$REQS" || true) driver-only line(s) (TensorFlow, the ONNX converter)" ;;
+    grep -vE '^[^#[:space:]].*#[[:space:]]*driver-only' "$REQS" > "$INSTALL_REQS" || true
+    log "FRUITS_VM_ROLE=worker: skipping $(grep -cE '^[^#[:space:]].*#[[:space:]]*driver-only' "$REQS" || true) driver-only line(s) (TensorFlow, the ONNX converter)" ;;
   *) die "FRUITS_VM_ROLE=$ROLE: use driver (default) or worker" ;;
 esac
 stamp="$VENV/.fruits-requirements.sha256"
