@@ -133,3 +133,11 @@ test('vm-setup copies the script and requirements to the VM; --dry-run shows the
   expect(plan.run.at(-1)).toBe(`cd ${remoteWork}/setup && ${sudo}bash vm-setup.sh requirements.txt`);
   expect(plan.run).not.toContain('-tt'); // no terminal: sudo must not prompt
 }, 60_000);
+
+test('an unknown VM host key names ssh-keyscan and vm.strictHostKeyChecking (real ssh)', async () => {
+  const emptyKnownHosts = join(cwd, 'empty_known_hosts');
+  writeFileSync(emptyKnownHosts, '');
+  const r = await fruits(['run', 'vm', '--input', '/in', '--output', '/out', '--run-id', 'hk1'], vmEnv({ FRUITS_VM_KNOWN_HOSTS: emptyKnownHosts }));
+  expect(r.exitCode).toBe(3);
+  expect(r.stderr.trim().split('\n').at(-1)).toMatch(new RegExp(`^error: ssh refused the VM's host key \\(.*\\): .*ssh-keyscan -p ${sshd.port} 127\\.0\\.0\\.1 >> ${emptyKnownHosts}.*vm\\.strictHostKeyChecking to accept-new`));
+}, 60_000);
