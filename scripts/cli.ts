@@ -177,7 +177,7 @@ async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<num
       return ops.ui(o);
     }
     case 'watch': {
-      if (rest.length !== 1) throw usageError('one run folder: fruits watch <output>/<run-id> (a local path or s3://)');
+      if (rest.length !== 1) throw usageError('one run folder: fruits watch <output>/<run-id> (a local path, vm:<path on the VM> or s3://)');
       const { watchRun } = await import('./watch.js');
       return watchRun(rest[0]!, { cfg, out, clock, signal });
     }

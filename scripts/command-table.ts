@@ -85,9 +85,9 @@ export const COMMANDS: CommandSpec[] = [
     notes: ['Progress: a bar with ETA on a terminal, a line every 15 s otherwise, JSON lines on stderr with --json.'],
   },
   {
-    name: 'watch', args: '<run-folder>', summary: 'follow the progress of a run from its folder (local path or s3://)',
-    groups: [{ title: '', options: ['region'] }],
-    notes: ['The folder is <output>/<run-id>; it holds progress.json while the job runs and summary.json at the end.'],
+    name: 'watch', args: '<run-folder>', summary: 'follow the progress of a run from its folder (local path, vm:<path> or s3://)',
+    groups: [{ title: 's3', options: ['region'] }, { title: 'vm', options: ['host', 'user', 'port', 'key'] }],
+    notes: ['The folder is <output>/<run-id>; it holds progress.json while the job runs and summary.json at the end.', 'vm:<path> reads the folder on the VM over ssh (relative paths are under vm.workDir).'],
   },
   { name: 'upload-data', args: '<dir>', summary: 'sync a local image folder to the input S3 prefix', groups: [{ title: '', options: ['to', 'concurrency', 'checksum', 'region', 'outputs-file'] }] },
   { name: 'tunnel', args: '', summary: 'SOCKS proxy to the EMR master (JupyterHub, web UIs)', groups: [{ title: '', options: ['key', 'port', 'master-dns', ...EMR_AT, 'foxyproxy', 'merge'] }],

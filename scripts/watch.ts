@@ -7,7 +7,7 @@ import type { Output } from './output.js';
 import { isS3Uri } from './commands/s3-uri.js';
 import { InterruptedError, jobError, usageError, type ExitCodeValue } from './errors.js';
 import { makeProgressView } from './progress-view.js';
-import { readProgress, readSummaryAt, runFile, SUMMARY_FILE } from './progress-source.js';
+import { readProgress, readSummaryAt, runFile, SUMMARY_FILE, VM_PREFIX, type VmReader } from './progress-source.js';
 import { describeSummary, summaryStatusExit } from './targets/common.js';
 import { PROGRESS_FILE } from './run-progress.js';
 
@@ -26,8 +26,10 @@ export interface WatchContext {
 
 export async function watchRun(folder: string, c: WatchContext): Promise<ExitCodeValue> {
   runFile(folder, PROGRESS_FILE); // validates the folder form
-  const remote = isS3Uri(folder);
-  const s3 = c.s3 ?? (remote ? await s3For(c.cfg) : undefined);
+  const onVm = folder.startsWith(VM_PREFIX);
+  const remote = isS3Uri(folder) || onVm;
+  const s3 = c.s3 ?? (isS3Uri(folder) ? await s3For(c.cfg) : undefined);
+  const vm = onVm ? await vmReader(c.cfg) : undefined;
   const pollMs = remote ? 5_000 : 1_000;
   const view = makeProgressView(c.out, { clock: c.clock });
   const out = view.out;
@@ -37,13 +39,13 @@ export async function watchRun(folder: string, c: WatchContext): Promise<ExitCod
   let lastChange = start;
   out.info(`fruits: watching ${folder} (Ctrl-C stops watching, not the run)`);
   for (;;) {
-    const p = await readProgress(folder, s3);
+    const p = await readProgress(folder, s3, vm);
     if (p) {
       seen = true;
       view.update(p);
       if (p.seq !== lastSeq) [lastSeq, lastChange] = [p.seq, c.clock.now()];
     }
-    const summary = await readSummaryAt(folder, s3);
+    const summary = await readSummaryAt(folder, s3, vm);
     const finalStatus = (summary as { status?: string } | undefined)?.status;
     if (summary !== undefined && finalStatus !== 'running') {
       view.stop();
@@ -78,4 +80,18 @@ async function s3For(cfg: RunnerConfig): Promise<S3Client> {
   const region = cfg.emr.region ?? readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack).region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   if (!region) throw usageError('no AWS region to read s3:// run folders: pass --region or set AWS_REGION');
   return makeAwsClients({ region, endpoint: cfg.emr.endpoint }).s3;
+}
+
+/** `ssh cat` of a run file on the VM (relative paths are under vm.workDir, as for the job). */
+async function vmReader(cfg: RunnerConfig): Promise<VmReader> {
+  const { vmSshTarget, remoteSummaryPath, unreachable } = await import('./targets/vm.js');
+  const { sshArgv, shQuote } = await import('./commands/ssh.js');
+  const { capture } = await import('./adapters/process.js');
+  const ssh = vmSshTarget(cfg);
+  return async (path) => {
+    const r = await capture(sshArgv(ssh, `cat ${shQuote(remoteSummaryPath(cfg.vm.workDir, path))} 2>/dev/null || exit 3`));
+    if (r.exitCode === 0) return r.stdout;
+    if (r.exitCode === 3) return undefined;
+    throw unreachable(ssh, r.stderr.split('\n'));
+  };
 }

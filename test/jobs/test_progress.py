@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pandas as pd
 
@@ -95,9 +96,14 @@ def test_write_errors_never_fail_the_run_and_are_logged_once(caplog):
         raise OSError("disk full")
 
     pub = ProgressPublisher(broken, "r1", 3, 5.0, clock=Clock())
-    with caplog.at_level("WARNING", logger="fruits_job"):
-        pub.publish()
-        pub.publish()
+    logger = logging.getLogger("fruits_job")  # propagate=False once cli.main() has run: listen on it directly
+    logger.addHandler(caplog.handler)
+    try:
+        with caplog.at_level("WARNING", logger="fruits_job"):
+            pub.publish()
+            pub.publish()
+    finally:
+        logger.removeHandler(caplog.handler)
     assert [r.getMessage() for r in caplog.records].count(
         "could not write progress.json (disk full); the run goes on without it") == 1
 

@@ -133,3 +133,23 @@ test('vm-setup copies the script and requirements to the VM; --dry-run shows the
   expect(plan.run.at(-1)).toBe(`cd ${remoteWork}/setup && ${sudo}bash vm-setup.sh requirements.txt`);
   expect(plan.run).not.toContain('-tt'); // no terminal: sudo must not prompt
 }, 60_000);
+
+test('an unknown VM host key names ssh-keyscan and vm.strictHostKeyChecking (real ssh)', async () => {
+  const emptyKnownHosts = join(cwd, 'empty_known_hosts');
+  writeFileSync(emptyKnownHosts, '');
+  const r = await fruits(['run', 'vm', '--input', '/in', '--output', '/out', '--run-id', 'hk1'], vmEnv({ FRUITS_VM_KNOWN_HOSTS: emptyKnownHosts }));
+  expect(r.exitCode).toBe(3);
+  expect(r.stderr.trim().split('\n').at(-1)).toMatch(new RegExp(`^error: ssh refused the VM's host key \\(.*\\): .*ssh-keyscan -p ${sshd.port} 127\\.0\\.0\\.1 >> ${emptyKnownHosts}.*vm\\.strictHostKeyChecking to accept-new`));
+}, 60_000);
+
+test('fruits watch vm:<run folder> follows a run on the VM over ssh', async () => {
+  const folder = join(remoteWork, 'out', 'vw1');
+  mkdirSync(folder, { recursive: true });
+  const doc = { version: 1, run_id: 'vw1', status: 'succeeded', stage: 'done', images_total: 4, images_done: 4, images_failed: 0, images_per_second: 2, eta_s: 0, elapsed_s: 9, updated_at: '2026-01-01T00:00:00Z', seq: 5 };
+  writeFileSync(join(folder, 'progress.json'), JSON.stringify(doc));
+  writeFileSync(join(folder, 'summary.json'), JSON.stringify({ status: 'succeeded', run_id: 'vw1', counts: { total_files: 4, featurized: 4, failed: 0 }, pca: { k: 2 } }));
+  const r = await fruits(['watch', 'vm:out/vw1', '--json'], vmEnv()); // relative: under vm.workDir
+  expect({ code: r.exitCode, err: r.exitCode === 0 ? '' : r.stderr }).toEqual({ code: 0, err: '' });
+  expect(JSON.parse(r.stdout)).toMatchObject({ exitCode: 0, progress: { run_id: 'vw1', images_done: 4 }, summary: { status: 'succeeded' } });
+  expect(r.stderr).toContain('{"event":"progress","version":1,"run_id":"vw1"');
+}, 60_000);
