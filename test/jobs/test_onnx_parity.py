@@ -180,8 +180,12 @@ def require_sane_pca(run) -> None:
     changes. Until the PCA stage is fixed such a run cannot show engine parity: xfail, loudly."""
     import pyarrow.parquet as pq
 
-    x = np.array(pq.ParquetDataset(str(run.run_dir / "features")).read().column("features").to_pylist(),
-                 dtype=np.float64)
+    table = pq.ParquetDataset(str(run.run_dir / "features")).read()
+    # The rows PCA was fitted on: the training split(s) ("Training", or "A+B"), else every image.
+    fitted_on = run.summary["pca"].get("fitted_on") or "all images"
+    fit_splits = None if fitted_on == "all images" else set(fitted_on.split("+"))
+    rows = [i for i, s in enumerate(table.column("split").to_pylist()) if fit_splits is None or s in fit_splits]
+    x = np.array([table.column("features")[i].as_py() for i in rows], dtype=np.float64)
     s = np.linalg.svd(x - x.mean(axis=0), compute_uv=False) ** 2
     true_share = (s / s.sum())[:3]
     spark_share = np.array(run.summary["pca"]["explained_variance"][:3])
@@ -271,6 +275,7 @@ def test_job_with_onnx_model_runs_without_tensorflow_anywhere(real, tmp_path, no
     out = tmp_path / "out"
     cmd = [str(Path(sys.executable).parent / "spark-submit"), "--master", "local[2]",
            "--conf", "spark.ui.enabled=false", str(JOBS_DIR / "run_job.py"), "--input", str(sample_dir / "Test"),
+           "--layout", "label",  # Test/<Label>/<image>: labels one level below --input
            "--output", str(out), "--run-id", "no-tf", "--weights", str(model), "--no-train"]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=_blocked_env(no_tensorflow), timeout=600)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
