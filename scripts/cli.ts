@@ -36,7 +36,7 @@ upload-data options: --to s3://bucket/prefix/ --concurrency N --checksum
 tunnel options: --key FILE --port N --master-dns HOST --cluster-id j-.. --foxyproxy
 logs options: --wait-seconds N
 doctor options: --target local|vm|emr --offline
-classify options: --run DIR (a run folder: <output>/<run-id>) --python PATH
+classify options: --run DIR (a run folder: <output>/<run-id>) --max-image-pixels N --python PATH
 common: --config FILE --json --dry-run --help
 
 exit codes: 0 ok, 1 job/step failed, 2 usage/config error, 3 environment missing
@@ -55,6 +55,7 @@ const OPTIONS = {
   'variance-target': { type: 'string' },
   weights: { type: 'string' },
   'batch-size': { type: 'string' },
+  'max-image-pixels': { type: 'string' },
   overwrite: { type: 'boolean' },
   conf: { type: 'string', multiple: true },
   'spark-submit': { type: 'string' },
@@ -95,7 +96,7 @@ const ALLOWED: Record<string, string[]> = {
   logs: ['cluster-id', 'region', 'outputs-file', 'wait-seconds'],
   doctor: ['target', 'offline', 'host', 'user', 'port', 'key', 'cluster-id', 'region', 'outputs-file', 'spark-submit', 'python'],
   'vm-setup': ['host', 'user', 'port', 'key'],
-  classify: ['run', 'python', 'job-dir'],
+  classify: ['run', 'python', 'job-dir', 'max-image-pixels'],
   help: [],
 };
 const COMMON = ['config', 'json', 'dry-run', 'help', 'version'];
@@ -244,7 +245,7 @@ async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<num
     case 'classify': {
       if (rest.length > 1) throw usageError(`one photo at a time: unexpected argument "${rest[1]}"`);
       const { runClassify } = await import('./classify.js');
-      return runClassify({ photo: rest[0], run: v.run, dryRun }, cfg, out, root);
+      return runClassify({ photo: rest[0], run: v.run, maxImagePixels: intFlag('max-image-pixels', v['max-image-pixels'], 1, Number.MAX_SAFE_INTEGER), dryRun }, cfg, out, root);
     }
     case 'vm-setup': {
       const { vmSetup } = await import('./vm-setup.js');
