@@ -12,6 +12,8 @@ import type { Output } from './output.js';
 export interface ClassifyRequest {
   photo?: string;
   run?: string;
+  /** The job's decompression-bomb guard (default: the limit the run was made with). */
+  maxImagePixels?: number;
   dryRun: boolean;
 }
 
@@ -26,8 +28,9 @@ export interface ClassifyResult {
 }
 
 /** Pure: the command line (the runner always asks for JSON and formats the result itself). */
-export function buildClassifyArgv(python: string, jobDir: string, photo: string, run: string): string[] {
-  return [python, join(jobDir, 'classify.py'), photo, '--run', run, '--json'];
+export function buildClassifyArgv(python: string, jobDir: string, photo: string, run: string, maxImagePixels?: number): string[] {
+  const pixels = maxImagePixels === undefined ? [] : ['--max-image-pixels', String(maxImagePixels)];
+  return [python, join(jobDir, 'classify.py'), photo, '--run', run, ...pixels, '--json'];
 }
 
 /** Pure: one human line, e.g. "apple 0.9731". */
@@ -48,7 +51,7 @@ export async function runClassify(req: ClassifyRequest, cfg: RunnerConfig, out: 
   const script = join(cfg.jobDir, 'classify.py');
   if (!existsSync(script)) throw usageError(`${script} not found: set jobDir / FRUITS_JOB_DIR to the folder holding classify.py`);
   const python = findPython(cfg.local.python, root);
-  const argv = buildClassifyArgv(python, cfg.jobDir, req.photo, req.run);
+  const argv = buildClassifyArgv(python, cfg.jobDir, req.photo, req.run, req.maxImagePixels);
   if (req.dryRun) {
     out.result({ argv }, argv.join(' '));
     return ExitCode.ok;

@@ -184,7 +184,7 @@ async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<num
     case 'classify': {
       if (rest.length > 1) throw usageError(`one photo at a time: unexpected argument "${rest[1]}"`);
       const { runClassify } = await import('./classify.js');
-      return runClassify({ photo: rest[0], run: v.run, dryRun }, cfg, out, root);
+      return runClassify({ photo: rest[0], run: v.run, maxImagePixels: intFlag('max-image-pixels', v['max-image-pixels'], 1, Number.MAX_SAFE_INTEGER), dryRun }, cfg, out, root);
     }
     case 'vm-setup': {
       const { vmSetup } = await import('./vm-setup.js');

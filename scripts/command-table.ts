@@ -24,7 +24,8 @@ export const OPTIONS = {
   k: { type: 'string', value: 'N', help: 'PCA components, 1-1280 (default 50)' },
   'variance-target': { type: 'string', value: 'F', help: 'smallest k explaining this share of variance, (0, 1] (instead of --k)' },
   weights: { type: 'string', value: 'SRC', help: 'imagenet | FILE | s3://... | test-only-random:SEED (default imagenet)' },
-  'batch-size': { type: 'string', value: 'N', help: 'images per TensorFlow call' },
+  'batch-size': { type: 'string', value: 'N', help: 'images per inference call, 1..4096 (the job\'s range)' },
+  'max-image-pixels': { type: 'string', value: 'N', help: 'decompression-bomb guard (default: the limit the run was made with)' },
   overwrite: { type: 'boolean', help: 'replace an existing run folder of the same run id' },
   conf: { type: 'string', multiple: true, value: 'KEY=VALUE', help: 'extra Spark setting (repeatable), e.g. spark.driver.memory=4g' },
   'spark-submit': { type: 'string', value: 'PATH', help: 'spark-submit to use (vm: the path on the VM)' },
@@ -100,7 +101,7 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'logs', args: '<step-id>', summary: 'stderr/stdout of an EMR step from the cluster\'s log URI', groups: [{ title: '', options: [...EMR_AT, 'wait-seconds'] }] },
   { name: 'doctor', args: '', summary: 'preflight checks and how to fix each miss', groups: [{ title: '', options: ['target', 'offline', 'host', 'user', 'port', 'key', ...EMR_AT, 'spark-submit', 'python'] }] },
   { name: 'vm-setup', args: '', summary: 'copy bootstrap/vm-setup.sh to the VM and run it (sudo)', groups: [{ title: '', options: ['host', 'user', 'port', 'key'] }] },
-  { name: 'classify', args: '<photo>', summary: 'predict the fruit in one photo with a finished run\'s models', groups: [{ title: '', options: ['run', 'python', 'job-dir'] }] },
+  { name: 'classify', args: '<photo>', summary: 'predict the fruit in one photo with a finished run\'s models', groups: [{ title: '', options: ['run', 'python', 'job-dir', 'max-image-pixels'] }] },
   { name: 'help', args: '[command]', summary: 'this text, or one command\'s options', groups: [] },
 ];
 

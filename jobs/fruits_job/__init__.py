@@ -2,14 +2,18 @@
 
 Modules, one job each:
   config     command line -> validated JobConfig (exit 2 on bad usage)
-  layout     pure path helpers: label/split from a path, run ids, URI joins
-  storage    thin adapter over the Hadoop FileSystem API (local, file://, s3://)
+  layout     pure path helpers: label/split from a path (--layout), run ids, URI joins
+  listing    what Spark's listing hides: ignored extensions, dangling links and loops
+  storage    thin adapter over the Hadoop FileSystem API (local, file://, s3://); atomic run claim
+  s3_claim   S3 conditional PutObject (If-None-Match: *) for the run claim
+  interrupts SIGINT/SIGTERM/SIGHUP -> cancel Spark jobs, status "interrupted", exit 130
   weights    resolve --weights and load the model weights on the driver
   model      MobileNetV2 with Keras/TensorFlow (the reference engine; driver-side weights)
   convert    Keras weights -> ONNX model with tf2onnx, cached by the weights' content hash
   onnx_engine  ONNX Runtime inference: one InferenceSession per Python worker, no TensorFlow
   engines    --engine onnx|keras and the per-worker predictor cache
-  images     decode one image file into a 224x224 RGB array, or a failure reason
+  images     decode one image file (EXIF turn, JPEG draft, HEIC, pixel guard) into a 224x224
+             RGB array, or a failure reason; shared by the job and classify
   featurize  the Arrow pandas UDF that turns image bytes into 1280 features
   pca        choose k and fit the centring + PCA pipeline
   summary    the run's summary.json document

@@ -51,6 +51,7 @@ export function jobArgsFor(req: RunRequest, cfg: RunnerConfig, input: string, ou
 export function exitForJob(code: number | undefined): ExitCodeValue {
   if (code === 0) return ExitCode.ok;
   if (code === 2) return ExitCode.usage;
+  if (code === 130) return ExitCode.interrupted; // the job stopped on SIGINT/SIGTERM/SIGHUP
   return ExitCode.jobFailed;
 }
 
@@ -82,8 +83,10 @@ export function describeSummary(s: unknown): string {
   return x.error ? `${base}; error: ${x.error}` : base;
 }
 
-export const summaryStatusExit = (s: unknown): ExitCodeValue =>
-  (s as Summary | undefined)?.status === 'succeeded' ? ExitCode.ok : ExitCode.jobFailed;
+export const summaryStatusExit = (s: unknown): ExitCodeValue => {
+  const status = (s as Summary | undefined)?.status;
+  return status === 'succeeded' ? ExitCode.ok : status === 'interrupted' ? ExitCode.interrupted : ExitCode.jobFailed;
+};
 
 /**
  * Streams a driver's output (local, vm): `FRUITS_PROGRESS` lines feed the progress view,

@@ -81,3 +81,40 @@ def test_imagenet_without_network_names_the_fix(tmp_path, sample_dir):
     assert "s3://" in errors[0]
     assert "FRUITS_RUN_SUMMARY" not in proc.stdout
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_signal_to_the_spark_submit_group_records_interrupted_in_one_line(tmp_path, sig):
+    """As Ctrl-C (SIGINT to the foreground group) or the runner's/VM's kill (SIGTERM to the
+    group) reaches a real spark-submit: summary "interrupted", one line, no tracebacks."""
+    import os
+    import signal
+    import time
+
+    make_good_images(tmp_path / "in", 40)
+    cmd = [SPARK_SUBMIT, "--master", "local[2]", "--conf", "spark.ui.enabled=false", str(JOBS_DIR / "run_job.py"),
+           "--input", str(tmp_path / "in"), "--output", str(tmp_path / "out"), "--run-id", "run-sig",
+           "--k", "2", "--weights", WEIGHTS, "--batch-size", "1"]
+    log = tmp_path / "log.txt"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=subprocess_env(),
+                                start_new_session=True)
+        summary = tmp_path / "out" / "run-sig" / "summary.json"
+        deadline = time.monotonic() + 300
+        while not summary.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert summary.exists(), log.read_text()[-3000:]
+        os.killpg(proc.pid, getattr(signal, sig))
+        code = proc.wait(timeout=120)
+    text = log.read_text()
+    doc = json.loads(summary.read_text())
+    assert doc["status"] == "interrupted" and doc["interrupted"]["signal"] == sig, (doc.get("error"), text[-3000:])
+    # 130 from the driver; the JVM itself exits 128 + signal number when it was signalled too
+    assert code in (130, 128 + getattr(signal, sig)), text[-3000:]
+    # The JVM exits on the signal and takes the Python driver's stderr pipe with it, so the
+    # driver's closing line may not get through here (the runner prints its own one line);
+    # what must never show is a traceback, from Python or Java.
+    job_lines = [line for line in text.splitlines() if line.startswith("fruits-job: ")]
+    assert len(job_lines) <= 1 and all(line.startswith(f"fruits-job: interrupted by {sig}") for line in job_lines)
+    assert "Traceback" not in text and "Exception" not in text, text[-3000:]

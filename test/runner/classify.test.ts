@@ -15,6 +15,10 @@ describe('classify helpers', () => {
     expect(buildClassifyArgv('/venv/bin/python', '/repo/jobs', 'a b.jpg', 'runs/r1')).toEqual([
       '/venv/bin/python', '/repo/jobs/classify.py', 'a b.jpg', '--run', 'runs/r1', '--json',
     ]);
+    // the job's decompression-bomb guard passes through (phone photos over the run's limit)
+    expect(buildClassifyArgv('/venv/bin/python', '/repo/jobs', 'p.heic', 'runs/r1', 120_000_000)).toEqual([
+      '/venv/bin/python', '/repo/jobs/classify.py', 'p.heic', '--run', 'runs/r1', '--max-image-pixels', '120000000', '--json',
+    ]);
   });
 
   test('result line is "<label> <probability>"', () => {

@@ -7,7 +7,7 @@ import { parseStackOutputs, readStackOutputs } from '../../scripts/stack-outputs
 import { buildZip, crc32, writeJobZip } from '../../scripts/package-job.js';
 import { planSync, objectKey, runPool, sameContent } from '../../scripts/upload-data.js';
 import { parsePins, doctorExit } from '../../scripts/doctor.js';
-import { describeSummary, exitForJob, jobArgsFor } from '../../scripts/targets/common.js';
+import { describeSummary, exitForJob, jobArgsFor, summaryStatusExit } from '../../scripts/targets/common.js';
 import { fromAwsError } from '../../scripts/errors.js';
 import { mktemp } from './helpers.js';
 
@@ -152,6 +152,8 @@ describe('small helpers', () => {
 
   test('job exit codes map to runner exit codes', () => {
     expect([0, 1, 2, 137, undefined].map(exitForJob)).toEqual([0, 1, 2, 1, 1]);
+    expect(exitForJob(130)).toBe(130); // the job was interrupted (summary status "interrupted")
+    expect([{ status: 'succeeded' }, { status: 'interrupted' }, { status: 'failed' }, undefined].map(summaryStatusExit)).toEqual([0, 130, 1, 1]);
   });
 
   test('config job defaults apply unless a flag overrides (k vs variance target)', () => {
