@@ -278,3 +278,17 @@ def test_job_with_onnx_model_runs_without_tensorflow_anywhere(real, tmp_path, no
     assert summary["status"] == "succeeded" and summary["workers"]["engine"] == "onnx"
     assert summary["counts"]["featurized"] == summary["counts"]["total_files"] > 0
     assert "tensorflow" not in summary["versions"]
+
+
+def test_engine_option_defaults_to_onnx_and_refuses_keras_with_an_onnx_model():
+    from fruits_job.config import parse_args
+    from fruits_job.errors import UsageError
+
+    base = ["--input", "in", "--output", "out"]
+    assert parse_args(base).engine == "onnx"
+    assert parse_args(base + ["--engine", "keras"]).engine == "keras"
+    assert parse_args(base + ["--weights", "s3://b/models/featurizer.onnx"]).weights.endswith(".onnx")
+    with pytest.raises(UsageError, match="--engine keras needs Keras weights"):
+        parse_args(base + ["--engine", "keras", "--weights", "featurizer.onnx"])
+    with pytest.raises(UsageError, match="invalid choice"):
+        parse_args(base + ["--engine", "openvino"])
