@@ -79,7 +79,8 @@ def _is_python_worker(pid: int, parent: int) -> bool:
     return b"pyspark.daemon" in mine and b"pyspark.daemon" in theirs
 
 
-def tree_sample(root: int, cpu_seen: dict[int, float], worker_peaks: dict[int, int] | None = None) -> int:
+def tree_sample(root: int, cpu_seen: dict[int, float], worker_peaks: dict[int, int] | None = None,
+                worker_cpu: dict[int, float] | None = None) -> int:
     """RSS bytes of the process tree now; updates cpu_seen[pid] = user+sys CPU seconds and
     worker_peaks[pid] = peak RSS of each Python worker seen."""
     kids, total, stack = _children_map(), 0, [(root, 0)]
@@ -94,14 +95,16 @@ def tree_sample(root: int, cpu_seen: dict[int, float], worker_peaks: dict[int, i
             cpu_seen[pid] = (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
             if worker_peaks is not None and _is_python_worker(pid, parent):
                 worker_peaks[pid] = max(worker_peaks.get(pid, 0), rss)
+                if worker_cpu is not None:
+                    worker_cpu[pid] = cpu_seen[pid]
         except (OSError, IndexError, ValueError):
             pass
         stack.extend((kid, pid) for kid in kids.get(pid, []))
     return total
 
 
-def run_measured(cmd: list[str], env: dict, worker_peaks: dict[int, int] | None = None
-                 ) -> tuple[subprocess.CompletedProcess, float, int, float]:
+def run_measured(cmd: list[str], env: dict, worker_peaks: dict[int, int] | None = None,
+                 worker_cpu: dict[int, float] | None = None) -> tuple[subprocess.CompletedProcess, float, int, float]:
     """(process, wall s, peak RSS of the process tree in bytes, CPU s of the tree), sampled every 0.2 s.
 
     CPU seconds make the comparison robust on a shared machine: other users' processes
@@ -114,7 +117,7 @@ def run_measured(cmd: list[str], env: dict, worker_peaks: dict[int, int] | None 
 
     def sample():
         while not done.is_set():
-            peak[0] = max(peak[0], tree_sample(proc.pid, cpu_seen, worker_peaks))
+            peak[0] = max(peak[0], tree_sample(proc.pid, cpu_seen, worker_peaks, worker_cpu))
             done.wait(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -267,7 +270,8 @@ def run_job(images: Path, out: Path, args, env, engine: str, train: bool | None 
     if (not train) if train is not None else args.no_train:
         cmd.append("--no-train")  # this benchmark is about featurization + PCA
     workers: dict[int, int] = {}
-    proc, wall, peak, cpu = run_measured(cmd, env, workers)
+    worker_cpu: dict[int, float] = {}
+    proc, wall, peak, cpu = run_measured(cmd, env, workers, worker_cpu)
     if proc.returncode != 0:
         raise SystemExit(f"job failed:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
     summary = json.loads((out / "bench" / "summary.json").read_text())
@@ -277,7 +281,7 @@ def run_job(images: Path, out: Path, args, env, engine: str, train: bool | None 
             "featurize_images_per_s": n / t["featurize"], "timings_s": t, "peak_rss_mb": peak / 2**20,
             "worker_peak_rss_mb": sorted(round(v / 2**20) for v in workers.values()),
             "max_worker_peak_rss_mb": max(workers.values(), default=0) / 2**20,
-            "cpu_s": cpu, "models_built": summary["workers"]["models_built"],
+            "cpu_s": cpu, "worker_cpu_s": sum(worker_cpu.values()), "models_built": summary["workers"]["models_built"],
             "model_setup_s_summed": summary["workers"].get("model_setup_s_summed"),
             "run_dir": str(out / "bench")}
 
@@ -426,17 +430,18 @@ def print_table(report: dict) -> None:
     print(f"Spark {report['spark_master']}, batch size {report['batch_size']}, weights {report['weights']}, "
           f"best of {report['repeat']}")
     print("| images | engine | plain img/s | job img/s (whole run) | featurize stage img/s | stage / plain keras "
-          "| stage / plain onnx | job wall s | job CPU s | job peak RSS MB (tree) | Python worker peak RSS MB |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| stage / plain onnx | job wall s | job CPU s | worker CPU ms/img | job peak RSS MB (tree) | Python worker peak RSS MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in report["runs"]:
         pk, po = r["plain"]["keras"]["images_per_s"], r["plain"]["onnx"]["images_per_s"]
         for engine, j in r["job"].items():
             print(f"| {r['images']} | {engine} | {r['plain'][engine]['images_per_s']:.1f} | {j['images_per_s']:.1f} | "
                   f"{j['featurize_images_per_s']:.1f} | {j['featurize_images_per_s'] / pk:.2f}x | "
                   f"{100 * j['featurize_images_per_s'] / po:.0f}% | {j['wall_s']:.1f} | {j['cpu_s']:.0f} | "
+                  f"{1000 * j.get('worker_cpu_s', 0) / max(j['images'], 1):.1f} | "
                   f"{j['peak_rss_mb']:.0f} | {j['max_worker_peak_rss_mb']:.0f} ({len(j['worker_peak_rss_mb'])} workers) |")
         if "naive" in r:
-            print(f"| {r['images']} | naive keras | - | - | {r['naive']['images_per_s']:.1f} | - | - | - | - | - | - |")
+            print(f"| {r['images']} | naive keras | - | - | {r['naive']['images_per_s']:.1f} | - | - | - | - | - | - | - |")
     last = report["runs"][-1]
     if "keras" in last["job"] and "onnx" in last["job"]:
         k, o = last["job"]["keras"], last["job"]["onnx"]
@@ -451,6 +456,9 @@ def print_table(report: dict) -> None:
               + ", ".join(f"job {e} {v['images_per_s']:.1f} (featurize stage {v['featurize_images_per_s']:.1f} = "
                           f"{100 * v['featurize_images_per_s'] / m['plain'][e]['images_per_s']:.0f}% of plain {e}; "
                           f"fixed overhead {v['fixed_overhead_s']:.0f} s)" for e, v in m["job"].items()))
+    for r in report["runs"]:
+        print(f"plain at {r['images']} images, CPU ms/img (decode + inference): "
+              + ", ".join(f"{e} {1000 * v['loop_cpu_s'] / r['images']:.1f}" for e, v in r["plain"].items()))
     for engine, c in (report.get("classify") or {}).items():
         print(f"classify --engine {engine}, cold: first {c['first_s']:.2f} s, best {c['best_s']:.2f} s "
               f"(runs {c['walls_s']}) -> {c['output']}")

@@ -5,7 +5,7 @@
 Same features, same numbers as the job, without Spark or a JVM (starts in seconds):
   photo bytes -> images.decode_image + preprocess            (the job's own decode code)
   -> MobileNetV2 with the engine the run used (engines.py, as in the job; --engine overrides):
-     onnx   <run>/models/featurizer.onnx with ONNX Runtime: no TensorFlow import, < 1 s
+     onnx   <run>/models/featurizer.onnx with ONNX Runtime: no TensorFlow import (~1.3 s cold)
      keras  <run>/models/featurizer.weights.h5 with TensorFlow (runs made before the onnx engine)
   -> centring + PCA from <run>/models/pca                    (read from the Spark model's Parquet)
   -> softmax(coefficients . x + intercepts) from <run>/models/classifier

@@ -220,15 +220,19 @@ def test_job_features_and_predicted_labels_identical_across_engines(spark, engin
 
 
 def test_classify_same_label_and_probabilities_with_either_engine(engine_runs, sample_dir):
-    from fruits_job.classify import classify, load_run
+    from fruits_job.classify import classify, featurize_photo, load_run
 
-    require_sane_pca(engine_runs["onnx"])
     models = load_run(str(engine_runs["onnx"].run_dir))
     assert models.engine == "onnx"
     photos = sorted(str(p) for p in (sample_dir / "Test").rglob("*.jpg"))[::4]
     assert photos
-    for photo in photos:
-        onnx, ref = classify(models, photo, "onnx"), classify(models, photo, "keras")
+    # classify's own featurizer path: the run's featurizer.onnx vs its featurizer.weights.h5
+    assert_parity(np.array([featurize_photo(models, p, "keras") for p in photos]),
+                  np.array([featurize_photo(models, p, "onnx") for p in photos]), photos)
+    require_sane_pca(engine_runs["onnx"])
+    onnx_results = [classify(models, p, "onnx") for p in photos]  # one engine at a time: one model
+    keras_results = [classify(models, p, "keras") for p in photos]  # build each
+    for photo, onnx, ref in zip(photos, onnx_results, keras_results):
         assert onnx["label"] == ref["label"], photo
         for label, p in ref["probabilities"].items():
             assert abs(onnx["probabilities"][label] - p) <= PROB_TOL, (photo, label)
@@ -282,3 +286,17 @@ def test_job_with_onnx_model_runs_without_tensorflow_anywhere(real, tmp_path, no
     assert summary["status"] == "succeeded" and summary["workers"]["engine"] == "onnx"
     assert summary["counts"]["featurized"] == summary["counts"]["total_files"] > 0
     assert "tensorflow" not in summary["versions"]
+
+
+def test_engine_option_defaults_to_onnx_and_refuses_keras_with_an_onnx_model():
+    from fruits_job.config import parse_args
+    from fruits_job.errors import UsageError
+
+    base = ["--input", "in", "--output", "out"]
+    assert parse_args(base).engine == "onnx"
+    assert parse_args(base + ["--engine", "keras"]).engine == "keras"
+    assert parse_args(base + ["--weights", "s3://b/models/featurizer.onnx"]).weights.endswith(".onnx")
+    with pytest.raises(UsageError, match="--engine keras needs Keras weights"):
+        parse_args(base + ["--engine", "keras", "--weights", "featurizer.onnx"])
+    with pytest.raises(UsageError, match="invalid choice"):
+        parse_args(base + ["--engine", "openvino"])
