@@ -368,7 +368,7 @@ def main() -> int:
         ("moto_server in .venv-tools (bash scripts/setup.sh --test)", (TOOLS_BIN / "moto_server").exists()),
     ] if not ok]
     if missing:
-        print(f"rehearsal: skipped, no {' and no '.join(missing)}")
+        print(f"rehearsal: skipped (missing {'; '.join(missing)})")
         return 0
     if OUT.exists():
         shutil.rmtree(OUT)
