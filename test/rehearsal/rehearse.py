@@ -106,6 +106,13 @@ MOTO_GAPS = {
         "bucket's default encryption is SSE-S3 in the override (that one resource); the node "
         "role's KMS use is granted by the key policy, which moto does not enforce anyway."
     ),
+    "sg-revoke-emr-rules": (
+        "aws_security_group.revoke_rules_on_delete: moto's RunJobFlow adds EMR's cross-group "
+        "ingress rules, but revoking them by the rule ids moto itself lists fails with "
+        "InvalidPermission.NotFound, so destroy stops; real AWS revokes them (which is why the "
+        "shipped groups revoke on delete). Workaround: revoke_rules_on_delete = false on the two "
+        "EMR-managed groups only (moto deletes a group whatever rules reference it)."
+    ),
     "iam-conditions": (
         "IAM conditions in identity policies: moto cannot evaluate s3:prefix and treats an Allow "
         "statement with a Condition as an explicit Deny; real AWS matches the listed prefix. "
@@ -335,6 +342,9 @@ def gap_overrides(stack_dir: Path) -> dict:
     logs = [rid for rid in ids_of(s, "aws_s3_bucket") if "logs" in rid]
     for rid in ids_of(s, "aws_flow_log"):  # MOTO_GAPS flow-log-destination
         resources.setdefault("aws_flow_log", {})[rid] = {"log_destination": f"${{aws_s3_bucket.{logs[0]}.arn}}"}
+    for rid in ids_of(s, "aws_security_group"):
+        if "emr-master-sg" in rid or "emr-core-sg" in rid:  # MOTO_GAPS sg-revoke-emr-rules
+            resources.setdefault("aws_security_group", {})[rid] = {"revoke_rules_on_delete": False}
     for rid, body in s.get("resource", {}).get("aws_s3_bucket_server_side_encryption_configuration", {}).items():
         if rid.startswith("storage_data_"):  # MOTO_GAPS plain-http-sse-kms
             resources.setdefault("aws_s3_bucket_server_side_encryption_configuration", {})[rid] = {
