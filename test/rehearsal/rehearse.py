@@ -113,6 +113,11 @@ MOTO_GAPS = {
         "shipped groups revoke on delete). Workaround: revoke_rules_on_delete = false on the two "
         "EMR-managed groups only (moto deletes a group whatever rules reference it)."
     ),
+    "s3-delete-marker": (
+        "S3: deleting a delete marker by version id crashes moto (500), so force_destroy cannot "
+        "empty a versioned bucket S3A has deleted objects in; real S3 removes the marker. "
+        "Workaround: test/rehearsal/moto_server.py gives delete markers a no-op dispose()."
+    ),
     "iam-conditions": (
         "IAM conditions in identity policies: moto cannot evaluate s3:prefix and treats an Allow "
         "statement with a Condition as an explicit Deny; real AWS matches the listed prefix. "
