@@ -55,7 +55,7 @@ export const formatEta = (p: RunProgress) => (p.eta_s === null ? '--:--' : forma
 /** One plain line, e.g. `progress: featurize 80/140 images (57%), 12.3 img/s, 1 failed, ETA 00:05`. */
 export function formatProgressLine(p: RunProgress): string {
   const rate = p.images_per_second === null ? '' : `, ${p.images_per_second.toFixed(1)} img/s`;
-  const state = p.status === 'running' ? p.stage : `${p.status}${p.status === 'failed' ? ` in ${p.stage}` : ''}`;
+  const state = p.status === 'running' ? p.stage : `${p.status}${p.status === 'failed' || p.status === 'interrupted' ? ` in ${p.stage}` : ''}`;
   const eta = p.status === 'running' && p.images_done < p.images_total ? `, ETA ${formatEta(p)}` : '';
   return `progress: ${state} ${p.images_done}/${p.images_total} images (${percentOf(p)}%)${rate}, ${p.images_failed} failed${eta}`;
 }

@@ -4,6 +4,7 @@ training set, CV-chosen L2, nearest-centroid baseline, warnings)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import stat
@@ -122,6 +123,9 @@ def test_sigint_mid_run_records_interrupted_with_the_stage_and_prints_one_line(r
     assert result.code == 130, result.stderr[-3000:]
     s = result.summary
     assert s["status"] == "interrupted" and s["interrupted"] == {"signal": "SIGINT", "stage": "train"}
+    # The live progress file ends in the same state, so `fruits watch` stops on it (not "failed").
+    progress = json.loads((Path(result.summary_path).parent / "progress.json").read_text())
+    assert progress["status"] == "interrupted" and progress["stage"] == "train"
     job_lines = [line for line in result.stderr.splitlines() if line.startswith("fruits-job: ")]
     assert job_lines == [f"fruits-job: interrupted by SIGINT during train; summary: {result.summary_path} "
                          "(status interrupted)"]

@@ -98,6 +98,12 @@ describe('progress views', () => {
     expect(formatProgressLine(p)).toBe('progress: featurize 70/140 images (50%), 7.0 img/s, 1 failed, ETA 00:10');
   });
 
+  test('an interrupted run (job summary and progress status "interrupted") parses and says where it stopped', () => {
+    const p = progress({ status: 'interrupted', stage: 'train' });
+    expect(parseProgressLine(`FRUITS_PROGRESS ${JSON.stringify(p)}`)).toEqual(p);
+    expect(formatProgressLine(p)).toMatch(/^progress: interrupted in train 70\/140 images/);
+  });
+
   test('--json: one event per new snapshot (dedup by seq), on stderr, stdout untouched', () => {
     const chunks = { out: '', err: '' };
     const sink = (k: 'out' | 'err') => new Writable({ write(c, _e, cb) { chunks[k] += String(c); cb(); } });
