@@ -21,9 +21,13 @@ stage "TypeScript tests (jest)" npm run --silent test:ts -- --json --outputFile=
 stage "Python job tests (pytest)" .venv/bin/python -m pytest -q --junitxml="$reports/pytest.xml"
 stage "security scan (checkov)" bash scripts/checkov-scan.sh
 # Real Terraform against moto on 127.0.0.1 (README "Deploy rehearsal"); one skip line without terraform or the mirror.
-stage "deploy rehearsal (terraform + moto)" .venv-tools/bin/python test/rehearsal/rehearse.py
+rehearse() { # counted in the closing line as one test: passed, failed or skipped (its own skip line)
+  PYTHONUNBUFFERED=1 .venv-tools/bin/python test/rehearsal/rehearse.py 2>&1 | tee "$reports/rehearsal.log"
+  local rc=${PIPESTATUS[0]}; echo "$rc" > "$reports/rehearsal.rc"; return "$rc"
+}
+stage "deploy rehearsal (terraform + moto)" rehearse
 
-# One closing line over both runners: "N passed, N failed".
+# One closing line over both runners and the rehearsal: "N passed, N failed".
 node - "$reports" <<'JS'
 const fs = require('node:fs');
 const dir = process.argv[2];
@@ -40,6 +44,11 @@ try {
   const sk = n('skipped'), fl = n('failures') + n('errors');
   passed += n('tests') - sk - fl; failed += fl; skipped += sk;
 } catch { failed += 1; console.log('pytest: no report (it did not run to the end)'); }
+try {
+  const rc = Number(fs.readFileSync(`${dir}/rehearsal.rc`, 'utf8').trim());
+  const log = fs.readFileSync(`${dir}/rehearsal.log`, 'utf8');
+  if (rc !== 0) failed += 1; else if (/^rehearsal: skipped/m.test(log)) skipped += 1; else passed += 1;
+} catch { failed += 1; console.log('rehearsal: no result (it did not run to the end)'); }
 console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
 JS
 
