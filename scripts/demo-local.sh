@@ -37,7 +37,9 @@ while [ $# -gt 0 ]; do
 done
 input=${input:-$repo/../shared/data/fruits-360-sample}
 output=${output:-$repo/runs}
-run_id=${run_id:-run-$(date -u +%Y%m%d-%H%M%S)}
+# Same form as the job's and the runner's default ids: the random suffix keeps two demos started
+# in the same second apart.
+run_id=${run_id:-run-$(date -u +%Y%m%d-%H%M%S)-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')}
 [ -d "$input" ] || die "image folder $input does not exist: pass one (<root>/<Split>/<Label>/*.jpg) as the first argument"
 input=$(cd "$input" && pwd)
 
@@ -77,7 +79,7 @@ Done. Results of run $run_id:
   summary     $run_dir/summary.json
   metrics     $run_dir/metrics.json   (classifier accuracy, per-class scores, confusion matrix)
   features    $run_dir/features/      (Parquet: path, split, label, features, pca_features)
-  models      $run_dir/models/        (pca, classifier, featurizer.weights.h5)
+  models      $run_dir/models/        (pca, classifier, featurizer.onnx, featurizer.weights.h5)
 
 Classify a photo with this run's models:
   node scripts/fruits.mjs classify "$photo" --run "$run_dir"

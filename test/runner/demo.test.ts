@@ -42,6 +42,15 @@ test('runs the local target on the given images into --output and prints where e
   expect(r.stdout).toContain(`node scripts/fruits.mjs classify "${join(input, 'Test', 'kiwi', 'k1.jpg')}" --run "${runDir}"`);
 });
 
+test('without --run-id the demo picks a run id that cannot collide within a second (run-<UTC>-<6 hex>)', async () => {
+  const r = await demo(['images', '--output', 'runs-default-id', '--weights', 'test-only-random:42', '--', '--no-train']);
+  expect({ code: r.exitCode, err: r.exitCode === 0 ? '' : r.stderr.slice(-2000) }).toEqual({ code: 0, err: '' });
+  const args = readFileSync(argsFile, 'utf8').split('\n');
+  const id = args[args.indexOf('--run-id') + 1];
+  expect(id).toMatch(/^run-\d{8}-\d{6}-[0-9a-f]{6}$/);
+  expect(r.stdout).toContain(`run folder  ${join(cwd, 'runs-default-id', id!)}`);
+});
+
 test('offline ImageNet failure keeps the exit code and names the test-only fix', async () => {
   const r = await demo(['--input', 'images', '--output', 'runs'], { FAKE_OFFLINE: '1' });
   expect(r.exitCode).toBe(2);
