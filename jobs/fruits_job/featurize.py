@@ -53,11 +53,8 @@ def make_featurizer(weights_broadcast, threads: int, max_pixels: int, counters=N
 
     @pandas_udf(RESULT_SCHEMA)
     def featurize(batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
-        from PIL import Image
-
         from .engines import cached_predictor
 
-        Image.MAX_IMAGE_PIXELS = max_pixels  # PIL's own decompression-bomb check agrees with ours
         t0 = time.perf_counter()
         predict, built = cached_predictor(engine, weights_broadcast, cache_key, threads)
         if counters is not None and built:

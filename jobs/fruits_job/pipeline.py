@@ -160,8 +160,9 @@ def run(config: JobConfig, spark) -> tuple[str, dict]:
         links = broken_links(config)  # dangling links and loops: Spark's listing drops them silently
         ignored = ignored_files(spark, config, listed)
     root = storage.qualify(config.input)
-    misplaced = [{"path": p, "reason": r} for p in listed if (r := misplaced_reason(p, root, config.layout))]
-    placed = [p for p in listed if misplaced_reason(p, root, config.layout) is None]
+    reasons = {p: misplaced_reason(p, root, config.layout) for p in listed}  # None: at the expected depth
+    misplaced = [{"path": p, "reason": r} for p, r in reasons.items() if r]
+    placed = [p for p, r in reasons.items() if r is None]
     total_files = len(listed) + len(links)
     log.info("%d image files under %s", total_files, config.input)
     if total_files == 0:
