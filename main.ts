@@ -6,8 +6,7 @@
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App } from 'cdktf';
-import { ConfigError, operatorAccessProblem, requireOperatorAccess } from './stacks/config.js';
-import { loadConfig, readPublicKey } from './stacks/config-loader.js';
+import { ConfigError, loadConfig, operatorAccessProblem, problemText, readPublicKey, requireOperatorAccess } from './config/index.js';
 import { FruitsEmrStack } from './stacks/emr-stack.js';
 import { EMR_STACK_ID, STATE_STACK_ID } from './stacks/layout.js';
 import { FruitsStateStack } from './stacks/state-stack.js';
@@ -20,7 +19,7 @@ try {
   new FruitsStateStack(app, STATE_STACK_ID, { config });
   const missing = operatorAccessProblem(config);
   if (missing) {
-    console.error(`note: ${EMR_STACK_ID} not synthesized (only ${STATE_STACK_ID}): ${missing}`);
+    console.error(`note: ${EMR_STACK_ID} not synthesized (only ${STATE_STACK_ID}): ${problemText(missing)}`);
   } else {
     const emrConfig = requireOperatorAccess(config);
     const publicKey = readPublicKey(emrConfig);

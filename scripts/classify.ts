@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { findPython } from './adapters/discover.js';
 import { capture } from './adapters/process.js';
 import { envError, ExitCode, FruitsError, jobError, oneLine, usageError, type ExitCodeValue } from './errors.js';
-import type { RunnerConfig } from './config.js';
+import type { RunnerConfig } from '../config/index.js';
 import type { Output } from './output.js';
 
 export interface ClassifyRequest {

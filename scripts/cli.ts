@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig, repoRoot, type RunnerConfig } from './config.js';
+import { ConfigError, loadConfig, parseWholeNumber, repoRoot, type RunnerConfig } from '../config/index.js';
 import { ExitCode, FruitsError, usageError, type ExitCodeValue } from './errors.js';
 import { makeOutput, type Output } from './output.js';
 import { realClock, type Clock } from './clock.js';
@@ -24,7 +24,7 @@ type Target = (typeof TARGETS)[number];
 
 function intFlag(name: string, v: string | undefined, min: number, max: number): number | undefined {
   if (v === undefined) return undefined;
-  const n = Number(v);
+  const n = parseWholeNumber(v) ?? NaN;
   if (!Number.isInteger(n) || n < min || n > max) throw usageError(`--${name} must be an integer between ${min} and ${max}, got "${v}"`);
   return n;
 }
@@ -92,6 +92,10 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
 }
 
 export function reportError(e: unknown, out: Output): ExitCodeValue {
+  if (e instanceof ConfigError) {
+    out.error(e.message, e.exitCode); // a bad setting: one line, exit 2
+    return e.exitCode;
+  }
   const fe = e instanceof FruitsError ? e : new FruitsError(`unexpected failure: ${String((e as Error)?.message ?? e).split('\n')[0]} (set FRUITS_DEBUG=1 for details)`, ExitCode.jobFailed);
   if (!(e instanceof FruitsError) && process.env.FRUITS_DEBUG) process.stderr.write(String((e as Error)?.stack ?? e) + '\n');
   out.error(fe.message, fe.exitCode);

@@ -6,7 +6,7 @@ import { findJava, findPython, findSparkSubmit, JAVA_HINT, which } from './adapt
 import { makeAwsClients } from './adapters/aws.js';
 import { describeClusterBrief } from './cluster-info.js';
 import { shQuote, sshArgv } from './commands/ssh.js';
-import type { RunnerConfig } from './config.js';
+import type { RunnerConfig } from '../config/index.js';
 import { FruitsError, oneLine } from './errors.js';
 import { DEPLOY_HINT, readStackOutputs } from './stack-outputs.js';
 import { vmSshTarget } from './targets/vm.js';

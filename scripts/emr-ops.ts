@@ -1,6 +1,6 @@
 // status, logs and ui: look-ups on the project's EMR cluster (and following a step).
 import type { Clock } from './clock.js';
-import type { RunnerConfig } from './config.js';
+import type { RunnerConfig } from '../config/index.js';
 import type { Output } from './output.js';
 import { describeClusterBrief } from './cluster-info.js';
 import { runFolderFromStepArgs } from './commands/emr-step.js';

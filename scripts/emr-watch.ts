@@ -3,7 +3,7 @@
 // (Ctrl-C) cancel the step and wait for EMR to confirm.
 import { CancelStepsCommand, DescribeStepCommand, type EMRClient, type Step, type StepState } from '@aws-sdk/client-emr';
 import type { Clock } from './clock.js';
-import type { CancelOption } from './config.js';
+import type { CancelOption } from '../config/index.js';
 import { FruitsError, fromAwsError, isAccessDenied, isCredentialsMissing, isThrottling, jobError, oneLine } from './errors.js';
 
 export const FINAL_STATES: ReadonlySet<string> = new Set<StepState>(['COMPLETED', 'FAILED', 'CANCELLED', 'INTERRUPTED']);

@@ -4,7 +4,7 @@ import { foxyProxyConfig, jupyterHubUrl, tunnelArgv } from './commands/tunnel.js
 import { shJoin } from './commands/ssh.js';
 import { startProcess } from './adapters/process.js';
 import { envError, ExitCode, usageError, type ExitCodeValue } from './errors.js';
-import type { RunnerConfig } from './config.js';
+import type { RunnerConfig } from '../config/index.js';
 import type { Output } from './output.js';
 
 export function tunnelKey(cfg: RunnerConfig): string {

@@ -5,7 +5,7 @@ import { join, posix } from 'node:path';
 import { scpToArgv, shJoin, shQuote, sshArgv, type SshTarget } from './commands/ssh.js';
 import { capture, startProcess } from './adapters/process.js';
 import { envError, ExitCode, InterruptedError, oneLine, usageError, type ExitCodeValue } from './errors.js';
-import type { RunnerConfig } from './config.js';
+import type { RunnerConfig } from '../config/index.js';
 import type { Output } from './output.js';
 import { vmSshTarget } from './targets/vm.js';
 

@@ -2,7 +2,7 @@
 // summary.json says how it ended. For runs started with --no-wait, elsewhere, or in another terminal.
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Clock } from './clock.js';
-import type { RunnerConfig } from './config.js';
+import type { RunnerConfig } from '../config/index.js';
 import type { Output } from './output.js';
 import { isS3Uri } from './commands/s3-uri.js';
 import { InterruptedError, jobError, usageError, type ExitCodeValue } from './errors.js';

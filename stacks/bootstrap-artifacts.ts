@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Construct } from 'constructs';
 import { S3Object } from '@cdktf/provider-aws/lib/s3-object/index.js';
 import { AssetType, TerraformAsset } from 'cdktf';
-import { ConfigError } from './config.js';
+import { ConfigError } from '../config/index.js';
 import { PREFIXES, VENV_PATH } from './layout.js';
 import type { SecureBucket } from './secure-bucket.js';
 import { s3Uri } from './storage.js';
@@ -49,7 +49,7 @@ export class BootstrapArtifacts extends Construct {
     const scriptPath = join(props.bootstrapDir, INSTALL_SCRIPT);
     for (const path of [scriptPath, props.requirementsPath]) {
       if (!existsSync(path)) {
-        throw new ConfigError(`${path} is missing; the EMR bootstrap action needs it (run synth from the repository root)`);
+        throw new ConfigError(`${path} is missing (the EMR bootstrap action needs it)`, 'run synth from the repository root');
       }
     }
     const upload = (id: string, path: string, key: string, contentType: string): Buffer => {

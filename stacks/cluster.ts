@@ -7,7 +7,7 @@ import { EmrCluster } from '@cdktf/provider-aws/lib/emr-cluster/index.js';
 import { EmrSecurityConfiguration } from '@cdktf/provider-aws/lib/emr-security-configuration/index.js';
 import type { KeyPair } from '@cdktf/provider-aws/lib/key-pair/index.js';
 import type { BootstrapArtifacts } from './bootstrap-artifacts.js';
-import type { EmrConfig } from './config.js';
+import type { EmrConfig } from '../config/index.js';
 import type { EmrRoles } from './iam.js';
 import { EMR_MANAGED_POLICY_TAG, PREFIXES, VENV_PYTHON } from './layout.js';
 import type { Network } from './network.js';

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { Construct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { LocalBackend, S3Backend } from 'cdktf';
-import type { FruitsConfig } from './config.js';
+import type { FruitsConfig } from '../config/index.js';
 import { EMR_MANAGED_POLICY_TAG, localStatePath, PROJECT_TAG_KEY, stateKey } from './layout.js';
 
 /** Tags on every taggable resource (provider default_tags). */

@@ -10,7 +10,7 @@ import { TerraformOutput, TerraformStack } from 'cdktf';
 import { BootstrapArtifacts } from './bootstrap-artifacts.js';
 import { Cluster } from './cluster.js';
 import { awsProvider, configureBackend } from './common.js';
-import { type EmrConfig, privateKeyPathFor } from './config.js';
+import { type EmrConfig, privateKeyPathFor } from '../config/index.js';
 import { ProjectKey } from './encryption.js';
 import { EmrRoles } from './iam.js';
 import { PREFIXES, TUNNEL_PORTS } from './layout.js';

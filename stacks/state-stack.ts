@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity/index.js';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import { awsProvider, localBackend } from './common.js';
-import type { FruitsConfig } from './config.js';
+import type { FruitsConfig } from '../config/index.js';
 import { stateKey } from './layout.js';
 import { SecureBucket } from './secure-bucket.js';
 

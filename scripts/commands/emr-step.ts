@@ -1,5 +1,5 @@
 // Pure builders for the EMR step, its code location and its log location.
-import type { ActionOnFailure, DeployMode } from '../config.js';
+import type { ActionOnFailure, DeployMode } from '../../config/index.js';
 import { buildSparkSubmitArgv } from './spark-submit.js';
 import { joinS3 } from './s3-uri.js';
 

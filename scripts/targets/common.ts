@@ -1,6 +1,6 @@
 // What every target gets: the validated request, config, output and the Ctrl-C signal.
 import type { Clock } from '../clock.js';
-import type { RunnerConfig } from '../config.js';
+import type { RunnerConfig } from '../../config/index.js';
 import type { Output } from '../output.js';
 import type { JobArgs } from '../commands/spark-submit.js';
 import { ExitCode, type ExitCodeValue } from '../errors.js';

@@ -19,7 +19,7 @@ import { envError, ExitCode, fromAwsError, InterruptedError, isNotFoundKey, jobE
 import { locateJob, writeJobZip } from '../package-job.js';
 import { DEPLOY_HINT, readStackOutputs, type StackOutputs } from '../stack-outputs.js';
 import { fetchStepLogs, tail } from '../step-logs.js';
-import type { RunnerConfig } from '../config.js';
+import type { RunnerConfig } from '../../config/index.js';
 import type { Output } from '../output.js';
 import type { Clock } from '../clock.js';
 import { describeSummary, jobArgsFor, summaryStatusExit, type RunContext, type RunOutcome, type RunRequest } from './common.js';

@@ -12,7 +12,7 @@ import { capture, startProcess } from '../adapters/process.js';
 import { which } from '../adapters/discover.js';
 import { envError, ExitCode, InterruptedError, oneLine, usageError } from '../errors.js';
 import { locateJob, writeJobZip } from '../package-job.js';
-import type { RunnerConfig } from '../config.js';
+import type { RunnerConfig } from '../../config/index.js';
 import { PROGRESS_LINES_ENV } from '../run-progress.js';
 import { describeSummary, exitForJob, jobArgsFor, jobOutputRouter, summaryStatusExit, type RunContext, type RunOutcome, type RunRequest } from './common.js';
 

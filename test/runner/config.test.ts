@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { resolveConfig, loadConfig } from '../../scripts/config.js';
+import { resolveConfig, loadConfig } from '../../config/index.js';
 import { parseStackOutputs, readStackOutputs } from '../../scripts/stack-outputs.js';
 import { buildZip, crc32, writeJobZip } from '../../scripts/package-job.js';
 import { planSync, objectKey, runPool, sameContent } from '../../scripts/upload-data.js';
@@ -27,17 +27,19 @@ describe('resolveConfig', () => {
       filePath: '/cfg/fruits.config.json',
       env: { FRUITS_VM_HOST: 'env-host', FRUITS_CLUSTER_ID: 'j-ENV', FRUITS_VM_KEY: 'keys/id' },
       flags: { 'emr.clusterId': 'j-FLAG', 'vm.port': '2201' },
+      cwd: '/work',
     });
-    expect(c.vm).toMatchObject({ host: 'env-host', port: 2201, user: 'me', key: '/cfg/keys/id' });
+    // a relative path from the environment is relative to the cwd (from the file: to the file)
+    expect(c.vm).toMatchObject({ host: 'env-host', port: 2201, user: 'me', key: '/work/keys/id' });
     expect(c.emr.clusterId).toBe('j-FLAG');
     expect(c.job.k).toBe(20);
   });
 
   test('bad values give one-line errors naming the key', () => {
-    expect(() => resolveConfig({ env: { FRUITS_VM_PORT: 'abc' } })).toThrow(/config vm.port must be an integer/);
-    expect(() => resolveConfig({ file: { emr: { deployMode: 'yarn' } } })).toThrow(/emr.deployMode must be one of client, cluster/);
-    expect(() => resolveConfig({ file: { vmm: {} } })).toThrow(/^unknown config key "vmm": check the spelling against fruits.config.example.json \(README "Running the job: fruits"\)$/);
-    expect(() => resolveConfig({ file: { vm: { hots: 'x' } } })).toThrow(/unknown config key "vm.hots"/);
+    expect(() => resolveConfig({ env: { FRUITS_VM_PORT: 'abc' } })).toThrow(/^FRUITS_VM_PORT must be a whole number between 1 and 65535, got "abc"$/);
+    expect(() => resolveConfig({ file: { emr: { deployMode: 'yarn' } } })).toThrow(/^"emr.deployMode" in fruits.config.json must be one of client, cluster, got "yarn"$/);
+    expect(() => resolveConfig({ file: { vmm: {} } })).toThrow(/^unknown field "vmm" in fruits.config.json; known fields: region, .*, jobDir, job, local, vm, emr, tunnel, upload \(see fruits.config.schema.json\)$/);
+    expect(() => resolveConfig({ file: { vm: { hots: 'x' } } })).toThrow(/unknown field "vm.hots" in fruits.config.json; known fields of "vm": host, /);
     // the job refuses --batch-size above 4096 (jobs/fruits_job/config.py): the runner agrees
     expect(() => resolveConfig({ file: { job: { batchSize: 5000 } } })).toThrow(/job.batchSize/);
     expect(resolveConfig({ file: { job: { batchSize: 4096 } } }).job.batchSize).toBe(4096);
@@ -47,9 +49,9 @@ describe('resolveConfig', () => {
 
   test('loadConfig: explicit missing file and broken JSON are usage errors', () => {
     const dir = mktemp('fruits-cfg-');
-    expect(() => loadConfig({ configPath: join(dir, 'nope.json'), env: {} })).toThrow(/not found/);
+    expect(() => loadConfig({ configPath: join(dir, 'nope.json'), env: {} })).toThrow(/^--config points at .*nope\.json, which does not exist; fix the path/);
     writeFileSync(join(dir, 'bad.json'), '{nope');
-    expect(() => loadConfig({ configPath: join(dir, 'bad.json'), env: {} })).toThrow(/cannot parse/);
+    expect(() => loadConfig({ configPath: join(dir, 'bad.json'), env: {} })).toThrow(/bad\.json is not valid JSON/);
     writeFileSync(join(dir, 'fruits.config.json'), JSON.stringify({ vm: { host: 'h' }, local: { sparkConf: { 'spark.driver.memory': 4 } } }));
     const c = loadConfig({ root: dir, cwd: '/', env: {} });
     expect(c.vm.host).toBe('h');
@@ -187,7 +189,7 @@ test('fruits.config.json is shared with the stacks: their fields are skipped, ty
   expect(stack.operatorCidr).toBeDefined();
   const c = resolveConfig({ env: {}, file: { ...example, $schema: 'x', '// note': 'y' } });
   expect(c.vm.host).toBe(vm.host);
-  expect(() => resolveConfig({ env: {}, file: { ...stack, regoin: 'eu-west-1' } })).toThrow(/unknown config key "regoin"/);
+  expect(() => resolveConfig({ env: {}, file: { ...stack, regoin: 'eu-west-1' } })).toThrow(/unknown field "regoin"/);
 });
 
 test('tunnel key defaults to the stack publicKeyPath without .pub; tunnel.key, FRUITS_SSH_KEY and --key override it', () => {
@@ -201,7 +203,7 @@ test('tunnel key defaults to the stack publicKeyPath without .pub; tunnel.key, F
   expect(resolveConfig({ env: {}, file: { ...file, tunnel: { key: '/k/file' } } }).tunnel.key).toBe('/k/file');
   expect(resolveConfig({ env: { FRUITS_SSH_KEY: '/k/ssh' }, file }).tunnel.key).toBe('/k/ssh');
   expect(resolveConfig({ env: { FRUITS_SSH_KEY: '/k/ssh' }, file, flags: { 'tunnel.key': '/k/flag' } }).tunnel.key).toBe('/k/flag');
-  // nothing to derive from, or not a .pub path: no guess
+  // nothing to derive from: no guess; a path without .pub is refused (one schema: the runner checks the stacks' fields too)
   expect(resolveConfig({ env: {} }).tunnel.key).toBeUndefined();
-  expect(resolveConfig({ env: {}, file: { publicKeyPath: '/k/id_ed25519' } }).tunnel.key).toBeUndefined();
+  expect(() => resolveConfig({ env: {}, file: { publicKeyPath: '/k/id_ed25519' } })).toThrow(/^"publicKeyPath" in fruits.config.json "\/k\/id_ed25519" must be a public key file ending in \.pub/);
 });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { main } from '../../scripts/cli.js';
 import { COMMANDS, OPTIONS, commandHelp, allowedOptions } from '../../scripts/command-table.js';
-import { loadConfig } from '../../scripts/config.js';
+import { loadConfig } from '../../config/index.js';
 import { waitForStep } from '../../scripts/emr-watch.js';
 import { fromAwsError } from '../../scripts/errors.js';
 import { makeOutput } from '../../scripts/output.js';

@@ -3,17 +3,26 @@ import { join } from 'node:path';
 import {
   ConfigError,
   DEFAULT_RELEASE_LABEL,
+  type Env,
   instanceTypeProblem,
   KNOWN_EMR_7_RELEASES,
+  loadConfig,
   parsePublicKey,
+  readPublicKey,
   releaseLabelProblem,
   requireOperatorAccess,
-  resolveConfig,
+  resolveConfig as resolveAll,
+  resolveUserPath,
+  RUNNER_SECTIONS,
   validateOperatorCidr,
-} from '../../stacks/config.js';
-import { loadConfig, readPublicKey, resolveUserPath } from '../../stacks/config-loader.js';
+} from '../../config/index.js';
 import { readFileSync } from 'node:fs';
 import { makePublicKey, OPERATOR_CIDR, REPO_ROOT, tempDir, writePublicKey } from './helpers.js';
+
+/** The stacks' view: the file's content and the environment (the one loader, config/). */
+const resolveConfig = (file: unknown, env: Env) => resolveAll({ file, env });
+/** The stacks' fields only (the runner's sections are checked in test/runner/config.test.ts). */
+const stackPart = (c: object) => Object.fromEntries(Object.entries(c).filter(([k]) => !(RUNNER_SECTIONS as readonly string[]).includes(k)));
 
 const REQUIRED = { operatorCidr: OPERATOR_CIDR, publicKeyPath: '~/.ssh/fruits.pub' };
 
@@ -32,7 +41,7 @@ function configError(fn: () => unknown): ConfigError {
 describe('resolveConfig', () => {
   test('applies documented defaults around the two required settings', () => {
     const config = resolveConfig(REQUIRED, {});
-    expect(config).toEqual({
+    expect(stackPart(config)).toEqual({
       region: 'us-east-1',
       namePrefix: 'fruits',
       operatorCidr: OPERATOR_CIDR,
@@ -124,13 +133,13 @@ describe('resolveConfig', () => {
     expect(resolveConfig({ ...REQUIRED, releaseLabel: 'emr-7.99.0', allowUnknownReleaseLabel: true }, {}).releaseLabel).toBe('emr-7.99.0');
     expect(resolveConfig(REQUIRED, { FRUITS_RELEASE_LABEL: 'emr-7.99.0', FRUITS_ALLOW_UNKNOWN_RELEASE_LABEL: 'true' }).releaseLabel).toBe('emr-7.99.0');
     // The override never admits another major version.
-    expect(releaseLabelProblem('emr-6.15.0', true)).toMatch(/EMR 7\.x/);
+    expect(releaseLabelProblem('emr-6.15.0', true)?.problem).toMatch(/EMR 7\.x/);
   });
 
   test('instance types: x86_64 general purpose passes; burstable and arm64 are refused', () => {
     for (const ok of ['m5.xlarge', 'm6i.2xlarge', 'r5d.4xlarge', 'c5.xlarge', 'm7a.xlarge']) expect(instanceTypeProblem(ok)).toBeUndefined();
-    for (const t of ['t3.large', 't3a.xlarge', 't4g.xlarge', 't2.micro']) expect(instanceTypeProblem(t)).toMatch(/burstable/);
-    for (const t of ['a1.xlarge', 'm6g.xlarge', 'm7gd.xlarge', 'r8g.large', 'c6gn.xlarge']) expect(instanceTypeProblem(t)).toMatch(/arm64/);
+    for (const t of ['t3.large', 't3a.xlarge', 't4g.xlarge', 't2.micro']) expect(instanceTypeProblem(t)?.problem).toMatch(/burstable/);
+    for (const t of ['a1.xlarge', 'm6g.xlarge', 'm7gd.xlarge', 'r8g.large', 'c6gn.xlarge']) expect(instanceTypeProblem(t)?.problem).toMatch(/arm64/);
   });
 
   test('errors for env values name the environment variable', () => {
@@ -227,10 +236,10 @@ describe('parsePublicKey', () => {
 });
 
 describe('loader', () => {
-  test('reads fruits.config.json from cwd, with env on top', () => {
+  test('reads fruits.config.json from the checkout root, with env on top', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'fruits.config.json'), JSON.stringify({ ...REQUIRED, namePrefix: 'team' }));
-    const config = loadConfig({ cwd: dir, env: { FRUITS_REGION: 'eu-central-1' } });
+    const config = loadConfig({ root: dir, cwd: tempDir(), env: { FRUITS_REGION: 'eu-central-1' } });
     expect(config.namePrefix).toBe('team');
     expect(config.region).toBe('eu-central-1');
   });
@@ -243,14 +252,14 @@ describe('loader', () => {
   test('invalid JSON is reported as a config error', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'fruits.config.json'), '{ "region": ');
-    expect(configError(() => loadConfig({ cwd: dir, env: {} })).message).toContain('not valid JSON');
+    expect(configError(() => loadConfig({ root: dir, env: {} })).message).toContain('not valid JSON');
   });
 
   test('without file or env the config loads (fruits-state needs no operator settings); fruits-emr names the first missing one', () => {
-    const config = loadConfig({ cwd: tempDir(), env: {} });
+    const config = loadConfig({ root: tempDir(), env: {} });
     expect(config.operatorCidr).toBeUndefined();
     expect(configError(() => requireOperatorAccess(config)).message).toContain('FRUITS_OPERATOR_CIDR');
-    const withCidr = loadConfig({ cwd: tempDir(), env: { FRUITS_OPERATOR_CIDR: OPERATOR_CIDR } });
+    const withCidr = loadConfig({ root: tempDir(), env: { FRUITS_OPERATOR_CIDR: OPERATOR_CIDR } });
     expect(configError(() => requireOperatorAccess(withCidr)).message).toContain('FRUITS_PUBLIC_KEY_PATH');
   });
 

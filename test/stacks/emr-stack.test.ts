@@ -8,7 +8,7 @@ import type {} from 'cdktf/lib/testing/adapters/jest.js';
 import { Network } from '../../stacks/network.js';
 import { Vpc } from '@cdktf/provider-aws/lib/vpc/index.js';
 import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint/index.js';
-import { ConfigError } from '../../stacks/config.js';
+import { ConfigError } from '../../config/index.js';
 import { executorMemoryDefaults, PYTHON_WORKER_MIB, YARN_NODE_SHARE } from '../../stacks/cluster.js';
 import {
   forBucket,

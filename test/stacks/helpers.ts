@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Testing } from 'cdktf';
-import { type EmrConfig, requireOperatorAccess, resolveConfig } from '../../stacks/config.js';
+import { type EmrConfig, requireOperatorAccess, resolveConfig } from '../../config/index.js';
 import { FruitsEmrStack } from '../../stacks/emr-stack.js';
 import { FruitsStateStack } from '../../stacks/state-stack.js';
 
@@ -38,7 +38,7 @@ export function writePublicKey(dir = tempDir()): { path: string; key: string } {
 export const OPERATOR_CIDR = '203.0.113.7/32';
 
 export function testConfig(overrides: Record<string, unknown> = {}): EmrConfig {
-  return requireOperatorAccess(resolveConfig({ operatorCidr: OPERATOR_CIDR, publicKeyPath: '/keys/operator.pub', ...overrides }, {}));
+  return requireOperatorAccess(resolveConfig({ file: { operatorCidr: OPERATOR_CIDR, publicKeyPath: '/keys/operator.pub', ...overrides }, env: {} }));
 }
 
 export type Json = Record<string, any>;

@@ -6,13 +6,20 @@ import { REPO_ROOT, tempDir, writePublicKey } from './helpers.js';
 
 const TSX = join(REPO_ROOT, 'node_modules/.bin/tsx');
 
+/** A config file for main.ts (FRUITS_CONFIG), so a developer's own fruits.config.json at the checkout root never leaks in. */
+function configFile(settings: object, dir = tempDir()): string {
+  const path = join(dir, 'fruits.config.json');
+  writeFileSync(path, JSON.stringify(settings));
+  return path;
+}
+
 function runMain(env: Record<string, string>, cwd = tempDir()) {
   const outdir = join(tempDir(), 'cdktf.out');
-  // A clean environment: no FRUITS_* from the developer's shell, no config file in cwd.
+  // A clean environment: no FRUITS_* from the developer's shell; an empty config file unless the test gives one.
   const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FRUITS_')));
   const result = spawnSync(TSX, [join(REPO_ROOT, 'main.ts')], {
     cwd,
-    env: { ...baseEnv, CDKTF_OUTDIR: outdir, ...env },
+    env: { ...baseEnv, CDKTF_OUTDIR: outdir, FRUITS_CONFIG: configFile({}), ...env },
     encoding: 'utf8',
     timeout: 60_000,
   });
@@ -25,7 +32,7 @@ describe('main.ts', () => {
     expect(r.status).toBe(0);
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^note: fruits-emr not synthesized \(only fruits-state\): operatorCidr is not set: set FRUITS_OPERATOR_CIDR=/);
+    expect(lines[0]).toMatch(/^note: fruits-emr not synthesized \(only fruits-state\): operatorCidr is not set; set FRUITS_OPERATOR_CIDR=/);
     expect(existsSync(join(r.outdir, 'stacks/fruits-state/cdk.tf.json'))).toBe(true);
     expect(existsSync(join(r.outdir, 'stacks/fruits-emr'))).toBe(false);
   });
@@ -56,11 +63,8 @@ describe('main.ts', () => {
   test('with a config file and a key, both stacks are synthesized', () => {
     const cwd = tempDir();
     const { path, key } = writePublicKey(cwd);
-    writeFileSync(
-      join(cwd, 'fruits.config.json'),
-      JSON.stringify({ operatorCidr: '198.51.100.0/24', publicKeyPath: path, namePrefix: 'ops' }),
-    );
-    const r = runMain({}, cwd);
+    const config = configFile({ operatorCidr: '198.51.100.0/24', publicKeyPath: path, namePrefix: 'ops' }, cwd);
+    const r = runMain({ FRUITS_CONFIG: config }, cwd);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const emr = JSON.parse(readFileSync(join(r.outdir, 'stacks/fruits-emr/cdk.tf.json'), 'utf8'));
@@ -91,8 +95,7 @@ describe('main.ts', () => {
     const example = JSON.parse(readFileSync(join(REPO_ROOT, 'fruits.config.example.json'), 'utf8'));
     const cwd = tempDir();
     const { path } = writePublicKey(cwd);
-    writeFileSync(join(cwd, 'fruits.config.json'), JSON.stringify({ ...example, publicKeyPath: path }));
-    const r = runMain({}, cwd);
+    const r = runMain({ FRUITS_CONFIG: configFile({ ...example, publicKeyPath: path }, cwd) }, cwd);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   });

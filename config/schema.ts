@@ -1,0 +1,140 @@
+// The whole of fruits.config.json in one schema: the stacks' fields at the top level and
+// the runner's sections (jobDir, job, local, vm, emr, tunnel, upload). Type, default,
+// environment variable and documentation of every field stand here; the loader
+// (loader.ts), fruits.config.schema.json and README's table are derived from it.
+import { z } from 'zod';
+import { bool, int, keyPath, localPath, num, oneOf, remotePath, sparkConf, str } from './fields.js';
+import {
+  bucketNameProblem,
+  DEFAULT_RELEASE_LABEL,
+  instanceTypeProblem,
+  KNOWN_EMR_7_RELEASES,
+  namePrefixProblem,
+  publicKeyPathProblem,
+  regionProblem,
+  s3UriProblem,
+} from './rules.js';
+// The job's limit (it refuses larger batches), owned by the runner's spark-submit builder.
+import { BATCH_SIZE_MAX } from '../scripts/commands/spark-submit.js';
+
+
+const instanceType = (description: string, env: string) =>
+  str({ description, env, default: 'm5.xlarge', rule: instanceTypeProblem });
+
+/** Fields the stacks (main.ts) read, at the top level of the file. */
+export const stackShape = {
+  region: str({ env: 'FRUITS_REGION', default: 'us-east-1', rule: regionProblem, description: 'AWS region of every resource (the runner also uses FRUITS_REGION as emr.region)' }),
+  namePrefix: str({
+    env: 'FRUITS_NAME_PREFIX',
+    default: 'fruits',
+    rule: namePrefixProblem,
+    description: 'prefix of all names (2-20 chars a-z0-9-); use another prefix for a second environment in the same account (its state is kept apart, see "Shared state")',
+  }),
+  operatorCidr: str({
+    env: 'FRUITS_OPERATOR_CIDR',
+    defaultDoc: '**required for `fruits-emr`**',
+    description:
+      'IPv4 CIDR allowed to SSH to the master, e.g. `$(curl -s https://checkip.amazonaws.com)/32`; a prefix shorter than /16 (e.g. `10.0.0.0/8`, `0.0.0.0/0`) is refused unless `allowOpenSsh` is true',
+  }),
+  publicKeyPath: keyPath({
+    env: 'FRUITS_PUBLIC_KEY_PATH',
+    defaultDoc: '**required for `fruits-emr`**',
+    rule: publicKeyPathProblem,
+    description:
+      'your OpenSSH **public** key (`.pub`, ed25519 or RSA), e.g. `~/.ssh/id_ed25519.pub`; relative paths are relative to the config file (env: to the current directory)',
+  }),
+  masterInstanceType: instanceType(
+    'x86_64, non-burstable types only: `t2`/`t3`/`t4g` (CPU credits, mostly not offered by EMR), `a1` and every Graviton type (`m6g`, `c7gn`, ...; the pinned tensorflow-cpu has no arm64 wheels) are refused',
+    'FRUITS_MASTER_INSTANCE_TYPE',
+  ),
+  coreInstanceType: instanceType('idem; also sets the executor memory defaults (see "YARN memory")', 'FRUITS_CORE_INSTANCE_TYPE'),
+  coreInstanceCount: int({ env: 'FRUITS_CORE_INSTANCE_COUNT', default: 2, min: 1, max: 50, description: 'number of core nodes' }),
+  releaseLabel: str({
+    env: 'FRUITS_RELEASE_LABEL',
+    default: DEFAULT_RELEASE_LABEL,
+    description: `an EMR 7 release this project knows (\`${KNOWN_EMR_7_RELEASES[0]}\` ... \`${KNOWN_EMR_7_RELEASES.at(-1)}\`, \`KNOWN_EMR_7_RELEASES\` in \`config/rules.ts\`)`,
+  }),
+  allowUnknownReleaseLabel: bool({
+    env: 'FRUITS_ALLOW_UNKNOWN_RELEASE_LABEL',
+    default: false,
+    description: 'explicit override: accept a newer `emr-7.x.y` not in that list (never another major version)',
+  }),
+  idleTimeoutMinutes: int({ env: 'FRUITS_IDLE_TIMEOUT_MINUTES', default: 60, min: 1, max: 7 * 24 * 60, description: "auto-termination when idle (EMR's maximum is 7 days)" }),
+  jupyterHub: bool({ env: 'FRUITS_JUPYTERHUB', default: false, description: 'install JupyterHub + Livy, notebooks persisted to `s3://<artifacts>/jupyter/`' }),
+  allowOpenSsh: bool({ env: 'FRUITS_ALLOW_OPEN_SSH', default: false, description: 'explicit override: lets `operatorCidr` be wider than /16, up to `0.0.0.0/0`' }),
+  logRetentionDays: int({ env: 'FRUITS_LOG_RETENTION_DAYS', default: 30, min: 1, max: 3650, description: 'expiry of EMR logs, S3 access logs and flow logs, in days' }),
+  forceDestroyBuckets: bool({ env: 'FRUITS_FORCE_DESTROY_BUCKETS', default: false, description: 'let `destroy` delete non-empty buckets (data is lost!)' }),
+  stateBucket: str({ env: 'FRUITS_STATE_BUCKET', rule: bucketNameProblem, description: 'keep `fruits-emr` state in this S3 bucket (see "Shared state")' }),
+  stateRegion: str({ env: 'FRUITS_STATE_REGION', defaultDoc: '`region`', rule: regionProblem, description: 'region of the state bucket' }),
+};
+
+const section = <S extends z.ZodRawShape>(description: string, shape: S) =>
+  z.strictObject(shape).prefault({} as never).meta({ description });
+
+const sshPort = (description: string, def: number, env?: string) =>
+  int({ description, default: def, min: 1, max: 65535, ...(env ? { env } : {}) });
+
+/** The runner's sections (scripts/, the `fruits` CLI). */
+export const runnerShape = {
+  jobDir: localPath({ env: 'FRUITS_JOB_DIR', default: 'jobs', defaultDoc: '`jobs` at the checkout root', description: 'folder holding run_job.py and the fruits_job/ package' }),
+  job: section('default job options (flags win)', {
+    k: int({ min: 1, max: 1280, description: 'PCA components (exclusive with varianceTarget; the job defaults to 50)' }),
+    varianceTarget: num({ min: 0.000001, max: 1, description: 'PCA: smallest k reaching this explained variance (exclusive with k)' }),
+    weights: str({ description: 'MobileNetV2 weights: `imagenet`, a local file or an s3:// URI' }),
+    batchSize: int({ min: 1, max: BATCH_SIZE_MAX, description: 'images per inference batch' }),
+  }),
+  local: section('`fruits run local` (spark-submit on this host)', {
+    sparkSubmit: localPath({ env: 'FRUITS_SPARK_SUBMIT', description: 'spark-submit to use (default: the one on PATH / SPARK_HOME)' }),
+    python: localPath({ env: 'FRUITS_PYTHON', defaultDoc: '`.venv/bin/python`', description: 'the Python that runs the job locally' }),
+    master: str({ default: 'local[*]', description: 'Spark master' }),
+    sparkConf: sparkConf({ default: {}, description: 'extra Spark settings (--conf key=value)' }),
+  }),
+  vm: section('`fruits run vm` (a local Ubuntu VM over SSH)', {
+    host: str({ env: 'FRUITS_VM_HOST', description: 'VM address' }),
+    user: str({ env: 'FRUITS_VM_USER', default: 'ubuntu', description: 'SSH user on the VM' }),
+    port: sshPort('SSH port of the VM', 22, 'FRUITS_VM_PORT'),
+    key: localPath({ env: 'FRUITS_VM_KEY', description: 'SSH private key for the VM' }),
+    knownHosts: localPath({ env: 'FRUITS_VM_KNOWN_HOSTS', description: 'known_hosts file to check the VM host key against' }),
+    strictHostKeyChecking: oneOf(['yes', 'accept-new'], { default: 'yes', description: 'SSH StrictHostKeyChecking' }),
+    keepCodeRuns: int({ default: 5, min: 1, max: 1000, description: '`code/<run-id>/` folders kept on the VM (the newest; older ones are removed after each run)' }),
+    workDir: remotePath({ env: 'FRUITS_VM_WORKDIR', default: '~/fruits', description: "working folder on the VM (expanded by the VM's shell)" }),
+    sparkSubmit: remotePath({ env: 'FRUITS_VM_SPARK_SUBMIT', default: '/opt/spark/bin/spark-submit', description: 'spark-submit on the VM (laid down by bootstrap/vm-setup.sh)' }),
+    python: remotePath({ env: 'FRUITS_VM_PYTHON', default: '/opt/fruits/venv/bin/python', description: 'Python on the VM (laid down by bootstrap/vm-setup.sh)' }),
+    master: str({ default: 'local[*]', description: 'Spark master on the VM' }),
+    sparkConf: sparkConf({ default: {}, description: 'extra Spark settings on the VM' }),
+    summaryDir: localPath({ default: 'fruits-runs', defaultDoc: '`fruits-runs` at the checkout root', description: "local folder where each VM run's summary.json is copied" }),
+    connectTimeoutSeconds: int({ default: 10, min: 1, max: 600, description: 'SSH connect timeout' }),
+  }),
+  emr: section('`fruits run emr` and the EMR day-to-day commands', {
+    clusterId: str({ env: 'FRUITS_CLUSTER_ID', description: 'EMR cluster id (default: from the stack outputs file)' }),
+    region: str({ env: 'FRUITS_REGION', rule: regionProblem, description: "region of the cluster (default: the stack outputs', then the AWS SDK's)" }),
+    outputsFile: localPath({ env: 'FRUITS_OUTPUTS_FILE', default: 'cdktf-outputs.json', defaultDoc: '`cdktf-outputs.json` at the checkout root', description: 'stack outputs (npx cdktf deploy fruits-emr --outputs-file cdktf-outputs.json)' }),
+    stack: str({ default: 'fruits-emr', description: 'stack name in the outputs file' }),
+    codeUri: str({ rule: s3UriProblem, description: 'where the job code is uploaded (default: the code_uri output)' }),
+    logUri: str({ rule: s3UriProblem, description: 'cluster log URI (default: the log_uri output)' }),
+    deployMode: oneOf(['client', 'cluster'], { default: 'client', description: 'spark-submit --deploy-mode' }),
+    actionOnFailure: oneOf(['CONTINUE', 'CANCEL_AND_WAIT', 'TERMINATE_CLUSTER'], { default: 'CONTINUE', description: 'EMR step ActionOnFailure' }),
+    cancelOption: oneOf(['SEND_INTERRUPT', 'TERMINATE_PROCESS'], { default: 'SEND_INTERRUPT', description: 'how Ctrl-C cancels a running step' }),
+    pollSeconds: int({ default: 15, min: 1, max: 3600, description: 'step status polling interval' }),
+    timeoutMinutes: int({ default: 0, min: 0, max: 10080, description: 'give up waiting for a step after this long (0: never)' }),
+    logWaitSeconds: int({ default: 300, min: 0, max: 3600, description: 'how long to wait for step logs to reach S3' }),
+    endpoint: str({ env: 'FRUITS_AWS_ENDPOINT', description: 'a local S3/EMR endpoint such as moto' }),
+    sparkConf: sparkConf({ default: {}, description: 'extra Spark settings for EMR steps' }),
+  }),
+  tunnel: section('`fruits tunnel` (SSH tunnel to the EMR master)', {
+    key: localPath({ env: 'FRUITS_SSH_KEY', defaultDoc: '`publicKeyPath` without `.pub`', description: 'SSH private key for the EMR master' }),
+    user: str({ default: 'hadoop', description: 'SSH user on the master' }),
+    port: sshPort('local SOCKS port', 8157),
+    masterDns: str({ description: 'master DNS name (default: from the stack outputs)' }),
+  }),
+  upload: section('`fruits upload`', {
+    concurrency: int({ default: 8, min: 1, max: 64, description: 'parallel S3 uploads' }),
+  }),
+};
+
+export const RUNNER_SECTIONS = Object.keys(runnerShape) as (keyof typeof runnerShape)[];
+
+/** The whole file, as the loader validates it (after env, flags and coercion). */
+export const configSchema = z.strictObject({ ...stackShape, ...runnerShape });
+
+export type ParsedConfig = z.output<typeof configSchema>;
