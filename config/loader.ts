@@ -162,6 +162,7 @@ export function resolveConfig(src: ConfigSources = {}): Config {
   const env = src.env ?? {};
   const root = src.root ?? repoRoot();
   const cwd = src.cwd ?? process.cwd();
+  const home = env.HOME || homedir();
   const label = src.filePath ?? DEFAULT_CONFIG_FILE;
   const fileDir = src.filePath === undefined ? undefined : dirname(resolve(cwd, src.filePath));
   if (src.file !== undefined && !isPlain(src.file)) {
@@ -220,14 +221,14 @@ export function resolveConfig(src: ConfigSources = {}): Config {
     if (typeof value !== 'string') continue;
     const source = origin.get(path)?.source ?? 'default';
     const base = source === 'file' ? (fileDir ?? cwd) : source === 'default' ? root : cwd;
-    if (info.kind === 'path') setPath(c, path, resolveUserPath(value, base));
+    if (info.kind === 'path') setPath(c, path, resolveUserPath(value, base, home));
     // The public key path is printed in the stack's SSH command, so ~ stays as written.
     if (info.kind === 'keyPath' && source === 'file' && fileDir && !value.startsWith('~') && !isAbsolute(value)) {
       setPath(c, path, resolve(fileDir, value));
     }
   }
   // The EMR key pair is the stacks' publicKeyPath: its private half is the natural tunnel key.
-  if (c.tunnel.key === undefined && c.publicKeyPath !== undefined) c.tunnel.key = resolveUserPath(privateKeyPathFor(c.publicKeyPath), cwd);
+  if (c.tunnel.key === undefined && c.publicKeyPath !== undefined) c.tunnel.key = resolveUserPath(privateKeyPathFor(c.publicKeyPath), cwd, home);
 
   return { ...c, stateRegion: c.stateRegion ?? c.region };
 }
@@ -255,7 +256,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   const fromEnv = env.FRUITS_CONFIG?.trim();
   const explicit = opts.configPath ?? (fromEnv || undefined);
   const via = opts.configPath !== undefined ? '--config' : 'FRUITS_CONFIG';
-  const path = explicit !== undefined ? resolveUserPath(explicit, cwd) : join(root, DEFAULT_CONFIG_FILE);
+  const path = explicit !== undefined ? resolveUserPath(explicit, cwd, env.HOME || homedir()) : join(root, DEFAULT_CONFIG_FILE);
   let file: unknown;
   if (existsSync(path)) {
     try {
