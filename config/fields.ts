@@ -15,6 +15,8 @@ export interface FieldInfo {
   default?: unknown;
   /** The default as documented when the value alone would mislead (e.g. "`region`"). */
   defaultDoc?: string;
+  /** A relative default path is relative to the checkout root (default), or to the config file's folder (the cwd without a file). */
+  defaultRelativeTo?: 'root' | 'file';
   min?: number;
   max?: number;
   values?: readonly string[];
@@ -61,7 +63,8 @@ export const str = <O extends Common<string>>(o: O) => finish(z.string(), 'strin
 export const remotePath = str; // a path on another host (the VM): kept as written, ~ included
 
 /** A path on this host: `~` expanded; relative to the config file, or to the cwd when from env or a flag. */
-export const localPath = <O extends Common<string>>(o: O) => finish(z.string(), 'path', o);
+export const localPath = <O extends Common<string>>(o: O & { defaultRelativeTo?: 'root' | 'file' }) =>
+  finish(z.string(), 'path', o, o.defaultRelativeTo ? { defaultRelativeTo: o.defaultRelativeTo } : {});
 
 export const int = <O extends Common<number> & { min: number; max: number }>(o: O) =>
   finish(z.int().min(o.min).max(o.max), 'integer', o, { min: o.min, max: o.max });

@@ -215,12 +215,12 @@ export function resolveConfig(src: ConfigSources = {}): Config {
     throw new ConfigError(`${at('job.k')} and ${at('job.varianceTarget')} are exclusive`, 'set only one');
   }
 
-  // Paths: from the file relative to the file, from env/flags relative to the cwd, defaults to the checkout root.
+  // Paths: from the file relative to the file, from env/flags relative to the cwd, defaults to the checkout root (or the file).
   for (const { path, info } of FIELDS) {
     const value = getPath(c, path);
     if (typeof value !== 'string') continue;
     const source = origin.get(path)?.source ?? 'default';
-    const base = source === 'file' ? (fileDir ?? cwd) : source === 'default' ? root : cwd;
+    const base = source === 'env' || source === 'flag' ? cwd : source === 'default' && info.defaultRelativeTo !== 'file' ? root : (fileDir ?? cwd);
     if (info.kind === 'path') setPath(c, path, resolveUserPath(value, base, home));
     // The public key path is printed in the stack's SSH command, so ~ stays as written.
     if (info.kind === 'keyPath' && source === 'file' && fileDir && !value.startsWith('~') && !isAbsolute(value)) {

@@ -102,7 +102,7 @@ export const runnerShape = {
     python: remotePath({ env: 'FRUITS_VM_PYTHON', default: '/opt/fruits/venv/bin/python', description: 'Python on the VM (laid down by bootstrap/vm-setup.sh)' }),
     master: str({ default: 'local[*]', description: 'Spark master on the VM' }),
     sparkConf: sparkConf({ default: {}, description: 'extra Spark settings on the VM' }),
-    summaryDir: localPath({ default: 'fruits-runs', defaultDoc: '`fruits-runs` at the checkout root', description: "local folder where each VM run's summary.json is copied" }),
+    summaryDir: localPath({ default: 'fruits-runs', defaultRelativeTo: 'file', defaultDoc: '`fruits-runs` beside the config file (without one: in the current folder)', description: "local folder where each VM run's summary.json is copied" }),
     connectTimeoutSeconds: int({ default: 10, min: 1, max: 600, description: 'SSH connect timeout' }),
   }),
   emr: section('`fruits run emr` and the EMR day-to-day commands', {
