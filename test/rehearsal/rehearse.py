@@ -219,7 +219,10 @@ class Moto:
 def synth(workdir: Path, outdir: Path, env_extra: dict[str, str]) -> None:
     """main.ts exactly as `npx cdktf synth` runs it (cdktf.json's app), into outdir."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FRUITS_")}
-    env.update({"CDKTF_OUTDIR": str(outdir), **env_extra})
+    # An empty config file: main.ts would otherwise read a fruits.config.json at the checkout root.
+    empty = workdir / "empty.config.json"
+    empty.write_text("{}\n")
+    env.update({"CDKTF_OUTDIR": str(outdir), "FRUITS_CONFIG": str(empty), **env_extra})
     log = log_path("synth")
     with open(log, "a") as f:
         f.write(f"$ CDKTF_OUTDIR={outdir} {' '.join(f'{k}={v}' for k, v in env_extra.items())} tsx main.ts\n")
