@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { App } from 'cdktf';
 import { ConfigError, loadConfig, operatorAccessProblem, problemText, readPublicKey, requireOperatorAccess } from './config/index.js';
 import { FruitsEmrStack } from './stacks/emr-stack.js';
-import { EMR_STACK_ID, STATE_STACK_ID } from './stacks/layout.js';
+import { EMR_STACK_ID, STATE_STACK_ID } from './stacks/names.js';
 import { FruitsStateStack } from './stacks/state-stack.js';
 
 const repoRoot = dirname(fileURLToPath(import.meta.url));

@@ -15,7 +15,7 @@ import {
   s3UriProblem,
 } from './rules.js';
 // The job's limit (it refuses larger batches), owned by the runner's spark-submit builder.
-import { BATCH_SIZE_MAX } from '../scripts/commands/spark-submit.js';
+import { BATCH_SIZE_MAX } from '../runner/argv/spark-submit.js';
 
 
 const instanceType = (description: string, env: string) =>
@@ -74,7 +74,7 @@ const section = <S extends z.ZodRawShape>(description: string, shape: S) =>
 const sshPort = (description: string, def: number, env?: string) =>
   int({ description, default: def, min: 1, max: 65535, ...(env ? { env } : {}) });
 
-/** The runner's sections (scripts/, the `fruits` CLI). */
+/** The runner's sections (runner/, the `fruits` CLI). */
 export const runnerShape = {
   jobDir: localPath({ env: 'FRUITS_JOB_DIR', default: 'jobs', defaultDoc: '`jobs` at the checkout root', description: 'folder holding run_job.py and the fruits_job/ package' }),
   job: section('default job options (flags win)', {

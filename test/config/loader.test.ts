@@ -1,10 +1,10 @@
-// The one loader (config/) seen from both of its users: the runner's CLI (scripts/cli.ts,
+// The one loader (config/) seen from both of its users: the runner's CLI (runner/cli.ts,
 // in process) and main.ts (the stacks, as `npx cdktf synth` runs it). Each test here caught a
 // drift between the two former loaders (stacks/config*.ts vs scripts/config.ts).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../scripts/cli.js';
+import { main } from '../../runner/cli.js';
 import { loadConfig, resolveConfig } from '../../config/index.js';
 import { captureOutput, mktemp, ROOT } from '../runner/helpers.js';
 
