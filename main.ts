@@ -3,15 +3,11 @@
 // fruits-state needs no operator settings: without operatorCidr/publicKeyPath only it is
 // built (one `note: ...` line says why fruits-emr is missing), so the state bucket can be
 // deployed first.
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { App } from 'cdktf';
-import { ConfigError, loadConfig, operatorAccessProblem, problemText, readPublicKey, requireOperatorAccess } from './config/index.js';
+import { ConfigError, loadConfig, operatorAccessProblem, problemText, readPublicKey, repoRoot, requireOperatorAccess } from './config/index.js';
 import { FruitsEmrStack } from './stacks/emr-stack.js';
 import { EMR_STACK_ID, STATE_STACK_ID } from './stacks/names.js';
 import { FruitsStateStack } from './stacks/state-stack.js';
-
-const repoRoot = dirname(fileURLToPath(import.meta.url));
 
 try {
   const config = loadConfig();
@@ -23,7 +19,7 @@ try {
   } else {
     const emrConfig = requireOperatorAccess(config);
     const publicKey = readPublicKey(emrConfig);
-    new FruitsEmrStack(app, EMR_STACK_ID, { config: emrConfig, publicKey, repoRoot });
+    new FruitsEmrStack(app, EMR_STACK_ID, { config: emrConfig, publicKey, repoRoot: repoRoot() });
   }
   app.synth();
 } catch (error) {
