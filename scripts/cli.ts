@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, repoRoot, type RunnerConfig } from './config.js';
-import { ExitCode, FruitsError, usageError, type ExitCodeValue } from './errors.js';
+import { causeChain, ExitCode, isStructuredError, problemLine, usageError, type ExitCodeValue } from './errors.js';
 import { makeOutput, type Output } from './output.js';
 import { realClock, type Clock } from './clock.js';
 import { BATCH_SIZE_MAX, newRunId, parseConfFlags } from './commands/spark-submit.js';
@@ -87,15 +87,24 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
   try {
     return await dispatch(argv, out, deps);
   } catch (e) {
-    return reportError(e, out);
+    return reportError(e, out, deps.env ?? process.env);
   }
 }
 
-export function reportError(e: unknown, out: Output): ExitCodeValue {
-  const fe = e instanceof FruitsError ? e : new FruitsError(`unexpected failure: ${String((e as Error)?.message ?? e).split('\n')[0]} (set FRUITS_DEBUG=1 for details)`, ExitCode.jobFailed);
-  if (!(e instanceof FruitsError) && process.env.FRUITS_DEBUG) process.stderr.write(String((e as Error)?.stack ?? e) + '\n');
-  out.error(fe.message, fe.exitCode);
-  return fe.exitCode;
+/**
+ * Prints the one-line error (fields under --json) and returns its exit code. Any error
+ * with a string `problem` and a numeric `exitCode` counts as structured (FruitsError,
+ * ConfigError); FRUITS_DEBUG=1 adds the stack and cause chain of wrapped or unexpected ones.
+ */
+export function reportError(e: unknown, out: Output, env: NodeJS.ProcessEnv = process.env): ExitCodeValue {
+  const s = isStructuredError(e) ? e : undefined;
+  const message = s
+    ? (typeof s.message === 'string' && s.message) || problemLine(s.problem, s.fix)
+    : `unexpected failure: ${String((e as Error)?.message ?? e).split('\n')[0]} (set FRUITS_DEBUG=1 for details)`;
+  const exitCode = (s ? s.exitCode : ExitCode.jobFailed) as ExitCodeValue;
+  if (env.FRUITS_DEBUG && (!s || s.cause !== undefined)) process.stderr.write(causeChain(e));
+  out.error(message, exitCode, s ? { problem: s.problem, fix: s.fix } : { problem: message });
+  return exitCode;
 }
 
 async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<number> {
