@@ -136,7 +136,7 @@ export async function runEmr(req: RunRequest, ctx: RunContext, deps: EmrDeps = {
   let stepId: string;
   try {
     const zip = join(tmp, 'fruits_job.zip');
-    writeJobZip(cfg.jobDir, zip);
+    await writeJobZip(cfg.jobDir, zip);
     out.info(`fruits: uploading the job to ${code.prefix}`);
     await putFile(s3, code.runJobUri, job.runJob);
     await putFile(s3, code.zipUri, zip);

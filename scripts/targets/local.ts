@@ -44,7 +44,7 @@ export async function runLocal(req: RunRequest, ctx: RunContext): Promise<RunOut
       return { exitCode: ExitCode.ok, data: {} };
     }
     if (!findJava()) throw envError(`java not found: ${JAVA_HINT}`);
-    writeJobZip(cfg.jobDir, zip);
+    await writeJobZip(cfg.jobDir, zip);
     if (ctx.signal.aborted) throw new InterruptedError('interrupted before spark-submit started');
     out.info(`fruits: running ${req.runId} locally with ${sparkSubmit}`);
     let summaryUri: string | undefined;

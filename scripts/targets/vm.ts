@@ -106,7 +106,7 @@ export async function runVm(req: RunRequest, ctx: RunContext): Promise<RunOutcom
     const plan = planVmRun(cfg, ssh, req.runId, jobArgs, req.conf, files);
     if (!which('ssh') || !which('scp')) throw envError('ssh/scp not found: install the OpenSSH client (apt-get install openssh-client)');
     copyFileSync(job.runJob, files[0]!);
-    writeJobZip(cfg.jobDir, files[1]!);
+    await writeJobZip(cfg.jobDir, files[1]!);
     if (!existsSync(reqs)) throw usageError(`${reqs} not found: run from a full checkout`);
     copyFileSync(reqs, files[2]!);
 
