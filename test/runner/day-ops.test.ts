@@ -19,7 +19,7 @@ import { makeOutput } from '../../runner/platform/output.js';
 import { makeProgressView } from '../../runner/progress/progress-view.js';
 import { formatProgressLine, parseProgressLine, type RunProgress } from '../../runner/progress/run-progress.js';
 import { fetchStepLogs } from '../../runner/aws/step-logs.js';
-import { listLocalImages } from '../../runner/commands/upload-data.js';
+import { listLocalImages, listRemote } from '../../runner/commands/upload-data.js';
 import { mergeFoxyProxy, routedThroughTunnel } from '../../runner/argv/ssh-tunnel.js';
 import { remotePruneCommand } from '../../runner/argv/ssh.js';
 import { unreachable } from '../../runner/targets/vm.js';
@@ -273,6 +273,24 @@ describe('status, follow and logs', () => {
       exitCode: 4,
       message: expect.stringMatching(/AWS denied CancelSteps s-1 .*; step s-1 is still RUNNING on j-ABC: follow it with `fruits status s-1 --follow --cluster-id j-ABC`, cancel it with `aws emr cancel-steps --cluster-id j-ABC --step-ids s-1`/),
     });
+  });
+});
+
+describe('S3 listing', () => {
+  test('listRemote follows continuation tokens over every page (SDK paginator)', async () => {
+    const pages: Record<string, object> = {
+      '': { Contents: [{ Key: 'images/a.jpg', Size: 1 }], IsTruncated: true, NextContinuationToken: 't1' },
+      t1: { Contents: [{ Key: 'images/b.jpg', Size: 2 }], IsTruncated: true, NextContinuationToken: 't2' },
+      t2: { Contents: [{ Key: 'images/c.jpg' }], IsTruncated: false },
+    };
+    const tokens: (string | undefined)[] = [];
+    s3Mock.on(ListObjectsV2Command, { Bucket: 'data', Prefix: 'images/' }).callsFake(async (input: { ContinuationToken?: string }) => {
+      tokens.push(input.ContinuationToken);
+      return pages[input.ContinuationToken ?? ''];
+    });
+    const remote = await listRemote(new S3Client({ region: 'eu-west-1' }), 'data', 'images/');
+    expect([...remote]).toEqual([['images/a.jpg', { size: 1 }], ['images/b.jpg', { size: 2 }], ['images/c.jpg', { size: -1 }]]);
+    expect(tokens).toEqual([undefined, 't1', 't2']);
   });
 });
 
