@@ -75,7 +75,7 @@ function parse(argv: string[]) {
   try {
     parsed = parseArgs({ args: mine, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (e) {
-    throw usageError(`${(e as Error).message.split('\n')[0]!.replace(/\. To specify.*$/, '')} (see fruits help)`);
+    throw usageError(`${(e as Error).message.split('\n')[0]!.replace(/\. To specify.*$/, '')} (see fruits help)`, undefined, { cause: e });
   }
   return { values: parsed.values, positionals: parsed.positionals, extra };
 }
@@ -115,10 +115,10 @@ async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<num
     out.result({ version: pkg.version }, pkg.version);
     return 0;
   }
-  if (!commandSpec(command)) throw usageError(`unknown command "${command}": use one of ${COMMANDS.map((c) => c.name).join(', ')}`);
+  if (!commandSpec(command)) throw usageError(`unknown command "${command}"`, `use one of ${COMMANDS.map((c) => c.name).join(', ')}`);
   if (command === 'help') {
     const topic = rest[0];
-    if (topic !== undefined && !commandSpec(topic)) throw usageError(`unknown command "${topic}": use one of ${COMMANDS.map((c) => c.name).join(', ')}`);
+    if (topic !== undefined && !commandSpec(topic)) throw usageError(`unknown command "${topic}"`, `use one of ${COMMANDS.map((c) => c.name).join(', ')}`);
     const text = topic ? commandHelp(topic) : globalHelp();
     out.result({ usage: text }, text);
     return 0;
@@ -138,7 +138,7 @@ async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<num
   if (command === 'run') {
     const t = rest[0];
     if (!t) throw usageError('missing target: fruits run <local|vm|emr> ...');
-    if (!TARGETS.includes(t as Target)) throw usageError(`unknown target "${t}": use local, vm or emr`);
+    if (!TARGETS.includes(t as Target)) throw usageError(`unknown target "${t}"`, 'use local, vm or emr');
     target = t as Target;
     if (rest.length > 1) throw usageError(`unexpected argument "${rest[1]}": job options go after flags, extra job args after --`);
   }
@@ -165,7 +165,7 @@ async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<num
         dryRun,
         wait: !v['no-wait'],
       };
-      if (req.k !== undefined && req.varianceTarget !== undefined) throw usageError('--k and --variance-target are exclusive: pass only one');
+      if (req.k !== undefined && req.varianceTarget !== undefined) throw usageError('--k and --variance-target are exclusive', 'pass only one');
       const ctx: RunContext = { cfg, out, signal, clock, root };
       const mod = target === 'local' ? await import('./targets/local.js') : target === 'vm' ? await import('./targets/vm.js') : await import('./targets/emr.js');
       const fn = 'runLocal' in mod ? mod.runLocal : 'runVm' in mod ? mod.runVm : mod.runEmr;
@@ -201,7 +201,7 @@ async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<num
     }
     case 'doctor': {
       const areas = v.target ? [v.target] : ['local', 'vm', 'emr'];
-      if (!areas.every((a) => (TARGETS as readonly string[]).includes(a))) throw usageError(`unknown --target "${v.target}": use local, vm or emr`);
+      if (!areas.every((a) => (TARGETS as readonly string[]).includes(a))) throw usageError(`unknown --target "${v.target}"`, 'use local, vm or emr');
       const { runDoctor, formatChecks, doctorExit } = await import('./commands/doctor.js');
       const checks = await runDoctor(cfg, { root, offline: v.offline ?? false, areas: areas as Target[] });
       const code = doctorExit(checks);
@@ -220,10 +220,10 @@ async function uploadData(rest: string[], cfg: RunnerConfig, out: Output, o: { d
   const { makeAwsClients } = await import('./aws/clients.js');
   const outputs = readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack);
   const to = o.to ?? outputs.inputUri;
-  if (!to) throw usageError(`no destination: pass --to s3://bucket/prefix/ or ${DEPLOY_HINT}`);
+  if (!to) throw usageError('no destination', `pass --to s3://bucket/prefix/ or ${DEPLOY_HINT}`);
   joinS3(to); // validates the URI
   const region = cfg.emr.region ?? outputs.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-  if (!region) throw usageError(`no AWS region: pass --region, set AWS_REGION, or ${DEPLOY_HINT}`);
+  if (!region) throw usageError('no AWS region', `pass --region, set AWS_REGION, or ${DEPLOY_HINT}`);
   const { s3 } = makeAwsClients({ region, endpoint: cfg.emr.endpoint });
   const r = await syncImages(s3, {
     dir, to, concurrency: cfg.upload.concurrency, checksum: o.checksum, dryRun: o.dryRun, signal: o.signal,
@@ -248,12 +248,12 @@ async function tunnel(cfg: RunnerConfig, out: Output, o: { dryRun: boolean; foxy
       try {
         existing = JSON.parse(readFileSync(o.merge, 'utf8'));
       } catch (e) {
-        throw usageError(`cannot read the FoxyProxy export ${o.merge} (${(e as Error).message.split('\n')[0]}): export it from FoxyProxy (Options > Export) and pass that file`);
+        throw usageError(`cannot read the FoxyProxy export ${o.merge} (${(e as Error).message.split('\n')[0]})`, 'export it from FoxyProxy (Options > Export) and pass that file', { cause: e });
       }
       try {
         c = mergeFoxyProxy(existing, cfg.tunnel.port);
       } catch (e) {
-        throw usageError(`${o.merge} is ${(e as Error).message}: pass the JSON file FoxyProxy 8 exports (Options > Export)`);
+        throw usageError(`${o.merge} is ${(e as Error).message}`, 'pass the JSON file FoxyProxy 8 exports (Options > Export)', { cause: e });
       }
     }
     out.result(c, JSON.stringify(c, null, 2));
@@ -267,7 +267,7 @@ async function tunnel(cfg: RunnerConfig, out: Output, o: { dryRun: boolean; foxy
     const { describeClusterBrief } = await import('./aws/cluster-info.js');
     const s = resolveEmrSettings(cfg, outputs);
     masterDns = (await describeClusterBrief(clientsFor(cfg, s).emr, s.clusterId)).masterDns;
-    if (!masterDns) throw usageError(`cluster ${s.clusterId} has no master DNS yet (still starting or terminated): wait, or ${DEPLOY_HINT}`);
+    if (!masterDns) throw usageError(`cluster ${s.clusterId} has no master DNS yet (still starting or terminated)`, `wait, or ${DEPLOY_HINT}`);
   }
   const { openTunnel } = await import('./commands/tunnel.js');
   return openTunnel(cfg, masterDns, { out, dryRun: o.dryRun, signal: o.signal });

@@ -30,7 +30,7 @@ export const SHA256_METADATA_KEY = 'sha256';
  * one of its own parent folders is a loop and is skipped, as is a dangling link, each named in `skippedLinks`.
  */
 export function listLocalImages(dir: string): { files: LocalFile[]; ignored: number; skippedLinks: string[] } {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw usageError(`${dir} is not a folder: pass the local image root (<root>/<Split>/<Label>/*.jpg)`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw usageError(`${dir} is not a folder`, 'pass the local image root (<root>/<Split>/<Label>/*.jpg)');
   const files: LocalFile[] = [];
   const skippedLinks: string[] = [];
   let ignored = 0;
