@@ -34,7 +34,7 @@ export interface EmrSettings {
 export function resolveEmrSettings(cfg: RunnerConfig, outputs = readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack)): EmrSettings {
   const clusterId = cfg.emr.clusterId ?? outputs.clusterId;
   if (!clusterId) {
-    throw usageError(`no EMR cluster id: ${cfg.emr.outputsFile} has no cluster_id`, `${DEPLOY_HINT}, or pass --cluster-id / FRUITS_CLUSTER_ID`);
+    throw usageError(`no EMR cluster id: ${cfg.emr.outputsFile} has no cluster_id; ${DEPLOY_HINT}, or pass --cluster-id / FRUITS_CLUSTER_ID`);
   }
   if (!/^j-[A-Z0-9]+$/i.test(clusterId)) throw usageError(`"${clusterId}" is not an EMR cluster id (j-XXXXXXXX)`, 'fix --cluster-id');
   return { clusterId, region: cfg.emr.region ?? outputs.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION, outputs };
