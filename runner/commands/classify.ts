@@ -57,7 +57,7 @@ export async function runClassify(req: ClassifyRequest, cfg: RunnerConfig, out: 
     return ExitCode.ok;
   }
   const r = await capture(argv, { timeoutMs: 600_000 });
-  if (r.notFound) throw envError(`cannot start ${python}`, 'fix local.python / FRUITS_PYTHON or run scripts/setup.sh');
+  if (r.notFound) throw envError(`cannot start ${python}`, 'fix local.python / FRUITS_PYTHON or run scripts/setup.sh', { cause: r.raw });
   for (const line of r.stderr.split('\n')) {
     if (line.startsWith('classify: warning: ')) out.info(line);
   }

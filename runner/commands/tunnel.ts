@@ -29,7 +29,7 @@ export async function openTunnel(cfg: RunnerConfig, masterDns: string, o: { out:
   o.signal.addEventListener('abort', stop, { once: true });
   const r = await proc.done;
   if (o.signal.aborted) return ExitCode.interrupted;
-  if (r.spawnError) throw envError('ssh not found', 'install the OpenSSH client');
+  if (r.spawnError) throw envError('ssh not found', 'install the OpenSSH client', { cause: r.spawnCause });
   if (r.exitCode !== 0) {
     throw envError(`tunnel to ${masterDns} failed (${r.stderrTail.filter(Boolean).pop() ?? `ssh exit ${r.exitCode}`}): check the key, that your IP may reach port 22, and that port ${cfg.tunnel.port} is free`);
   }

@@ -63,7 +63,7 @@ export async function runLocal(req: RunRequest, ctx: RunContext): Promise<RunOut
     const r = await proc.done;
     ctx.signal.removeEventListener('abort', onAbort);
     lines.view.stop();
-    if (r.spawnError) throw envError(`cannot start ${sparkSubmit} (${r.spawnError})`, 'fix local.sparkSubmit / SPARK_HOME');
+    if (r.spawnError) throw envError(`cannot start ${sparkSubmit} (${r.spawnError})`, 'fix local.sparkSubmit / SPARK_HOME', { cause: r.spawnCause });
     if (ctx.signal.aborted) throw new InterruptedError(`interrupted: spark-submit stopped (run ${req.runId} is incomplete)`);
     return finish(req.runId, r.exitCode, summaryUri, ctx);
   } finally {

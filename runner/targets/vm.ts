@@ -144,7 +144,7 @@ export async function runVm(req: RunRequest, ctx: RunContext): Promise<RunOutcom
     lines.view.stop();
     if (killing) await killing;
     if (ctx.signal.aborted) throw new InterruptedError(`interrupted: the remote job was stopped (run ${req.runId} is incomplete)`);
-    if (r.spawnError) throw envError(`cannot start ssh (${r.spawnError})`, 'install the OpenSSH client');
+    if (r.spawnError) throw envError(`cannot start ssh (${r.spawnError})`, 'install the OpenSSH client', { cause: r.spawnCause });
     if (r.exitCode === SSH_FAILED) throw unreachable(ssh, r.stderrTail);
     if (r.exitCode === REMOTE_MISSING_SPARK) throw envError(`${cfg.vm.sparkSubmit} not found on the VM`, 'run bootstrap/vm-setup.sh there (fruits vm-setup) or set vm.sparkSubmit');
 
