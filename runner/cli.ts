@@ -137,10 +137,10 @@ async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<num
   let target: Target | undefined;
   if (command === 'run') {
     const t = rest[0];
-    if (!t) throw usageError('missing target: fruits run <local|vm|emr> ...');
+    if (!t) throw usageError('missing target', 'fruits run <local|vm|emr> ...');
     if (!TARGETS.includes(t as Target)) throw usageError(`unknown target "${t}"`, 'use local, vm or emr');
     target = t as Target;
-    if (rest.length > 1) throw usageError(`unexpected argument "${rest[1]}": job options go after flags, extra job args after --`);
+    if (rest.length > 1) throw usageError(`unexpected argument "${rest[1]}"`, 'job options go after flags, extra job args after --');
   }
   const env = deps.env ?? process.env;
   const cfg = loadConfig({ configPath: v.config, env, flags: configFlags(v, command, target) });
@@ -214,7 +214,7 @@ async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<num
 
 async function uploadData(rest: string[], cfg: RunnerConfig, out: Output, o: { dryRun: boolean; checksum: boolean; to?: string; signal: AbortSignal }) {
   const dir = rest[0];
-  if (!dir) throw usageError('missing folder: fruits upload-data <local image folder> [--to s3://bucket/prefix/]');
+  if (!dir) throw usageError('missing folder', 'fruits upload-data <local image folder> [--to s3://bucket/prefix/]');
   const { readStackOutputs, DEPLOY_HINT } = await import('./aws/stack-outputs.js');
   const { syncImages, formatBytes } = await import('./commands/upload-data.js');
   const { makeAwsClients } = await import('./aws/clients.js');
@@ -240,7 +240,7 @@ async function uploadData(rest: string[], cfg: RunnerConfig, out: Output, o: { d
 
 async function tunnel(cfg: RunnerConfig, out: Output, o: { dryRun: boolean; foxyproxy: boolean; merge?: string; signal: AbortSignal }) {
   const { foxyProxyConfig, mergeFoxyProxy } = await import('./argv/ssh-tunnel.js');
-  if (o.merge !== undefined && !o.foxyproxy) throw usageError('--merge goes with --foxyproxy: fruits tunnel --foxyproxy --merge <your FoxyProxy export>.json');
+  if (o.merge !== undefined && !o.foxyproxy) throw usageError('--merge goes with --foxyproxy', 'fruits tunnel --foxyproxy --merge <your FoxyProxy export>.json');
   if (o.foxyproxy) {
     let c: unknown = foxyProxyConfig(cfg.tunnel.port);
     if (o.merge !== undefined) {

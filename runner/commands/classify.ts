@@ -46,7 +46,7 @@ export function classifyFailure(exitCode: number | undefined, stderr: string): F
 }
 
 export async function runClassify(req: ClassifyRequest, cfg: RunnerConfig, out: Output, root: string): Promise<ExitCodeValue> {
-  if (!req.photo) throw usageError('missing photo: fruits classify <photo> --run <run folder>');
+  if (!req.photo) throw usageError('missing photo', 'fruits classify <photo> --run <run folder>');
   if (!req.run) throw usageError('missing --run', 'pass the run folder (<output>/<run-id>) whose models classify the photo');
   const script = join(cfg.jobDir, 'classify.py');
   if (!existsSync(script)) throw usageError(`${script} not found`, 'set jobDir / FRUITS_JOB_DIR to the folder holding classify.py');

@@ -43,7 +43,7 @@ export async function runLocal(req: RunRequest, ctx: RunContext): Promise<RunOut
       out.result({ target: 'local', runId: req.runId, env, argv }, `${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')} ${shJoin(argv)}`);
       return { exitCode: ExitCode.ok, data: {} };
     }
-    if (!findJava()) throw envError(`java not found: ${JAVA_HINT}`);
+    if (!findJava()) throw envError('java not found', JAVA_HINT);
     await writeJobZip(cfg.jobDir, zip);
     if (ctx.signal.aborted) throw new InterruptedError('interrupted before spark-submit started');
     out.info(`fruits: running ${req.runId} locally with ${sparkSubmit}`);
