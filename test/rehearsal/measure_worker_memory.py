@@ -80,9 +80,11 @@ def main() -> int:
     while proc.poll() is None:
         for child in tree(proc.pid):
             s = sample(child)
-            if not s or not kind(s[0]):
+            k = kind(s[0]) if s else None
+            if not k:
                 continue
-            p = peaks.setdefault(child.pid, {"kind": kind(s[0]), "rss": 0, "vsz": 0})
+            p = peaks.setdefault(child.pid, {"kind": k, "rss": 0, "vsz": 0})
+            p["kind"] = k  # the latest command counts: spark-submit's bash execs the JVM in place
             p["rss"], p["vsz"] = max(p["rss"], s[1]), max(p["vsz"], s[2])
         time.sleep(0.1)
     if proc.returncode != 0:
