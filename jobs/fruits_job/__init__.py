@@ -22,6 +22,7 @@ Modules, one job each:
   run_files  where a run keeps its files
   classify   one photo -> fruit + probability with a run's saved models (jobs/classify.py)
   pipeline   the stages in order, with timings
+  packaging  which files make the shipped package (packaging.json, shared with the runner)
   cli        main(argv) -> exit code
 """
 
