@@ -25,7 +25,11 @@ export function newRunId(now: Date, suffix: string = randomBytes(3).toString('he
   return `run-${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}-${suffix}`;
 }
 
-/** The job's --batch-size range (jobs/fruits_job/config.py); the runner refuses the same values. */
+/**
+ * @deprecated Only scripts/config.ts's job.batchSize check still uses this copy; job options are
+ * checked against the job's contract (job-contract.ts). test/runner/job-contract.test.ts fails
+ * if it differs from jobs/fruits_job/contract.json.
+ */
 export const BATCH_SIZE_MAX = 4096;
 
 export function buildJobArgs(a: JobArgs): string[] {

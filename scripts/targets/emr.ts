@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildEmrStep, codeLocation, summaryUri } from '../commands/emr-step.js';
 import { isS3Uri, parseS3Uri } from '../commands/s3-uri.js';
-import { buildJobArgs } from '../commands/spark-submit.js';
 import { makeAwsClients, type AwsClients } from '../adapters/aws.js';
 import { formatElapsed } from '../clock.js';
 import { describeFailure, FINAL_STATES, waitForStep } from '../emr-watch.js';
@@ -22,7 +21,7 @@ import { fetchStepLogs, tail } from '../step-logs.js';
 import type { RunnerConfig } from '../config.js';
 import type { Output } from '../output.js';
 import type { Clock } from '../clock.js';
-import { describeSummary, jobArgsFor, summaryStatusExit, type RunContext, type RunOutcome, type RunRequest } from './common.js';
+import { describeSummary, jobArgvFor, summaryStatusExit, type RunContext, type RunOutcome, type RunRequest } from './common.js';
 
 export interface EmrSettings {
   clusterId: string;
@@ -118,7 +117,7 @@ export async function runEmr(req: RunRequest, ctx: RunContext, deps: EmrDeps = {
     deployMode: cfg.emr.deployMode,
     actionOnFailure: cfg.emr.actionOnFailure,
     conf: { ...cfg.emr.sparkConf, ...req.conf },
-    jobArgs: buildJobArgs(jobArgsFor(req, cfg, input, output)),
+    jobArgs: jobArgvFor(req, cfg, input, output),
   });
   if (req.dryRun) {
     const plan = { target: 'emr', runId: req.runId, clusterId, region: settings.region, upload: { [job.runJob]: code.runJobUri, 'fruits_job.zip': code.zipUri }, step };

@@ -3,14 +3,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildJobArgs, buildSparkSubmitArgv, parseSummaryLine } from '../commands/spark-submit.js';
+import { buildSparkSubmitArgv, parseSummaryLine } from '../commands/spark-submit.js';
 import { shJoin } from '../commands/ssh.js';
 import { findJava, findPython, findSparkSubmit, JAVA_HINT } from '../adapters/discover.js';
 import { startProcess } from '../adapters/process.js';
 import { envError, ExitCode, InterruptedError, usageError } from '../errors.js';
 import { locateJob, writeJobZip } from '../package-job.js';
 import { PROGRESS_LINES_ENV } from '../run-progress.js';
-import { describeSummary, exitForJob, jobArgsFor, jobOutputRouter, summaryStatusExit, type RunContext, type RunOutcome, type RunRequest } from './common.js';
+import { describeSummary, exitForJob, jobArgvFor, jobOutputRouter, summaryStatusExit, type RunContext, type RunOutcome, type RunRequest } from './common.js';
 
 const hasScheme = (p: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(p);
 export const toLocalPath = (p: string) => (p.startsWith('file://') ? fileURLToPath(p) : p);
@@ -23,7 +23,7 @@ export async function runLocal(req: RunRequest, ctx: RunContext): Promise<RunOut
   const output = hasScheme(req.output) ? req.output : resolve(req.output);
   if (!hasScheme(input) && !existsSync(input)) throw usageError(`input ${input} does not exist: pass an existing image folder to --input`);
   const job = locateJob(cfg.jobDir);
-  const jobArgs = buildJobArgs(jobArgsFor(req, cfg, input, output));
+  const jobArgs = jobArgvFor(req, cfg, input, output);
 
   const python = findPython(cfg.local.python, ctx.root);
   const sparkSubmit = await findSparkSubmit(cfg.local.sparkSubmit, python);

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
-import { buildJobArgs, buildSparkSubmitArgv, parseSummaryLine } from '../commands/spark-submit.js';
+import { buildSparkSubmitArgv, parseSummaryLine } from '../commands/spark-submit.js';
 import {
   REMOTE_MISSING_SPARK, remoteKillCommand, remotePruneCommand, remoteRunCommand, scpFromArgv, scpToArgv, shJoin, shQuote, sshArgv, type SshTarget,
 } from '../commands/ssh.js';
@@ -14,7 +14,7 @@ import { envError, ExitCode, InterruptedError, oneLine, usageError } from '../er
 import { locateJob, writeJobZip } from '../package-job.js';
 import type { RunnerConfig } from '../config.js';
 import { PROGRESS_LINES_ENV } from '../run-progress.js';
-import { describeSummary, exitForJob, jobArgsFor, jobOutputRouter, summaryStatusExit, type RunContext, type RunOutcome, type RunRequest } from './common.js';
+import { describeSummary, exitForJob, jobArgvFor, jobOutputRouter, summaryStatusExit, type RunContext, type RunOutcome, type RunRequest } from './common.js';
 
 /** Validated SSH target from config; one-line errors for a missing host or a bad key. */
 export function vmSshTarget(cfg: RunnerConfig): SshTarget {
@@ -89,7 +89,7 @@ export async function runVm(req: RunRequest, ctx: RunContext): Promise<RunOutcom
   if (!req.output) throw usageError('missing --output: pass the output folder on the VM');
   const ssh = vmSshTarget(cfg);
   const job = locateJob(cfg.jobDir);
-  const jobArgs = buildJobArgs(jobArgsFor(req, cfg, req.input, req.output));
+  const jobArgs = jobArgvFor(req, cfg, req.input, req.output);
   const reqs = join(ctx.root, 'requirements.txt');
   if (req.dryRun) {
     // Nothing is staged on a dry run: show the files the run would copy, from where they are now.
