@@ -9,7 +9,7 @@ import { App } from 'cdktf';
 import { ConfigError, operatorAccessProblem, requireOperatorAccess } from './stacks/config.js';
 import { loadConfig, readPublicKey } from './stacks/config-loader.js';
 import { FruitsEmrStack } from './stacks/emr-stack.js';
-import { EMR_STACK_ID, STATE_STACK_ID } from './stacks/layout.js';
+import { EMR_STACK_ID, STATE_STACK_ID } from './stacks/names.js';
 import { FruitsStateStack } from './stacks/state-stack.js';
 
 const repoRoot = dirname(fileURLToPath(import.meta.url));

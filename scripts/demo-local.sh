@@ -55,7 +55,7 @@ echo "[demo] running the job locally on $input -> $output/$run_id" >&2
 log=$(mktemp "${TMPDIR:-/tmp}/fruits-demo-XXXXXX")
 trap 'rm -f "$log"' EXIT
 set +e
-node scripts/fruits.mjs run local --input "$input" --output "$output" --run-id "$run_id" "${pass[@]}" \
+node runner/fruits.mjs run local --input "$input" --output "$output" --run-id "$run_id" "${pass[@]}" \
   > >(tee -a "$log") 2> >(tee -a "$log" >&2)
 code=$?
 set -e
@@ -82,5 +82,5 @@ Done. Results of run $run_id:
   models      $run_dir/models/        (pca, classifier, featurizer.onnx, featurizer.weights.h5)
 
 Classify a photo with this run's models:
-  node scripts/fruits.mjs classify "$photo" --run "$run_dir"
+  node runner/fruits.mjs classify "$photo" --run "$run_dir"
 EOF

@@ -1,7 +1,4 @@
 #!/usr/bin/env node
-// Launcher for the `fruits` bin: registers tsx so the TypeScript runner runs as is.
-import { register } from 'tsx/esm/api';
-
-register();
-const { runFromProcess } = await import('./cli.ts');
-await runFromProcess();
+// Kept for scripts written before the runner moved to runner/: `node scripts/fruits.mjs ...`
+// still works. New scripts: `npx fruits ...` or `node runner/fruits.mjs ...`.
+await import('../runner/fruits.mjs');

@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import { S3Object } from '@cdktf/provider-aws/lib/s3-object/index.js';
 import { AssetType, TerraformAsset } from 'cdktf';
 import { ConfigError } from './config.js';
-import { PREFIXES, VENV_PATH } from './layout.js';
+import { PREFIXES, VENV_PATH } from './names.js';
 import type { SecureBucket } from './secure-bucket.js';
 import { s3Uri } from './storage.js';
 

@@ -8,8 +8,8 @@ import { EmrSecurityConfiguration } from '@cdktf/provider-aws/lib/emr-security-c
 import type { KeyPair } from '@cdktf/provider-aws/lib/key-pair/index.js';
 import type { BootstrapArtifacts } from './bootstrap-artifacts.js';
 import type { EmrConfig } from './config.js';
-import type { EmrRoles } from './iam.js';
-import { EMR_MANAGED_POLICY_TAG, PREFIXES, VENV_PYTHON } from './layout.js';
+import type { EmrRoles } from './emr-roles.js';
+import { EMR_MANAGED_POLICY_TAG, PREFIXES, VENV_PYTHON } from './names.js';
 import type { Network } from './network.js';
 import { s3Uri, type Storage } from './storage.js';
 

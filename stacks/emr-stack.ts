@@ -9,11 +9,11 @@ import { KeyPair } from '@cdktf/provider-aws/lib/key-pair/index.js';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import { BootstrapArtifacts } from './bootstrap-artifacts.js';
 import { Cluster } from './cluster.js';
-import { awsProvider, configureBackend } from './common.js';
+import { awsProvider, configureBackend } from './provider-backend.js';
 import { type EmrConfig, privateKeyPathFor } from './config.js';
-import { ProjectKey } from './encryption.js';
-import { EmrRoles } from './iam.js';
-import { PREFIXES, TUNNEL_PORTS } from './layout.js';
+import { ProjectKey } from './project-key.js';
+import { EmrRoles } from './emr-roles.js';
+import { PREFIXES, TUNNEL_PORTS } from './names.js';
 import { Network } from './network.js';
 import { flowLogDestination, s3Uri, Storage } from './storage.js';
 

@@ -7,9 +7,9 @@
 import { Construct } from 'constructs';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity/index.js';
 import { TerraformOutput, TerraformStack } from 'cdktf';
-import { awsProvider, localBackend } from './common.js';
+import { awsProvider, localBackend } from './provider-backend.js';
 import type { FruitsConfig } from './config.js';
-import { stateKey } from './layout.js';
+import { stateKey } from './names.js';
 import { SecureBucket } from './secure-bucket.js';
 
 export interface StateStackProps {

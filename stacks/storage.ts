@@ -8,7 +8,7 @@
 // Separate buckets keep the log expiry rule from ever touching data, give each its own
 // encryption mode, and make the IAM policy read as "read this bucket, write that one".
 import { Construct } from 'constructs';
-import { PREFIXES } from './layout.js';
+import { PREFIXES } from './names.js';
 import { SecureBucket } from './secure-bucket.js';
 
 export interface StorageProps {

@@ -3,8 +3,8 @@
 import { execa } from 'execa';
 import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildClassifyArgv, classifyFailure, formatClassification } from '../../scripts/classify.js';
-import { ExitCode } from '../../scripts/errors.js';
+import { buildClassifyArgv, classifyFailure, formatClassification } from '../../runner/commands/classify.js';
+import { ExitCode } from '../../runner/platform/errors.js';
 import { LAUNCHER, ROOT, mktemp, sampleImages } from './helpers.js';
 
 const fruits = (args: string[], cwd: string, timeout = 120_000) =>
@@ -95,7 +95,7 @@ describe('fruits classify after a real local run', () => {
 
 describe('run summary line', () => {
   test('names the classifier accuracy, or why there is none', async () => {
-    const { describeSummary } = await import('../../scripts/targets/common.js');
+    const { describeSummary } = await import('../../runner/targets/run-request.js');
     const base = { status: 'succeeded', run_id: 'r', counts: { total_files: 4, featurized: 4, failed: 0 }, pca: { k: 2, cumulative: [0.5, 0.9] } };
     expect(describeSummary({ ...base, classifier: { status: 'trained', evaluated: true, accuracy: 0.875, test: { images: 8 } } })).toBe(
       'run r succeeded: 4/4 images featurized, 0 failed; PCA k=2, explained variance 0.900; classifier accuracy 0.875 on 8 test images',

@@ -1,10 +1,10 @@
 // Pure builders: spark-submit argv, ssh/scp argv and remote snippets, EMR step, URIs, tunnel.
-import { buildJobArgs, buildSparkSubmitArgv, newRunId, parseConfFlags, parseSummaryLine } from '../../scripts/commands/spark-submit.js';
-import { remoteKillCommand, remoteRunCommand, scpFromArgv, scpToArgv, shQuote, sshArgv, type SshTarget } from '../../scripts/commands/ssh.js';
-import { buildEmrStep, codeLocation, stepLogUris, summaryUri } from '../../scripts/commands/emr-step.js';
-import { joinS3, parseS3Uri } from '../../scripts/commands/s3-uri.js';
-import { foxyProxyConfig, jupyterHubUrl, tunnelArgv } from '../../scripts/commands/tunnel.js';
-import { FruitsError } from '../../scripts/errors.js';
+import { buildJobArgs, buildSparkSubmitArgv, newRunId, parseConfFlags, parseSummaryLine } from '../../runner/argv/spark-submit.js';
+import { remoteKillCommand, remoteRunCommand, scpFromArgv, scpToArgv, shQuote, sshArgv, type SshTarget } from '../../runner/argv/ssh.js';
+import { buildEmrStep, codeLocation, stepLogUris, summaryUri } from '../../runner/argv/emr-step.js';
+import { joinS3, parseS3Uri } from '../../runner/aws/s3-uri.js';
+import { foxyProxyConfig, jupyterHubUrl, tunnelArgv } from '../../runner/argv/ssh-tunnel.js';
+import { FruitsError } from '../../runner/platform/errors.js';
 
 describe('spark-submit builders', () => {
   test('job args carry input, output, run id and only the options given', () => {

@@ -2,13 +2,13 @@
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { resolveConfig, loadConfig } from '../../scripts/config.js';
-import { parseStackOutputs, readStackOutputs } from '../../scripts/stack-outputs.js';
-import { buildZip, crc32, writeJobZip } from '../../scripts/package-job.js';
-import { planSync, objectKey, runPool, sameContent } from '../../scripts/upload-data.js';
-import { parsePins, doctorExit } from '../../scripts/doctor.js';
-import { describeSummary, exitForJob, jobArgsFor, summaryStatusExit } from '../../scripts/targets/common.js';
-import { fromAwsError } from '../../scripts/errors.js';
+import { resolveConfig, loadConfig } from '../../runner/config.js';
+import { parseStackOutputs, readStackOutputs } from '../../runner/aws/stack-outputs.js';
+import { buildZip, crc32, writeJobZip } from '../../runner/packaging/package-job.js';
+import { planSync, objectKey, runPool, sameContent } from '../../runner/commands/upload-data.js';
+import { parsePins, doctorExit } from '../../runner/commands/doctor.js';
+import { describeSummary, exitForJob, jobArgsFor, summaryStatusExit } from '../../runner/targets/run-request.js';
+import { fromAwsError } from '../../runner/platform/errors.js';
 import { mktemp } from './helpers.js';
 
 describe('resolveConfig', () => {

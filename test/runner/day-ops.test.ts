@@ -10,19 +10,19 @@ import { execa } from 'execa';
 import { mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { main } from '../../scripts/cli.js';
-import { COMMANDS, OPTIONS, commandHelp, allowedOptions } from '../../scripts/command-table.js';
-import { loadConfig } from '../../scripts/config.js';
-import { waitForStep } from '../../scripts/emr-watch.js';
-import { fromAwsError } from '../../scripts/errors.js';
-import { makeOutput } from '../../scripts/output.js';
-import { makeProgressView } from '../../scripts/progress-view.js';
-import { formatProgressLine, parseProgressLine, type RunProgress } from '../../scripts/run-progress.js';
-import { fetchStepLogs } from '../../scripts/step-logs.js';
-import { listLocalImages } from '../../scripts/upload-data.js';
-import { mergeFoxyProxy, routedThroughTunnel } from '../../scripts/commands/tunnel.js';
-import { remotePruneCommand } from '../../scripts/commands/ssh.js';
-import { unreachable } from '../../scripts/targets/vm.js';
+import { main } from '../../runner/cli.js';
+import { COMMANDS, COMMON_OPTIONS, OPTIONS, commandHelp, globalHelp, allowedOptions } from '../../runner/command-table.js';
+import { loadConfig } from '../../runner/config.js';
+import { waitForStep } from '../../runner/aws/emr-watch.js';
+import { fromAwsError } from '../../runner/platform/errors.js';
+import { makeOutput } from '../../runner/platform/output.js';
+import { makeProgressView } from '../../runner/progress/progress-view.js';
+import { formatProgressLine, parseProgressLine, type RunProgress } from '../../runner/progress/run-progress.js';
+import { fetchStepLogs } from '../../runner/aws/step-logs.js';
+import { listLocalImages } from '../../runner/commands/upload-data.js';
+import { mergeFoxyProxy, routedThroughTunnel } from '../../runner/argv/ssh-tunnel.js';
+import { remotePruneCommand } from '../../runner/argv/ssh.js';
+import { unreachable } from '../../runner/targets/vm.js';
 import { LAUNCHER, captureOutput, fakeClock, mktemp, sampleImages } from './helpers.js';
 
 const emrMock = mockClient(EMRClient);
@@ -63,9 +63,17 @@ describe('per-command help from one command table', () => {
     const r = await cli([command, '--help']);
     expect(r.code).toBe(0);
     const text = r.out.results[0]!.human;
-    expect(text.split('\n')[0]).toBe(`usage: fruits ${command}${COMMANDS.find((c) => c.name === command)!.args ? ' ' + COMMANDS.find((c) => c.name === command)!.args : ''} [options]`);
+    const spec = COMMANDS.find((c) => c.name === command)!;
+    expect(text.split('\n')[0]).toBe(`usage: fruits ${command}${spec.args ? ' ' + spec.args : ''} [options]${spec.trailing ? ' ' + spec.trailing : ''}`);
     for (const f of flags) expect(text).toMatch(new RegExp(`^  ${f}\\b`, 'm'));
     expect((await cli(['help', command])).out.results[0]!.human).toBe(text);
+  });
+
+  test('usage lines say [options] once, and fruits help lists the common options from the table', () => {
+    expect(commandHelp('run').split('\n')[0]).toBe('usage: fruits run <local|vm|emr> [options] [-- <extra job args>]');
+    for (const c of COMMANDS) expect(commandHelp(c.name).split('\n')[0]!.match(/\[options\]/g)?.length ?? 0).toBeLessThanOrEqual(1);
+    const common = globalHelp().split('\n').find((l) => l.startsWith('common options:'))!;
+    expect([...common.matchAll(/--([\w-]+)/g)].map((m) => m[1])).toEqual(COMMON_OPTIONS);
   });
 
   test('each command help is different, and lists exactly what the command accepts', async () => {

@@ -39,7 +39,7 @@ test('runs the local target on the given images into --output and prints where e
   expect(r.stdout).toContain('classifier accuracy 1.000 on 1 test images');
   expect(r.stdout).toContain(`run folder  ${runDir}`);
   expect(r.stdout).toContain(`report      ${runDir}/report.html`);
-  expect(r.stdout).toContain(`node scripts/fruits.mjs classify "${join(input, 'Test', 'kiwi', 'k1.jpg')}" --run "${runDir}"`);
+  expect(r.stdout).toContain(`node runner/fruits.mjs classify "${join(input, 'Test', 'kiwi', 'k1.jpg')}" --run "${runDir}"`);
 });
 
 test('without --run-id the demo picks a run id that cannot collide within a second (run-<UTC>-<6 hex>)', async () => {

@@ -7,8 +7,8 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { gzipSync } from 'node:zlib';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitForStep } from '../../scripts/emr-watch.js';
-import { main } from '../../scripts/cli.js';
+import { waitForStep } from '../../runner/aws/emr-watch.js';
+import { main } from '../../runner/cli.js';
 import { captureOutput, fakeClock, mktemp } from './helpers.js';
 
 const emrMock = mockClient(EMRClient);

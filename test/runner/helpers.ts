@@ -5,12 +5,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, chmodS
 import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Output } from '../../scripts/output.js';
-import type { Clock } from '../../scripts/clock.js';
+import type { Output } from '../../runner/platform/output.js';
+import type { Clock } from '../../runner/platform/clock.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
 export const SAMPLE = resolve(ROOT, '..', 'shared', 'data', 'fruits-360-sample');
-export const LAUNCHER = join(ROOT, 'scripts', 'fruits.mjs');
+export const LAUNCHER = join(ROOT, 'runner', 'fruits.mjs');
 
 export interface CapturedOutput extends Output {
   infos: string[];

@@ -8,9 +8,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { execa } from 'execa';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../scripts/cli.js';
-import { BATCH_SIZE_MAX } from '../../scripts/commands/spark-submit.js';
-import { checkJobArgv, describeRange, loadJobContract, type JobContract, type JobOptionSpec } from '../../scripts/job-contract.js';
+import { main } from '../../runner/cli.js';
+import { BATCH_SIZE_MAX } from '../../runner/argv/spark-submit.js';
+import { checkJobArgv, describeRange, loadJobContract, type JobContract, type JobOptionSpec } from '../../runner/job-contract.js';
 import { captureOutput, fakeClock, mktemp, ROOT } from './helpers.js';
 
 const contract: JobContract = loadJobContract(join(ROOT, 'jobs'));

@@ -1,4 +1,4 @@
-// local target through the real launcher (scripts/fruits.mjs) from another cwd:
+// local target through the real launcher (runner/fruits.mjs) from another cwd:
 // one real Spark run on a few photos, plus fast error and Ctrl-C paths with a fake spark-submit.
 import { execa } from 'execa';
 import { existsSync, readdirSync, writeFileSync, chmodSync, readFileSync } from 'node:fs';

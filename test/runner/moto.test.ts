@@ -5,7 +5,7 @@ import { EMRClient, ListStepsCommand, RunJobFlowCommand, TerminateJobFlowsComman
 import { appendFileSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { main } from '../../scripts/cli.js';
+import { main } from '../../runner/cli.js';
 import { captureOutput, fakeClock, mktemp, sampleImages, startMoto, type Moto } from './helpers.js';
 
 let moto: Moto;

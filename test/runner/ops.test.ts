@@ -1,8 +1,8 @@
 // tunnel, doctor and the CLI surface (in-process, no AWS calls).
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main, USAGE } from '../../scripts/cli.js';
-import { pinMismatches } from '../../scripts/doctor.js';
+import { main, USAGE } from '../../runner/cli.js';
+import { pinMismatches } from '../../runner/commands/doctor.js';
 import { captureOutput, fakeClock, mktemp } from './helpers.js';
 
 const dir = mktemp('fruits-ops-');

@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LAUNCHER, SAMPLE, mktemp } from './helpers.js';
-import { shJoin } from '../../scripts/commands/ssh.js';
+import { shJoin } from '../../runner/argv/ssh.js';
 
 const countImages = (dir: string): number =>
   readdirSync(dir, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? countImages(join(dir, e.name)) : /\.(jpe?g|png)$/i.test(e.name) ? 1 : 0), 0);

@@ -1,0 +1,56 @@
+// Reads `npx cdktf deploy fruits-emr --outputs-file cdktf-outputs.json`.
+// cdktf may write output ids as snake_case or camelCase: accept both.
+import { readFileSync, existsSync } from 'node:fs';
+import { usageError } from '../platform/errors.js';
+
+export interface StackOutputs {
+  region?: string;
+  clusterId?: string;
+  masterPublicDns?: string;
+  inputUri?: string;
+  resultsUri?: string;
+  logUri?: string;
+  codeUri?: string;
+  notebooksUri?: string;
+  sshTunnelCommand?: string;
+  dataBucket?: string;
+  logsBucket?: string;
+  artifactsBucket?: string;
+}
+
+const KEYS: (keyof StackOutputs)[] = [
+  'region', 'clusterId', 'masterPublicDns', 'inputUri', 'resultsUri', 'logUri', 'codeUri',
+  'notebooksUri', 'sshTunnelCommand', 'dataBucket', 'logsBucket', 'artifactsBucket',
+];
+
+/** cluster_id / cluster-id / clusterId / ClusterId -> clusterid (comparison key). */
+const norm = (k: string) => k.replace(/[_-]/g, '').toLowerCase();
+
+/** Pure: picks the stack's outputs out of the parsed file. */
+export function parseStackOutputs(json: unknown, stack = 'fruits-emr'): StackOutputs {
+  if (typeof json !== 'object' || json === null) return {};
+  const root = json as Record<string, unknown>;
+  const candidates = [stack, ...Object.keys(root).filter((k) => norm(k) === norm(stack))];
+  const found = candidates.map((k) => root[k]).find((v) => typeof v === 'object' && v !== null);
+  const section = (found ?? {}) as Record<string, unknown>;
+  const out: StackOutputs = {};
+  for (const [k, v] of Object.entries(section)) {
+    const key = KEYS.find((want) => norm(want) === norm(k));
+    // cdktf may also nest {value: ...} when outputs are sensitive/complex.
+    const value = typeof v === 'object' && v !== null && 'value' in v ? (v as { value: unknown }).value : v;
+    if (key && typeof value === 'string' && value !== '') out[key] = value;
+  }
+  return out;
+}
+
+/** Side effect: reads the outputs file; a missing file yields {} (callers say what is missing). */
+export function readStackOutputs(file: string, stack = 'fruits-emr'): StackOutputs {
+  if (!existsSync(file)) return {};
+  try {
+    return parseStackOutputs(JSON.parse(readFileSync(file, 'utf8')), stack);
+  } catch (e) {
+    throw usageError(`cannot parse stack outputs ${file}: ${(e as Error).message.split('\n')[0]} -- redeploy with --outputs-file`);
+  }
+}
+
+export const DEPLOY_HINT = 'run `npx cdktf deploy fruits-emr --outputs-file cdktf-outputs.json`';

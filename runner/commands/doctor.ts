@@ -1,0 +1,181 @@
+// Preflight checks: what each target needs, and how to fix each miss.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { capture } from '../platform/process.js';
+import { findJava, findPython, findSparkSubmit, JAVA_HINT, which } from '../platform/discover.js';
+import { makeAwsClients } from '../aws/clients.js';
+import { describeClusterBrief } from '../aws/cluster-info.js';
+import { shQuote, sshArgv } from '../argv/ssh.js';
+import type { RunnerConfig } from '../config.js';
+import { FruitsError, oneLine } from '../platform/errors.js';
+import { DEPLOY_HINT, readStackOutputs } from '../aws/stack-outputs.js';
+import { vmSshTarget } from '../targets/vm.js';
+
+export type Area = 'local' | 'vm' | 'emr';
+export interface Check {
+  area: Area | 'common';
+  name: string;
+  status: 'ok' | 'miss' | 'skip';
+  detail: string;
+  fix?: string;
+  /** A miss caused by AWS credentials/permissions (exit 4 rather than 3). */
+  auth?: boolean;
+}
+
+/** Pure: `name==version` pins of a requirements file. */
+export function parsePins(text: string): Map<string, string> {
+  const pins = new Map<string, string>();
+  for (const raw of text.split('\n')) {
+    const m = /^\s*([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?\s*==\s*([^\s;#]+)/.exec(raw);
+    if (m) pins.set(m[1]!.toLowerCase(), m[2]!);
+  }
+  return pins;
+}
+
+/** Pure: doctor exit code: 0 all good, 4 if only AWS auth misses, else 3. */
+export function doctorExit(checks: Check[]): 0 | 3 | 4 {
+  const misses = checks.filter((c) => c.status === 'miss');
+  if (!misses.length) return 0;
+  return misses.every((c) => c.auth) ? 4 : 3;
+}
+
+export const formatChecks = (checks: Check[]) =>
+  checks
+    .map((c) => `${c.status === 'ok' ? 'ok  ' : c.status === 'skip' ? 'skip' : 'MISS'} ${`[${c.area}] ${c.name}`.padEnd(28)} ${c.detail}${c.fix && c.status === 'miss' ? `\n     fix: ${c.fix}` : ''}`)
+    .join('\n');
+
+// Prints {name: installed version | null} for the names given as arguments.
+const PY_PROBE = `import json, sys, importlib.metadata as m
+out = {}
+for d in sys.argv[1:]:
+    try: out[d] = m.version(d)
+    except Exception: out[d] = None
+print(json.dumps(out))`;
+
+/** Pure: pinned packages whose installed version differs (or is missing). */
+export function pinMismatches(pins: Map<string, string>, installed: Record<string, string | null>): string[] {
+  return [...pins].filter(([name, want]) => installed[name] !== want).map(([name, want]) => `${name} ${installed[name] ?? 'missing'} (pinned ${want})`);
+}
+
+export async function runDoctor(cfg: RunnerConfig, o: { root: string; offline: boolean; areas: Area[] }): Promise<Check[]> {
+  const checks: Check[] = [];
+  const add = (c: Check) => checks.push(c);
+  const want = (a: Area) => o.areas.includes(a);
+
+  const major = Number(process.versions.node.split('.')[0]);
+  add({ area: 'common', name: 'node', status: major >= 20 ? 'ok' : 'miss', detail: process.version, fix: 'install Node.js 20 or newer' });
+  const jobOk = existsSync(join(cfg.jobDir, 'run_job.py')) && existsSync(join(cfg.jobDir, 'fruits_job'));
+  add({ area: 'common', name: 'job files', status: jobOk ? 'ok' : 'miss', detail: cfg.jobDir, fix: 'run from a full checkout or set FRUITS_JOB_DIR' });
+
+  if (want('local')) {
+    const java = findJava();
+    if (java) {
+      const v = await capture([java, '-version']);
+      add({ area: 'local', name: 'java', status: v.exitCode === 0 ? 'ok' : 'miss', detail: oneLine(v.stderr.split('\n')[0] ?? java), fix: JAVA_HINT });
+    } else add({ area: 'local', name: 'java', status: 'miss', detail: 'not found', fix: JAVA_HINT });
+    let python: string | undefined;
+    try {
+      python = findPython(cfg.local.python, o.root);
+      add({ area: 'local', name: 'python', status: 'ok', detail: python });
+    } catch (e) {
+      add({ area: 'local', name: 'python', status: 'miss', detail: (e as Error).message.split(':')[0]!, fix: 'python3.11 -m venv .venv && .venv/bin/pip install -r requirements-dev.txt' });
+    }
+    if (python) {
+      try {
+        add({ area: 'local', name: 'spark-submit', status: 'ok', detail: await findSparkSubmit(cfg.local.sparkSubmit, python) });
+      } catch (e) {
+        add({ area: 'local', name: 'spark-submit', status: 'miss', detail: 'not found', fix: (e as Error).message.replace(/^.*?: /, '') });
+      }
+      const reqFile = join(o.root, 'requirements.txt');
+      const pins = existsSync(reqFile) ? parsePins(readFileSync(reqFile, 'utf8')) : new Map<string, string>();
+      const r = await capture([python, '-c', PY_PROBE, ...pins.keys()]);
+      const installed = r.exitCode === 0 ? (JSON.parse(r.stdout.trim() || '{}') as Record<string, string | null>) : {};
+      const bad = pinMismatches(pins, installed);
+      add({
+        area: 'local', name: 'python packages', status: bad.length ? 'miss' : 'ok',
+        detail: bad.length ? `${bad.length} differ from requirements.txt: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', ...' : ''}` : `${pins.size} pinned packages match requirements.txt`,
+        fix: `${python} -m pip install -r ${reqFile}`,
+      });
+    }
+  }
+
+  if (want('vm') || want('emr')) {
+    const ssh = which('ssh');
+    add({ area: 'common', name: 'ssh client', status: ssh && which('scp') ? 'ok' : 'miss', detail: ssh ?? 'not found', fix: 'apt-get install openssh-client' });
+  }
+
+  if (want('vm')) {
+    if (!cfg.vm.host) add({ area: 'vm', name: 'vm config', status: 'skip', detail: 'vm.host not set (set FRUITS_VM_HOST to check the VM)' });
+    else {
+      try {
+        const t = vmSshTarget(cfg);
+        add({ area: 'vm', name: 'vm config', status: 'ok', detail: `${t.user}@${t.host}:${t.port}${t.key ? ` key ${t.key}` : ''}` });
+        if (o.offline) add({ area: 'vm', name: 'vm reachable', status: 'skip', detail: '--offline' });
+        else {
+          const r = await capture(sshArgv(t, `test -x ${shQuote(cfg.vm.sparkSubmit)} && echo spark-ok; ${shQuote(cfg.vm.python)} -c 'import pyspark; print(pyspark.__version__)'`), { timeoutMs: 60_000 });
+          if (r.exitCode === 255) add({ area: 'vm', name: 'vm reachable', status: 'miss', detail: oneLine(r.stderr.split('\n').filter(Boolean).pop() ?? 'ssh failed'), fix: 'start the VM, check vm.host/port/user/key and the VM firewall' });
+          else {
+            add({ area: 'vm', name: 'vm reachable', status: 'ok', detail: 'ssh ok' });
+            const sparkOk = r.stdout.includes('spark-ok');
+            add({ area: 'vm', name: 'vm spark', status: sparkOk ? 'ok' : 'miss', detail: sparkOk ? `${cfg.vm.sparkSubmit}, pyspark ${r.stdout.split('\n')[1] ?? '?'}` : `${cfg.vm.sparkSubmit} missing`, fix: 'run `fruits vm-setup` (copies bootstrap/vm-setup.sh and requirements.txt to the VM and runs it with sudo)' });
+          }
+        }
+      } catch (e) {
+        add({ area: 'vm', name: 'vm config', status: 'miss', detail: (e as Error).message.split(':')[0]!, fix: (e as Error).message.replace(/^.*?: /, '') });
+      }
+    }
+  }
+
+  if (want('emr')) {
+    let outputs: ReturnType<typeof readStackOutputs> = {};
+    try {
+      outputs = readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack);
+    } catch (e) {
+      add({ area: 'emr', name: 'stack outputs', status: 'miss', detail: (e as FruitsError).message, fix: DEPLOY_HINT });
+    }
+    const needed = ['clusterId', 'region', 'inputUri', 'resultsUri', 'codeUri', 'logUri'] as const;
+    const missing = needed.filter((k) => !outputs[k]);
+    add({
+      area: 'emr', name: 'stack outputs', status: missing.length ? 'miss' : 'ok',
+      detail: existsSync(cfg.emr.outputsFile) ? (missing.length ? `${cfg.emr.outputsFile} lacks ${missing.join(', ')}` : cfg.emr.outputsFile) : `${cfg.emr.outputsFile} not found`,
+      fix: DEPLOY_HINT,
+    });
+    const region = cfg.emr.region ?? outputs.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+    const clients = makeAwsClients({ region: region ?? 'us-east-1', endpoint: cfg.emr.endpoint });
+    try {
+      // Resolves the default credential chain (env, profile, SSO, IMDS...) without an AWS API call.
+      const creds = await withTimeout(clients.emr.config.credentials(), 15_000);
+      add({ area: 'emr', name: 'aws credentials', status: 'ok', detail: `access key ${creds.accessKeyId.slice(0, 4)}…` });
+      const clusterId = cfg.emr.clusterId ?? outputs.clusterId;
+      if (o.offline) add({ area: 'emr', name: 'cluster', status: 'skip', detail: '--offline' });
+      else if (!clusterId) add({ area: 'emr', name: 'cluster', status: 'skip', detail: 'no cluster id' });
+      else {
+        try {
+          const c = await describeClusterBrief(clients.emr, clusterId);
+          const usable = ['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING'].includes(c.state ?? '');
+          add({ area: 'emr', name: 'cluster', status: usable ? 'ok' : 'miss', detail: `${clusterId} ${c.state}`, fix: DEPLOY_HINT });
+        } catch (e) {
+          const fe = e as FruitsError;
+          add({ area: 'emr', name: 'cluster', status: 'miss', detail: fe.message, fix: 'check AWS_PROFILE / permissions (elasticmapreduce:DescribeCluster)', auth: fe.exitCode === 4 });
+        }
+      }
+    } catch (e) {
+      add({ area: 'emr', name: 'aws credentials', status: 'miss', detail: oneLine((e as Error).message).slice(0, 160), fix: 'aws configure (or set AWS_PROFILE / AWS_ACCESS_KEY_ID+AWS_SECRET_ACCESS_KEY)', auth: true });
+    } finally {
+      clients.emr.destroy();
+      clients.s3.destroy();
+    }
+    if (cfg.tunnel.key) {
+      const ok = existsSync(cfg.tunnel.key) && (statSync(cfg.tunnel.key).mode & 0o077) === 0;
+      add({ area: 'emr', name: 'tunnel key', status: ok ? 'ok' : 'miss', detail: cfg.tunnel.key, fix: existsSync(cfg.tunnel.key) ? `ssh refuses keys others can read: chmod 600 ${cfg.tunnel.key}` : 'not found: set tunnel.key / FRUITS_SSH_KEY (default: publicKeyPath without .pub)' });
+    } else add({ area: 'emr', name: 'tunnel key', status: 'skip', detail: 'FRUITS_SSH_KEY / tunnel.key / publicKeyPath not set (needed by `fruits tunnel`)' });
+  }
+  return checks;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((res, rej) => {
+    const t = setTimeout(() => rej(new Error(`timed out after ${ms / 1000}s resolving AWS credentials`)), ms);
+    p.then((v) => (clearTimeout(t), res(v)), (e) => (clearTimeout(t), rej(e)));
+  });
+}

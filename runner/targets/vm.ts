@@ -1,0 +1,195 @@
+// vm target: the Ubuntu VM (VMware Workstation) over SSH. Copies the job, runs
+// spark-submit there with output streamed back, fetches summary.json, and on
+// Ctrl-C kills the remote process group through a second ssh.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
+import { buildSparkSubmitArgv, parseSummaryLine } from '../argv/spark-submit.js';
+import {
+  REMOTE_MISSING_SPARK, remoteKillCommand, remotePruneCommand, remoteRunCommand, scpFromArgv, scpToArgv, shJoin, shQuote, sshArgv, type SshTarget,
+} from '../argv/ssh.js';
+import { capture, startProcess } from '../platform/process.js';
+import { which } from '../platform/discover.js';
+import { envError, ExitCode, InterruptedError, oneLine, usageError } from '../platform/errors.js';
+import { locateJob, writeJobZip } from '../packaging/package-job.js';
+import type { RunnerConfig } from '../config.js';
+import { PROGRESS_LINES_ENV } from '../progress/run-progress.js';
+import { describeSummary, exitForJob, jobArgvFor, jobOutputRouter, summaryStatusExit, type RunContext, type RunOutcome, type RunRequest } from './run-request.js';
+
+/** Validated SSH target from config; one-line errors for a missing host or a bad key. */
+export function vmSshTarget(cfg: RunnerConfig): SshTarget {
+  const vm = cfg.vm;
+  if (!vm.host) throw usageError('no VM host: set vm.host in fruits.config.json or FRUITS_VM_HOST (or pass --host)');
+  if (vm.key) {
+    if (!existsSync(vm.key)) throw usageError(`VM ssh key ${vm.key} not found: fix vm.key / FRUITS_VM_KEY / --key`);
+    if ((statSync(vm.key).mode & 0o077) !== 0) throw usageError(`VM ssh key ${vm.key} is readable by others and ssh will refuse it: chmod 600 ${vm.key}`);
+  }
+  if (vm.knownHosts && !existsSync(vm.knownHosts) && vm.strictHostKeyChecking === 'yes') {
+    throw usageError(`known_hosts file ${vm.knownHosts} not found: create it (ssh-keyscan -p ${vm.port} ${vm.host} > ${vm.knownHosts}) or set vm.strictHostKeyChecking to accept-new`);
+  }
+  return { host: vm.host, user: vm.user, port: vm.port, key: vm.key, knownHosts: vm.knownHosts, strictHostKeyChecking: vm.strictHostKeyChecking, connectTimeoutSeconds: vm.connectTimeoutSeconds };
+}
+
+const SSH_FAILED = 255;
+const lastLine = (lines: string[]) => oneLine(lines.filter((l) => l.trim()).slice(-1)[0] ?? 'no details');
+const HOST_KEY_FAILURE = /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|host key .* (not known|differs)|No \S+ host key is known/i;
+
+/** ssh exit 255: a host-key problem names ssh-keyscan and vm.strictHostKeyChecking; anything else is "unreachable". */
+export function unreachable(t: SshTarget, tailLines: string[]) {
+  if (tailLines.some((l) => HOST_KEY_FAILURE.test(l))) {
+    const file = t.knownHosts ?? '~/.ssh/known_hosts';
+    return envError(
+      `ssh refused the VM's host key (${lastLine(tailLines.filter((l) => HOST_KEY_FAILURE.test(l)))}): if the VM is new or was rebuilt, check its key and record it with \`ssh-keyscan -p ${t.port} ${t.host} >> ${file}\` (remove a stale entry with ssh-keygen -R), or set vm.strictHostKeyChecking to accept-new for a first connection`,
+    );
+  }
+  return envError(`cannot reach the VM ${t.user}@${t.host}:${t.port} over ssh (${lastLine(tailLines)}): check that the VM is running and vm.host/port/user/key`);
+}
+
+export interface VmPlan {
+  ssh: SshTarget;
+  codeDir: string;
+  pidFile: string;
+  prepare: string[];
+  copy: string[];
+  run: string[];
+  kill: string[];
+  /** Removes all but the newest vm.keepCodeRuns code/<run-id>/ folders (never one whose job still runs). */
+  prune: string[];
+}
+
+/** Pure: every argv of a vm run (printed by --dry-run). */
+export function planVmRun(cfg: RunnerConfig, ssh: SshTarget, runId: string, jobArgs: string[], conf: Record<string, string>, localFiles: string[]): VmPlan {
+  // Paths relative to vm.workDir: the remote command cd's there first.
+  const codeDir = posix.join('code', runId);
+  const pidFile = posix.join(codeDir, 'job.pid');
+  const argv = buildSparkSubmitArgv({
+    sparkSubmit: cfg.vm.sparkSubmit,
+    master: cfg.vm.master,
+    conf: { ...cfg.vm.sparkConf, ...conf },
+    pyFiles: posix.join(codeDir, 'fruits_job.zip'),
+    script: posix.join(codeDir, 'run_job.py'),
+    jobArgs,
+  });
+  const remoteCode = posix.join(cfg.vm.workDir, codeDir);
+  return {
+    ssh,
+    codeDir: remoteCode,
+    pidFile,
+    prepare: sshArgv(ssh, `mkdir -p ${shQuote(remoteCode)}`),
+    prune: sshArgv(ssh, remotePruneCommand(posix.join(cfg.vm.workDir, 'code'), cfg.vm.keepCodeRuns)),
+    copy: scpToArgv(ssh, localFiles, remoteCode),
+    run: sshArgv(ssh, remoteRunCommand({ workDir: cfg.vm.workDir, pidFile, env: { PYSPARK_PYTHON: cfg.vm.python, PYSPARK_DRIVER_PYTHON: cfg.vm.python, [PROGRESS_LINES_ENV]: '1' }, argv })),
+    kill: sshArgv(ssh, `cd ${shQuote(cfg.vm.workDir)} && ${remoteKillCommand(pidFile)}`),
+  };
+}
+
+export async function runVm(req: RunRequest, ctx: RunContext): Promise<RunOutcome> {
+  const { cfg, out } = ctx;
+  if (!req.input) throw usageError('missing --input: pass the image folder on the VM');
+  if (!req.output) throw usageError('missing --output: pass the output folder on the VM');
+  const ssh = vmSshTarget(cfg);
+  const job = locateJob(cfg.jobDir);
+  const jobArgs = jobArgvFor(req, cfg, req.input, req.output);
+  const reqs = join(ctx.root, 'requirements.txt');
+  if (req.dryRun) {
+    // Nothing is staged on a dry run: show the files the run would copy, from where they are now.
+    const sources = { 'run_job.py': job.runJob, 'fruits_job.zip': `zipped at run time from ${join(cfg.jobDir, 'fruits_job')}`, 'requirements.txt': reqs };
+    const plan = planVmRun(cfg, ssh, req.runId, jobArgs, req.conf, []);
+    const copy = `# copy: ${Object.entries(sources).map(([k, v]) => `${k} (${v})`).join(', ')} -> ${ssh.user}@${ssh.host}:${plan.codeDir}/`;
+    out.result({ target: 'vm', runId: req.runId, prepare: plan.prepare, copyFiles: sources, copyTo: plan.codeDir, run: plan.run, kill: plan.kill, prune: plan.prune },
+      [shJoin(plan.prepare), copy, shJoin(plan.run), `# then keep the newest ${cfg.vm.keepCodeRuns} code folders: ${shJoin(plan.prune)}`].join('\n'));
+    return { exitCode: ExitCode.ok, data: {} };
+  }
+  const tmp = mkdtempSync(join(tmpdir(), 'fruits-vm-'));
+  try {
+    const files = [join(tmp, 'run_job.py'), join(tmp, 'fruits_job.zip'), join(tmp, 'requirements.txt')];
+    const plan = planVmRun(cfg, ssh, req.runId, jobArgs, req.conf, files);
+    if (!which('ssh') || !which('scp')) throw envError('ssh/scp not found: install the OpenSSH client (apt-get install openssh-client)');
+    copyFileSync(job.runJob, files[0]!);
+    writeJobZip(cfg.jobDir, files[1]!);
+    if (!existsSync(reqs)) throw usageError(`${reqs} not found: run from a full checkout`);
+    copyFileSync(reqs, files[2]!);
+
+    out.info(`fruits: copying the job to ${ssh.user}@${ssh.host}:${plan.codeDir}`);
+    const prep = await capture(plan.prepare);
+    if (prep.exitCode !== 0) throw unreachable(ssh, prep.stderr.split('\n'));
+    const cp = await capture(plan.copy);
+    if (cp.exitCode !== 0) throw envError(`copying the job to the VM failed (${lastLine(cp.stderr.split('\n'))}): check free space and write access to vm.workDir`);
+
+    if (ctx.signal.aborted) throw new InterruptedError('interrupted before the job started on the VM');
+    out.info(`fruits: running ${req.runId} on the VM`);
+    let summaryUri: string | undefined;
+    const lines = jobOutputRouter(ctx, (line) => (summaryUri = parseSummaryLine(line) ?? summaryUri));
+    const proc = startProcess(plan.run, {
+      detached: true, // Ctrl-C reaches the runner only; it stops the remote group, then ssh ends by itself
+      onStdoutLine: lines.onStdoutLine,
+      onStderrLine: lines.onStderrLine,
+    });
+    let killing: Promise<void> | undefined;
+    const onAbort = () => {
+      lines.view.out.info('fruits: interrupted, stopping the remote job');
+      killing = (async () => {
+        const k = await capture(plan.kill, { timeoutMs: 60_000 });
+        if (k.exitCode !== 0) out.info(`fruits: could not stop the remote job (${lastLine(k.stderr.split('\n'))}); run: ${shJoin(plan.kill)}`);
+        // ssh ends once the remote group is gone; don't wait for ever.
+        const t = setTimeout(() => proc.kill('SIGTERM'), 20_000);
+        await proc.done;
+        clearTimeout(t);
+      })();
+    };
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    const r = await proc.done;
+    ctx.signal.removeEventListener('abort', onAbort);
+    lines.view.stop();
+    if (killing) await killing;
+    if (ctx.signal.aborted) throw new InterruptedError(`interrupted: the remote job was stopped (run ${req.runId} is incomplete)`);
+    if (r.spawnError) throw envError(`cannot start ssh (${r.spawnError}): install the OpenSSH client`);
+    if (r.exitCode === SSH_FAILED) throw unreachable(ssh, r.stderrTail);
+    if (r.exitCode === REMOTE_MISSING_SPARK) throw envError(`${cfg.vm.sparkSubmit} not found on the VM: run bootstrap/vm-setup.sh there (fruits vm-setup) or set vm.sparkSubmit`);
+
+    // Old code/<run-id>/ folders would pile up on the VM: keep the newest vm.keepCodeRuns.
+    const pruned = await capture(plan.prune, { timeoutMs: 60_000 });
+    if (pruned.exitCode !== 0) out.info(`fruits: could not remove old code folders on the VM (${lastLine(pruned.stderr.split('\n'))})`);
+    // Fetch summary.json on failure too: a failed run's error and traceback live there.
+    const { summary, localSummary, remotePath } = await fetchSummary(cfg, ssh, req.runId, summaryUri, (m) => out.info(m));
+    const exitCode = r.exitCode === 0 && summary !== undefined ? summaryStatusExit(summary) : exitForJob(r.exitCode);
+    const where = localSummary ? `\nsummary: ${localSummary} (from the VM: ${remotePath})` : '';
+    const human = summary !== undefined && r.exitCode === 0
+      ? `${describeSummary(summary)}${where}`
+      : `job exited with code ${r.exitCode} on the VM (run ${req.runId}); see its output above${summary !== undefined ? `\n${describeSummary(summary)}` : ''}${where}`;
+    out.result({ target: 'vm', runId: req.runId, exitCode, jobExitCode: r.exitCode, summaryUri, localSummary, summary }, human);
+    return { exitCode, data: { summary } };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Pure: the VM path of the summary.json named by the job's FRUITS_RUN_SUMMARY line (relative paths are under vm.workDir). */
+export function remoteSummaryPath(workDir: string, summaryUri: string): string {
+  const p = summaryUri.replace(/^file:\/\//, '');
+  return p.startsWith('/') || p.startsWith('~') ? p : posix.join(workDir, p);
+}
+
+/**
+ * Side effect: copies summary.json from the VM into vm.summaryDir/<run-id>/. Only when the
+ * job printed its marker: a summary.json found without it could be an older run's (e.g. the
+ * job refused an existing run folder), and must not be shown as this run's.
+ */
+async function fetchSummary(cfg: RunnerConfig, ssh: SshTarget, runId: string, summaryUri: string | undefined, info: (m: string) => void) {
+  if (!summaryUri) return {};
+  const remotePath = remoteSummaryPath(cfg.vm.workDir, summaryUri);
+  const dir = join(cfg.vm.summaryDir, runId);
+  mkdirSync(dir, { recursive: true });
+  const local = join(dir, 'summary.json');
+  const got = await capture(scpFromArgv(ssh, remotePath, local));
+  if (got.exitCode !== 0) {
+    info(`fruits: could not fetch ${remotePath} from the VM (${lastLine(got.stderr.split('\n'))})`);
+    return { remotePath };
+  }
+  try {
+    return { remotePath, localSummary: local, summary: JSON.parse(readFileSync(local, 'utf8')) as unknown };
+  } catch {
+    info(`fruits: ${local} (from the VM: ${remotePath}) is not valid JSON: the job stopped while writing it`);
+    return { remotePath, localSummary: local };
+  }
+}
