@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import model_file, run_files
+from . import contract, model_file, run_files
 from .config import DEFAULT_MAX_IMAGE_PIXELS
 from .errors import UsageError, one_line
 from .layout import has_scheme, local_path
@@ -201,8 +201,9 @@ def main(argv: list[str] | None = None) -> int:
                    f"else {DEFAULT_MAX_IMAGE_PIXELS})")
     try:
         a = p.parse_args(argv)
-        if a.max_image_pixels is not None and a.max_image_pixels < 1:
-            raise UsageError("--max-image-pixels must be at least 1")
+        problem = contract.check("max-image-pixels", a.max_image_pixels)  # the job's own range
+        if problem:
+            raise UsageError(problem)
         models = load_run(a.run)
         result = classify(models, a.photo, a.engine, a.max_image_pixels)
     except UsageError as e:

@@ -24,8 +24,9 @@ def spark_submit(*args: str, py_files: Path | None = None, env: dict | None = No
 def build_job_zip(target: Path) -> Path:
     """The runner's packaging: the zip root holds the fruits_job/ folder."""
     with zipfile.ZipFile(target, "w") as zf:
-        for f in sorted((JOBS_DIR / "fruits_job").glob("*.py")):
-            zf.write(f, f"fruits_job/{f.name}")
+        for f in sorted((JOBS_DIR / "fruits_job").iterdir()):
+            if f.suffix in (".py", ".json"):  # contract.json: read from inside the zip
+                zf.write(f, f"fruits_job/{f.name}")
     return target
 
 

@@ -10,6 +10,10 @@ import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../runner/cli.js';
 import { BATCH_SIZE_MAX } from '../../runner/argv/spark-submit.js';
+import { summaryUri } from '../../runner/argv/emr-step.js';
+import { writeJobZip } from '../../runner/packaging/package-job.js';
+import { SUMMARY_FILE } from '../../runner/progress/progress-source.js';
+import { PROGRESS_FILE } from '../../runner/progress/run-progress.js';
 import { checkJobArgv, describeRange, loadJobContract, type JobContract, type JobOptionSpec } from '../../runner/job-contract.js';
 import { captureOutput, fakeClock, mktemp, ROOT } from './helpers.js';
 
@@ -153,6 +157,20 @@ describe('the job contract', () => {
 
   test('the exclusive pair is named as the job names it', () => {
     expect(() => checkJobArgv(contract, ['--input', 'i', '--output', 'o', '--k', '3', '--variance-target', '0.5'])).toThrow('--k and --variance-target are exclusive: pass only one');
+  });
+
+  test('the run folder files and summary fields the runner reads are the ones the job declares', () => {
+    const files = contract.run_folder.files;
+    expect([SUMMARY_FILE, PROGRESS_FILE]).toEqual([files.summary!.path, files.progress!.path]);
+    expect(summaryUri('s3://b/out', 'r1')).toBe(`s3://b/out/r1/${files.summary!.path}`);
+    const fields = contract.summary.fields;
+    // describeSummary / summaryStatusExit (targets/run-request.ts) read these
+    for (const f of ['status', 'run_id', 'output', 'error', 'counts', 'pca', 'classifier']) expect(Object.keys(fields)).toContain(f);
+    for (const f of ['total_files', 'featurized', 'failed']) expect(fields.counts!.fields).toContain(f);
+  });
+
+  test('the packaged job ships its contract (read on the driver from the --py-files zip)', () => {
+    expect(writeJobZip(join(ROOT, 'jobs'), join(dir, 'job.zip'))).toContain('fruits_job/contract.json');
   });
 
   test("config.ts's remaining copy of the batch-size limit matches the contract", () => {
