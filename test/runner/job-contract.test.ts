@@ -9,7 +9,7 @@ import { execa } from 'execa';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../runner/cli.js';
-import { BATCH_SIZE_MAX } from '../../runner/argv/spark-submit.js';
+import { BATCH_SIZE_MAX, RUN_ID_RE } from '../../runner/argv/spark-submit.js';
 import { summaryUri } from '../../runner/argv/emr-step.js';
 import { writeJobZip } from '../../runner/packaging/package-job.js';
 import { SUMMARY_FILE } from '../../runner/progress/progress-source.js';
@@ -173,7 +173,8 @@ describe('the job contract', () => {
     expect(writeJobZip(join(ROOT, 'jobs'), join(dir, 'job.zip'))).toContain('fruits_job/contract.json');
   });
 
-  test("config.ts's remaining copy of the batch-size limit matches the contract", () => {
+  test("the runner's remaining copies match the contract (config.ts's batch-size limit; the run id it puts in paths)", () => {
     expect(BATCH_SIZE_MAX).toBe(contract.options['batch-size']!.max);
+    expect(RUN_ID_RE.source).toBe(`^${contract.options['run-id']!.pattern}$`);
   });
 });
