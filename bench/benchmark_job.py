@@ -8,7 +8,7 @@ Prints (and with --json emits) figures side by side from one run; it asserts not
   job keras    the real job via spark-submit --master local[N], --engine keras (the job
   job onnx     before the ONNX engine) and --engine onnx: whole wall time (JVM start,
                listing, weights, featurize, PCA, Parquet) and its featurize stage alone;
-               peak RSS of the whole process tree and of each Python worker (from /proc)
+               peak RSS of the whole process tree and of each Python worker (psutil)
   naive        (--naive-scales) Spark + a pandas UDF that rebuilds the Keras model every batch
   classify     (unless --no-classify) cold `python jobs/classify.py <photo>` wall time with
                each engine, on a run of the sample made with --engine onnx
@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd  # module level: pandas_udf resolves the "pd.Series" type hints here
+import psutil
 
 REPO = Path(__file__).resolve().parents[1]
 JOBS = REPO / "jobs"
@@ -44,62 +45,47 @@ REAL_WEIGHTS = (REPO / ".." / "shared" / "models" / "mobilenet_v2" /
                 "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5").resolve()
 WEIGHTS = str(REAL_WEIGHTS) if REAL_WEIGHTS.is_file() else "test-only-random:1"
 ENGINES = ("keras", "onnx")
-PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-# ---------- process-tree memory (no psutil: read /proc) ----------
+# ---------- process-tree memory and CPU (psutil) ----------
 
-def _children_map() -> dict[int, list[int]]:
-    kids: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        kids.setdefault(ppid, []).append(int(entry))
-    return kids
-
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _is_python_worker(pid: int, parent: int) -> bool:
-    """A Spark Python worker: forked by the pyspark daemon, so it and its parent run pyspark.daemon."""
+def _cmdline(proc: psutil.Process) -> str:
     try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            mine = f.read()
-        with open(f"/proc/{parent}/cmdline", "rb") as f:
-            theirs = f.read()
-    except OSError:
-        return False
-    return b"pyspark.daemon" in mine and b"pyspark.daemon" in theirs
+        return " ".join(proc.cmdline())
+    except psutil.Error:
+        return ""
+
+
+def _is_python_worker(proc: psutil.Process, parent: psutil.Process | None) -> bool:
+    """A Spark Python worker: forked by the pyspark daemon, so it and its parent run pyspark.daemon."""
+    return parent is not None and "pyspark.daemon" in _cmdline(proc) and "pyspark.daemon" in _cmdline(parent)
 
 
 def tree_sample(root: int, cpu_seen: dict[int, float], worker_peaks: dict[int, int] | None = None,
                 worker_cpu: dict[int, float] | None = None) -> int:
     """RSS bytes of the process tree now; updates cpu_seen[pid] = user+sys CPU seconds and
     worker_peaks[pid] = peak RSS of each Python worker seen."""
-    kids, total, stack = _children_map(), 0, [(root, 0)]
-    while stack:
-        pid, parent = stack.pop()
+    try:
+        top = psutil.Process(root)
+        procs = [top, *top.children(recursive=True)]
+    except psutil.Error:
+        return 0  # the process has just ended
+    by_pid = {p.pid: p for p in procs}
+    total = 0
+    for proc in procs:
         try:
-            with open(f"/proc/{pid}/statm") as f:
-                rss = int(f.read().split()[1]) * PAGE
-            total += rss
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            cpu_seen[pid] = (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
-            if worker_peaks is not None and _is_python_worker(pid, parent):
-                worker_peaks[pid] = max(worker_peaks.get(pid, 0), rss)
-                if worker_cpu is not None:
-                    worker_cpu[pid] = cpu_seen[pid]
-        except (OSError, IndexError, ValueError):
-            pass
-        stack.extend((kid, pid) for kid in kids.get(pid, []))
+            with proc.oneshot():
+                rss = proc.memory_info().rss
+                times = proc.cpu_times()
+                ppid = proc.ppid()
+        except psutil.Error:
+            continue  # ended between listing and sampling
+        total += rss
+        cpu_seen[proc.pid] = times.user + times.system
+        if worker_peaks is not None and _is_python_worker(proc, by_pid.get(ppid)):
+            worker_peaks[proc.pid] = max(worker_peaks.get(proc.pid, 0), rss)
+            if worker_cpu is not None:
+                worker_cpu[proc.pid] = cpu_seen[proc.pid]
     return total
 
 
@@ -301,12 +287,12 @@ def time_classify(run_dir: str, photo: str, engine: str, env: dict, repeat: int 
 
 
 def machine() -> dict:
-    cpu = ""
+    cpu = ""  # the model name: psutil does not report it, /proc/cpuinfo does (Linux)
     try:
         cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    mem = psutil.virtual_memory().total / 2**30
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem, 1), "os": platform.platform(),
             "python": platform.python_version(), "load_avg_at_start": os.getloadavg()}
 

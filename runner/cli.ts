@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, repoRoot, type RunnerConfig } from './config.js';
-import { ExitCode, FruitsError, usageError, type ExitCodeValue } from './platform/errors.js';
+import { causeChain, ExitCode, isStructuredError, problemLine, usageError, type ExitCodeValue } from './platform/errors.js';
 import { makeOutput, type Output } from './platform/output.js';
 import { realClock, type Clock } from './platform/clock.js';
 import { newRunId, parseConfFlags } from './argv/spark-submit.js';
@@ -69,7 +69,7 @@ function parse(argv: string[]) {
   try {
     parsed = parseArgs({ args: mine, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (e) {
-    throw usageError(`${(e as Error).message.split('\n')[0]!.replace(/\. To specify.*$/, '')} (see fruits help)`);
+    throw usageError(`${(e as Error).message.split('\n')[0]!.replace(/\. To specify.*$/, '')} (see fruits help)`, undefined, { cause: e });
   }
   return { values: parsed.values, positionals: parsed.positionals, extra };
 }
@@ -81,15 +81,24 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
   try {
     return await dispatch(argv, out, deps);
   } catch (e) {
-    return reportError(e, out);
+    return reportError(e, out, deps.env ?? process.env);
   }
 }
 
-export function reportError(e: unknown, out: Output): ExitCodeValue {
-  const fe = e instanceof FruitsError ? e : new FruitsError(`unexpected failure: ${String((e as Error)?.message ?? e).split('\n')[0]} (set FRUITS_DEBUG=1 for details)`, ExitCode.jobFailed);
-  if (!(e instanceof FruitsError) && process.env.FRUITS_DEBUG) process.stderr.write(String((e as Error)?.stack ?? e) + '\n');
-  out.error(fe.message, fe.exitCode);
-  return fe.exitCode;
+/**
+ * Prints the one-line error (fields under --json) and returns its exit code. Any error
+ * with a string `problem` and a numeric `exitCode` counts as structured (FruitsError,
+ * ConfigError); FRUITS_DEBUG=1 adds the stack and cause chain of wrapped or unexpected ones.
+ */
+export function reportError(e: unknown, out: Output, env: NodeJS.ProcessEnv = process.env): ExitCodeValue {
+  const s = isStructuredError(e) ? e : undefined;
+  const message = s
+    ? (typeof s.message === 'string' && s.message) || problemLine(s.problem, s.fix)
+    : `unexpected failure: ${String((e as Error)?.message ?? e).split('\n')[0]} (set FRUITS_DEBUG=1 for details)`;
+  const exitCode = (s ? s.exitCode : ExitCode.jobFailed) as ExitCodeValue;
+  if (env.FRUITS_DEBUG && (!s || s.cause !== undefined)) process.stderr.write(causeChain(e));
+  out.error(message, exitCode, s ? { problem: s.problem, fix: s.fix } : { problem: message });
+  return exitCode;
 }
 
 async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<number> {
@@ -100,10 +109,10 @@ async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<num
     out.result({ version: pkg.version }, pkg.version);
     return 0;
   }
-  if (!commandSpec(command)) throw usageError(`unknown command "${command}": use one of ${COMMANDS.map((c) => c.name).join(', ')}`);
+  if (!commandSpec(command)) throw usageError(`unknown command "${command}"`, `use one of ${COMMANDS.map((c) => c.name).join(', ')}`);
   if (command === 'help') {
     const topic = rest[0];
-    if (topic !== undefined && !commandSpec(topic)) throw usageError(`unknown command "${topic}": use one of ${COMMANDS.map((c) => c.name).join(', ')}`);
+    if (topic !== undefined && !commandSpec(topic)) throw usageError(`unknown command "${topic}"`, `use one of ${COMMANDS.map((c) => c.name).join(', ')}`);
     const text = topic ? commandHelp(topic) : globalHelp();
     out.result({ usage: text }, text);
     return 0;
@@ -122,10 +131,10 @@ async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<num
   let target: Target | undefined;
   if (command === 'run') {
     const t = rest[0];
-    if (!t) throw usageError('missing target: fruits run <local|vm|emr> ...');
-    if (!TARGETS.includes(t as Target)) throw usageError(`unknown target "${t}": use local, vm or emr`);
+    if (!t) throw usageError('missing target', 'fruits run <local|vm|emr> ...');
+    if (!TARGETS.includes(t as Target)) throw usageError(`unknown target "${t}"`, 'use local, vm or emr');
     target = t as Target;
-    if (rest.length > 1) throw usageError(`unexpected argument "${rest[1]}": job options go after flags, extra job args after --`);
+    if (rest.length > 1) throw usageError(`unexpected argument "${rest[1]}"`, 'job options go after flags, extra job args after --');
   }
   const env = deps.env ?? process.env;
   const cfg = loadConfig({ configPath: v.config, env, flags: configFlags(v, command, target) });
@@ -151,7 +160,7 @@ async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<num
         dryRun,
         wait: !v['no-wait'],
       };
-      if (req.k !== undefined && req.varianceTarget !== undefined) throw usageError('--k and --variance-target are exclusive: pass only one');
+      if (req.k !== undefined && req.varianceTarget !== undefined) throw usageError('--k and --variance-target are exclusive', 'pass only one');
       const ctx: RunContext = { cfg, out, signal, clock, root };
       const mod = target === 'local' ? await import('./targets/local.js') : target === 'vm' ? await import('./targets/vm.js') : await import('./targets/emr.js');
       const fn = 'runLocal' in mod ? mod.runLocal : 'runVm' in mod ? mod.runVm : mod.runEmr;
@@ -189,7 +198,7 @@ async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<num
     }
     case 'doctor': {
       const areas = v.target ? [v.target] : ['local', 'vm', 'emr'];
-      if (!areas.every((a) => (TARGETS as readonly string[]).includes(a))) throw usageError(`unknown --target "${v.target}": use local, vm or emr`);
+      if (!areas.every((a) => (TARGETS as readonly string[]).includes(a))) throw usageError(`unknown --target "${v.target}"`, 'use local, vm or emr');
       const { runDoctor, formatChecks, doctorExit } = await import('./commands/doctor.js');
       const checks = await runDoctor(cfg, { root, offline: v.offline ?? false, areas: areas as Target[] });
       const code = doctorExit(checks);
@@ -202,16 +211,16 @@ async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<num
 
 async function uploadData(rest: string[], cfg: RunnerConfig, out: Output, o: { dryRun: boolean; checksum: boolean; to?: string; signal: AbortSignal }) {
   const dir = rest[0];
-  if (!dir) throw usageError('missing folder: fruits upload-data <local image folder> [--to s3://bucket/prefix/]');
+  if (!dir) throw usageError('missing folder', 'fruits upload-data <local image folder> [--to s3://bucket/prefix/]');
   const { readStackOutputs, DEPLOY_HINT } = await import('./aws/stack-outputs.js');
   const { syncImages, formatBytes } = await import('./commands/upload-data.js');
   const { makeAwsClients } = await import('./aws/clients.js');
   const outputs = readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack);
   const to = o.to ?? outputs.inputUri;
-  if (!to) throw usageError(`no destination: pass --to s3://bucket/prefix/ or ${DEPLOY_HINT}`);
+  if (!to) throw usageError('no destination', `pass --to s3://bucket/prefix/ or ${DEPLOY_HINT}`);
   joinS3(to); // validates the URI
   const region = cfg.emr.region ?? outputs.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-  if (!region) throw usageError(`no AWS region: pass --region, set AWS_REGION, or ${DEPLOY_HINT}`);
+  if (!region) throw usageError('no AWS region', `pass --region, set AWS_REGION, or ${DEPLOY_HINT}`);
   const { s3 } = makeAwsClients({ region, endpoint: cfg.emr.endpoint });
   const r = await syncImages(s3, {
     dir, to, concurrency: cfg.upload.concurrency, checksum: o.checksum, dryRun: o.dryRun, signal: o.signal,
@@ -228,7 +237,7 @@ async function uploadData(rest: string[], cfg: RunnerConfig, out: Output, o: { d
 
 async function tunnel(cfg: RunnerConfig, out: Output, o: { dryRun: boolean; foxyproxy: boolean; merge?: string; signal: AbortSignal }) {
   const { foxyProxyConfig, mergeFoxyProxy } = await import('./argv/ssh-tunnel.js');
-  if (o.merge !== undefined && !o.foxyproxy) throw usageError('--merge goes with --foxyproxy: fruits tunnel --foxyproxy --merge <your FoxyProxy export>.json');
+  if (o.merge !== undefined && !o.foxyproxy) throw usageError('--merge goes with --foxyproxy', 'fruits tunnel --foxyproxy --merge <your FoxyProxy export>.json');
   if (o.foxyproxy) {
     let c: unknown = foxyProxyConfig(cfg.tunnel.port);
     if (o.merge !== undefined) {
@@ -236,12 +245,12 @@ async function tunnel(cfg: RunnerConfig, out: Output, o: { dryRun: boolean; foxy
       try {
         existing = JSON.parse(readFileSync(o.merge, 'utf8'));
       } catch (e) {
-        throw usageError(`cannot read the FoxyProxy export ${o.merge} (${(e as Error).message.split('\n')[0]}): export it from FoxyProxy (Options > Export) and pass that file`);
+        throw usageError(`cannot read the FoxyProxy export ${o.merge} (${(e as Error).message.split('\n')[0]})`, 'export it from FoxyProxy (Options > Export) and pass that file', { cause: e });
       }
       try {
         c = mergeFoxyProxy(existing, cfg.tunnel.port);
       } catch (e) {
-        throw usageError(`${o.merge} is ${(e as Error).message}: pass the JSON file FoxyProxy 8 exports (Options > Export)`);
+        throw usageError(`${o.merge} is ${(e as Error).message}`, 'pass the JSON file FoxyProxy 8 exports (Options > Export)', { cause: e });
       }
     }
     out.result(c, JSON.stringify(c, null, 2));
@@ -255,7 +264,7 @@ async function tunnel(cfg: RunnerConfig, out: Output, o: { dryRun: boolean; foxy
     const { describeClusterBrief } = await import('./aws/cluster-info.js');
     const s = resolveEmrSettings(cfg, outputs);
     masterDns = (await describeClusterBrief(clientsFor(cfg, s).emr, s.clusterId)).masterDns;
-    if (!masterDns) throw usageError(`cluster ${s.clusterId} has no master DNS yet (still starting or terminated): wait, or ${DEPLOY_HINT}`);
+    if (!masterDns) throw usageError(`cluster ${s.clusterId} has no master DNS yet (still starting or terminated)`, `wait, or ${DEPLOY_HINT}`);
   }
   const { openTunnel } = await import('./commands/tunnel.js');
   return openTunnel(cfg, masterDns, { out, dryRun: o.dryRun, signal: o.signal });

@@ -65,8 +65,9 @@ make_venv() { # dir requirements-file...
   log "installing $* into $dir (first time: several minutes, tensorflow and pyspark are large)"
   # Updated in place, never deleted: a running job or test may be using it.
   [ -x "$dir/bin/python" ] || "$PY" -m venv "$dir"
-  "$dir/bin/pip" install --quiet --disable-pip-version-check --upgrade pip
-  local req; for req in "$@"; do "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$req"; done
+  # python -m pip, not bin/pip: a venv copied from another checkout keeps pip's old #! line.
+  "$dir/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+  local req; for req in "$@"; do "$dir/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"; done
   echo "$want" > "$dir/.fruits-setup"
 }
 make_venv .venv requirements-dev.txt

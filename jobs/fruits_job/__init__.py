@@ -24,6 +24,7 @@ Modules, one job each:
   model_file models/classifier.json: the documented model file the job exports and classify reads
   classify   one photo -> fruit + probability with a run's saved models (jobs/classify.py)
   pipeline   the stages in order, with timings
+  packaging  which files make the shipped package (packaging.json, shared with the runner)
   cli        main(argv) -> exit code
 """
 

@@ -12,11 +12,11 @@ import os
 import sys
 import tempfile
 import time
-import zipfile
 from urllib.parse import unquote, urlsplit
 from contextlib import contextmanager
 
 from . import run_files
+from .packaging import write_package_zip
 from . import interrupts
 from .config import JobConfig
 from . import progress
@@ -94,10 +94,7 @@ def ship_package(spark) -> None:
     tmp = tempfile.mkdtemp(prefix="fruits-job-pkg-")
     # Own name, so it never clashes with a fruits_job.zip given via --py-files.
     archive = os.path.join(tmp, "fruits_job_autoship.zip")
-    with zipfile.ZipFile(archive, "w") as zf:
-        for name in sorted(os.listdir(package_dir)):
-            if name.endswith((".py", ".json")):  # contract.json: the package's data
-                zf.write(os.path.join(package_dir, name), f"fruits_job/{name}")
+    write_package_zip(package_dir, archive)  # same rule as the runner's fruits_job.zip
     sc.addPyFile(archive)
     _SHIPPED.add(sc.applicationId)
 

@@ -35,8 +35,8 @@ export function newRunId(now: Date, suffix: string = randomBytes(3).toString('he
 export const BATCH_SIZE_MAX = 4096;
 
 export function buildJobArgs(a: JobArgs): string[] {
-  if (!RUN_ID_RE.test(a.runId)) throw usageError(`bad --run-id "${a.runId}": use letters, digits, '.', '_' or '-'`);
-  if (a.k !== undefined && a.varianceTarget !== undefined) throw usageError('--k and --variance-target are exclusive: pass only one');
+  if (!RUN_ID_RE.test(a.runId)) throw usageError(`bad --run-id "${a.runId}"`, `use letters, digits, '.', '_' or '-'`);
+  if (a.k !== undefined && a.varianceTarget !== undefined) throw usageError('--k and --variance-target are exclusive', 'pass only one');
   const args = ['--input', a.input, '--output', a.output, '--run-id', a.runId];
   if (a.k !== undefined) args.push('--k', String(a.k));
   if (a.varianceTarget !== undefined) args.push('--variance-target', String(a.varianceTarget));
@@ -70,7 +70,7 @@ export function parseConfFlags(values: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const v of values) {
     const i = v.indexOf('=');
-    if (i <= 0) throw usageError(`bad --conf "${v}": use --conf key=value, e.g. --conf spark.driver.memory=4g`);
+    if (i <= 0) throw usageError(`bad --conf "${v}"`, 'use --conf key=value, e.g. --conf spark.driver.memory=4g');
     out[v.slice(0, i)] = v.slice(i + 1);
   }
   return out;

@@ -83,7 +83,8 @@ export async function waitForStep(emr: EMRClient, o: WatchOptions): Promise<Watc
       if (FINAL_STATES.has(state)) return { state, step, elapsedMs: elapsed(), cancelledByUs: false };
       if (o.timeoutMs > 0 && elapsed() >= o.timeoutMs) {
         throw jobError(
-          `step ${o.stepId} still ${state} after ${Math.round(o.timeoutMs / 60000)} min: it keeps running on the cluster; follow it with \`fruits status ${o.stepId}\` or raise --timeout-minutes`,
+          `step ${o.stepId} still ${state} after ${Math.round(o.timeoutMs / 60000)} min`,
+          `it keeps running on the cluster; follow it with \`fruits status ${o.stepId}\` or raise --timeout-minutes`,
         );
       }
       await o.clock.sleep(o.pollMs, o.signal);
@@ -105,10 +106,10 @@ async function cancel(emr: EMRClient, o: WatchOptions, lastState: string, start:
     } catch (e) {
       // The runner stops here, but the step does not: say so, and how to follow or cancel it.
       const fe = fromAwsError(e, `CancelSteps ${o.stepId}`);
-      throw new FruitsError(
-        `${fe.message}; step ${o.stepId} is still ${lastState} on ${o.clusterId}: follow it with \`fruits status ${o.stepId} --follow --cluster-id ${o.clusterId}\`, cancel it with \`aws emr cancel-steps --cluster-id ${o.clusterId} --step-ids ${o.stepId}\` (needs elasticmapreduce:CancelSteps) or in the EMR console`,
-        fe.exitCode,
-      );
+      throw new FruitsError(`${fe.message}; step ${o.stepId} is still ${lastState} on ${o.clusterId}`, fe.exitCode, {
+        fix: `follow it with \`fruits status ${o.stepId} --follow --cluster-id ${o.clusterId}\`, cancel it with \`aws emr cancel-steps --cluster-id ${o.clusterId} --step-ids ${o.stepId}\` (needs elasticmapreduce:CancelSteps) or in the EMR console`,
+        cause: e,
+      });
     }
   }
   // Wait (bounded, no abort signal any more) until EMR reports a final state.

@@ -9,7 +9,7 @@ export interface S3Location {
 /** Parses s3://bucket/key (s3n:// and s3a:// from EMR's LogUri too). */
 export function parseS3Uri(uri: string): S3Location {
   const m = /^s3[an]?:\/\/([^/]+)\/?(.*)$/.exec(uri);
-  if (!m) throw usageError(`"${uri}" is not an s3:// URI: use s3://bucket/prefix/`);
+  if (!m) throw usageError(`"${uri}" is not an s3:// URI`, 'use s3://bucket/prefix/');
   return { bucket: m[1]!, key: m[2]! };
 }
 

@@ -30,7 +30,7 @@ export interface SparkUiOptions {
 
 const denied = (e: unknown, doing: string) =>
   isAccessDenied(e)
-    ? authError(`AWS denied ${doing}: the Spark UI link needs ${SPARK_UI_ACTIONS.join(', ')} on the cluster (see README "Spark UI")`)
+    ? authError(`AWS denied ${doing}`, `the Spark UI link needs ${SPARK_UI_ACTIONS.join(', ')} on the cluster (see README "Spark UI")`, { cause: e })
     : fromAwsError(e, doing);
 
 /** CreatePersistentAppUI for the cluster (its ARN from DescribeCluster unless given); returns the UI id. */
@@ -72,7 +72,7 @@ export async function sparkUiLink(emr: EMRClient, clusterId: string, o: SparkUiO
     const url = await presignedUiUrl(emr, id);
     if (url) return { url, persistentAppUiId: id };
     if (o.clock.now() >= deadline || o.signal?.aborted) {
-      throw jobError(`the Spark UI of ${clusterId} is not ready yet (persistent app UI ${id}): retry in a minute with fruits ui`);
+      throw jobError(`the Spark UI of ${clusterId} is not ready yet (persistent app UI ${id})`, 'retry in a minute with fruits ui');
     }
     await o.clock.sleep(o.retryMs ?? 5_000, o.signal);
   }

@@ -49,7 +49,7 @@ export function readStackOutputs(file: string, stack = 'fruits-emr'): StackOutpu
   try {
     return parseStackOutputs(JSON.parse(readFileSync(file, 'utf8')), stack);
   } catch (e) {
-    throw usageError(`cannot parse stack outputs ${file}: ${(e as Error).message.split('\n')[0]} -- redeploy with --outputs-file`);
+    throw usageError(`cannot parse stack outputs ${file}: ${(e as Error).message.split('\n')[0]}`, 'redeploy with --outputs-file', { cause: e });
   }
 }
 

@@ -28,7 +28,7 @@ export async function stepStatus(c: AwsClients, clusterId: string, stepId?: stri
   try {
     if (stepId) {
       const r = await c.emr.send(new DescribeStepCommand({ ClusterId: clusterId, StepId: stepId }));
-      if (!r.Step) throw usageError(`step ${stepId} not found on ${clusterId}: check the step id`);
+      if (!r.Step) throw usageError(`step ${stepId} not found on ${clusterId}`, 'check the step id');
       return [stepView(r.Step)];
     }
     const r = await c.emr.send(new ListStepsCommand({ ClusterId: clusterId }));
@@ -46,7 +46,7 @@ export async function describeStep(c: AwsClients, clusterId: string, stepId: str
   } catch (e) {
     throw fromAwsError(e, `DescribeStep ${stepId}`);
   }
-  if (!step) throw usageError(`step ${stepId} not found on ${clusterId}: check the step id`);
+  if (!step) throw usageError(`step ${stepId} not found on ${clusterId}`, 'check the step id');
   return step;
 }
 
@@ -55,6 +55,6 @@ export async function stepLogs(
   o: { clusterId: string; stepId: string; logUri?: string; waitMs: number; clock: Clock; onWait?: (m: string) => void },
 ): Promise<StepLogs> {
   const logUri = o.logUri ?? (await checkClusterLogUri(c.emr, o.clusterId));
-  if (!logUri) throw usageError(`cluster ${o.clusterId} has no log URI, so EMR keeps no step logs in S3: set emr.logUri if they are elsewhere`);
+  if (!logUri) throw usageError(`cluster ${o.clusterId} has no log URI, so EMR keeps no step logs in S3`, 'set emr.logUri if they are elsewhere');
   return fetchStepLogs(c.s3, { logUri, clusterId: o.clusterId, stepId: o.stepId, waitMs: o.waitMs, clock: o.clock, onWait: o.onWait });
 }

@@ -46,10 +46,10 @@ export function classifyFailure(exitCode: number | undefined, stderr: string): F
 }
 
 export async function runClassify(req: ClassifyRequest, cfg: RunnerConfig, out: Output, root: string): Promise<ExitCodeValue> {
-  if (!req.photo) throw usageError('missing photo: fruits classify <photo> --run <run folder>');
-  if (!req.run) throw usageError('missing --run: pass the run folder (<output>/<run-id>) whose models classify the photo');
+  if (!req.photo) throw usageError('missing photo', 'fruits classify <photo> --run <run folder>');
+  if (!req.run) throw usageError('missing --run', 'pass the run folder (<output>/<run-id>) whose models classify the photo');
   const script = join(cfg.jobDir, 'classify.py');
-  if (!existsSync(script)) throw usageError(`${script} not found: set jobDir / FRUITS_JOB_DIR to the folder holding classify.py`);
+  if (!existsSync(script)) throw usageError(`${script} not found`, 'set jobDir / FRUITS_JOB_DIR to the folder holding classify.py');
   const python = findPython(cfg.local.python, root);
   const argv = buildClassifyArgv(python, cfg.jobDir, req.photo, req.run, req.maxImagePixels);
   if (req.dryRun) {
@@ -57,7 +57,7 @@ export async function runClassify(req: ClassifyRequest, cfg: RunnerConfig, out: 
     return ExitCode.ok;
   }
   const r = await capture(argv, { timeoutMs: 600_000 });
-  if (r.notFound) throw envError(`cannot start ${python}: fix local.python / FRUITS_PYTHON or run scripts/setup.sh`);
+  if (r.notFound) throw envError(`cannot start ${python}`, 'fix local.python / FRUITS_PYTHON or run scripts/setup.sh', { cause: r.raw });
   for (const line of r.stderr.split('\n')) {
     if (line.startsWith('classify: warning: ')) out.info(line);
   }

@@ -7,7 +7,7 @@ import { makeAwsClients } from '../aws/clients.js';
 import { describeClusterBrief } from '../aws/cluster-info.js';
 import { shQuote, sshArgv } from '../argv/ssh.js';
 import type { RunnerConfig } from '../config.js';
-import { FruitsError, oneLine } from '../platform/errors.js';
+import { isStructuredError, oneLine } from '../platform/errors.js';
 import { DEPLOY_HINT, readStackOutputs } from '../aws/stack-outputs.js';
 import { vmSshTarget } from '../targets/vm.js';
 
@@ -30,6 +30,15 @@ export function parsePins(text: string): Map<string, string> {
     if (m) pins.set(m[1]!.toLowerCase(), m[2]!);
   }
   return pins;
+}
+
+/**
+ * Pure: the detail and fix of a check that failed with error e, from its fields (any
+ * structured error: FruitsError, ConfigError); `fallbackFix` when it names none.
+ */
+export function missFrom(e: unknown, fallbackFix?: string): { detail: string; fix?: string } {
+  if (isStructuredError(e)) return { detail: oneLine(e.problem), fix: e.fix ?? fallbackFix };
+  return { detail: oneLine(String((e as Error)?.message ?? e)), fix: fallbackFix };
 }
 
 /** Pure: doctor exit code: 0 all good, 4 if only AWS auth misses, else 3. */
@@ -78,13 +87,13 @@ export async function runDoctor(cfg: RunnerConfig, o: { root: string; offline: b
       python = findPython(cfg.local.python, o.root);
       add({ area: 'local', name: 'python', status: 'ok', detail: python });
     } catch (e) {
-      add({ area: 'local', name: 'python', status: 'miss', detail: (e as Error).message.split(':')[0]!, fix: 'python3.11 -m venv .venv && .venv/bin/pip install -r requirements-dev.txt' });
+      add({ area: 'local', name: 'python', status: 'miss', ...missFrom(e, 'python3.11 -m venv .venv && .venv/bin/pip install -r requirements-dev.txt') });
     }
     if (python) {
       try {
         add({ area: 'local', name: 'spark-submit', status: 'ok', detail: await findSparkSubmit(cfg.local.sparkSubmit, python) });
       } catch (e) {
-        add({ area: 'local', name: 'spark-submit', status: 'miss', detail: 'not found', fix: (e as Error).message.replace(/^.*?: /, '') });
+        add({ area: 'local', name: 'spark-submit', status: 'miss', ...missFrom(e) });
       }
       const reqFile = join(o.root, 'requirements.txt');
       const pins = existsSync(reqFile) ? parsePins(readFileSync(reqFile, 'utf8')) : new Map<string, string>();
@@ -121,7 +130,7 @@ export async function runDoctor(cfg: RunnerConfig, o: { root: string; offline: b
           }
         }
       } catch (e) {
-        add({ area: 'vm', name: 'vm config', status: 'miss', detail: (e as Error).message.split(':')[0]!, fix: (e as Error).message.replace(/^.*?: /, '') });
+        add({ area: 'vm', name: 'vm config', status: 'miss', ...missFrom(e) });
       }
     }
   }
@@ -131,7 +140,7 @@ export async function runDoctor(cfg: RunnerConfig, o: { root: string; offline: b
     try {
       outputs = readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack);
     } catch (e) {
-      add({ area: 'emr', name: 'stack outputs', status: 'miss', detail: (e as FruitsError).message, fix: DEPLOY_HINT });
+      add({ area: 'emr', name: 'stack outputs', status: 'miss', ...missFrom(e, DEPLOY_HINT) });
     }
     const needed = ['clusterId', 'region', 'inputUri', 'resultsUri', 'codeUri', 'logUri'] as const;
     const missing = needed.filter((k) => !outputs[k]);
@@ -155,8 +164,9 @@ export async function runDoctor(cfg: RunnerConfig, o: { root: string; offline: b
           const usable = ['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING'].includes(c.state ?? '');
           add({ area: 'emr', name: 'cluster', status: usable ? 'ok' : 'miss', detail: `${clusterId} ${c.state}`, fix: DEPLOY_HINT });
         } catch (e) {
-          const fe = e as FruitsError;
-          add({ area: 'emr', name: 'cluster', status: 'miss', detail: fe.message, fix: 'check AWS_PROFILE / permissions (elasticmapreduce:DescribeCluster)', auth: fe.exitCode === 4 });
+          const auth = isStructuredError(e) && e.exitCode === 4;
+          const permissions = 'check AWS_PROFILE / permissions (elasticmapreduce:DescribeCluster)';
+          add({ area: 'emr', name: 'cluster', status: 'miss', ...missFrom(e, permissions), ...(auth ? { fix: permissions } : {}), auth });
         }
       }
     } catch (e) {

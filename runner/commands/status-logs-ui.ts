@@ -32,7 +32,7 @@ function emrContext(cfg: RunnerConfig) {
 /** `fruits status [step-id] [--follow]`: the cluster's state, then one step (and its run's progress) or the latest steps. */
 export async function status(stepId: string | undefined, c: OpsContext & { follow: boolean }): Promise<ExitCodeValue> {
   checkStepId(stepId);
-  if (c.follow && !stepId) throw usageError('--follow needs a step id: fruits status <step-id> --follow');
+  if (c.follow && !stepId) throw usageError('--follow needs a step id', 'fruits status <step-id> --follow');
   const { s, clients } = emrContext(c.cfg);
   const cluster = await describeClusterBrief(clients.emr, s.clusterId);
   const clusterLine = `cluster ${s.clusterId}${cluster.name ? ` (${cluster.name})` : ''} ${cluster.state ?? 'UNKNOWN'}${cluster.stateReason ? `: ${cluster.stateReason}` : ''}`;
@@ -64,7 +64,7 @@ export async function status(stepId: string | undefined, c: OpsContext & { follo
  * is exit 3 (environment): EMR uploads them every few minutes, nothing is wrong with the command.
  */
 export async function logs(stepId: string | undefined, c: OpsContext & { waitSeconds: number }): Promise<ExitCodeValue> {
-  if (!stepId) throw usageError('missing step id: fruits logs <step-id> (see fruits status)');
+  if (!stepId) throw usageError('missing step id', 'fruits logs <step-id> (see fruits status)');
   checkStepId(stepId);
   const { s, clients } = emrContext(c.cfg);
   const l = await stepLogs(clients, {
@@ -74,7 +74,9 @@ export async function logs(stepId: string | undefined, c: OpsContext & { waitSec
   if (l.missing) {
     const waited = c.waitSeconds > 0 ? `after waiting ${c.waitSeconds} s` : 'yet';
     const retry = c.waitSeconds < 300 ? 'retry with --wait-seconds 300' : 'retry in a few minutes';
-    throw new FruitsError(`no logs for ${stepId} in ${l.dir} ${waited}: EMR uploads them every few minutes while the step runs and shortly after it ends; ${retry}`, ExitCode.environment);
+    throw new FruitsError(`no logs for ${stepId} in ${l.dir} ${waited}`, ExitCode.environment, {
+      fix: `EMR uploads them every few minutes while the step runs and shortly after it ends; ${retry}`,
+    });
   }
   c.out.result(l, [`----- stdout (${l.dir}stdout.gz) -----`, l.stdout ?? '(none)', `----- stderr (${l.dir}stderr.gz) -----`, l.stderr ?? '(none)'].join('\n'));
   return ExitCode.ok;

@@ -9,9 +9,9 @@ import type { Output } from '../platform/output.js';
 
 export function tunnelKey(cfg: RunnerConfig): string {
   const key = cfg.tunnel.key;
-  if (!key) throw usageError('no ssh key for the EMR master: pass --key or set FRUITS_SSH_KEY / tunnel.key (the private half of the stack\'s publicKeyPath)');
-  if (!existsSync(key)) throw usageError(`ssh key ${key} not found: pass --key or set FRUITS_SSH_KEY / tunnel.key (default: publicKeyPath without .pub)`);
-  if ((statSync(key).mode & 0o077) !== 0) throw usageError(`ssh key ${key} is readable by others and ssh will refuse it: chmod 600 ${key}`);
+  if (!key) throw usageError('no ssh key for the EMR master', 'pass --key or set FRUITS_SSH_KEY / tunnel.key (the private half of the stack\'s publicKeyPath)');
+  if (!existsSync(key)) throw usageError(`ssh key ${key} not found`, 'pass --key or set FRUITS_SSH_KEY / tunnel.key (default: publicKeyPath without .pub)');
+  if ((statSync(key).mode & 0o077) !== 0) throw usageError(`ssh key ${key} is readable by others and ssh will refuse it`, `chmod 600 ${key}`);
   return key;
 }
 
@@ -29,7 +29,7 @@ export async function openTunnel(cfg: RunnerConfig, masterDns: string, o: { out:
   o.signal.addEventListener('abort', stop, { once: true });
   const r = await proc.done;
   if (o.signal.aborted) return ExitCode.interrupted;
-  if (r.spawnError) throw envError('ssh not found: install the OpenSSH client');
+  if (r.spawnError) throw envError('ssh not found', 'install the OpenSSH client', { cause: r.spawnCause });
   if (r.exitCode !== 0) {
     throw envError(`tunnel to ${masterDns} failed (${r.stderrTail.filter(Boolean).pop() ?? `ssh exit ${r.exitCode}`}): check the key, that your IP may reach port 22, and that port ${cfg.tunnel.port} is free`);
   }

@@ -2,7 +2,7 @@
 // that are already there (same key and size; with --checksum also the same SHA-256).
 // Every upload records the content SHA-256 in the object's metadata: the data bucket
 // is SSE-KMS, where an ETag is not the content MD5 and cannot be compared.
-import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, paginateListObjectsV2, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, realpathSync, statSync, existsSync } from 'node:fs';
 import { join, relative, sep, extname } from 'node:path';
@@ -30,7 +30,7 @@ export const SHA256_METADATA_KEY = 'sha256';
  * one of its own parent folders is a loop and is skipped, as is a dangling link, each named in `skippedLinks`.
  */
 export function listLocalImages(dir: string): { files: LocalFile[]; ignored: number; skippedLinks: string[] } {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw usageError(`${dir} is not a folder: pass the local image root (<root>/<Split>/<Label>/*.jpg)`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw usageError(`${dir} is not a folder`, 'pass the local image root (<root>/<Split>/<Label>/*.jpg)');
   const files: LocalFile[] = [];
   const skippedLinks: string[] = [];
   let ignored = 0;
@@ -83,13 +83,10 @@ export const objectKey = (prefixKey: string, rel: string) => (prefixKey === '' |
 
 export async function listRemote(s3: S3Client, bucket: string, prefixKey: string): Promise<Map<string, RemoteObject>> {
   const out = new Map<string, RemoteObject>();
-  let token: string | undefined;
   try {
-    do {
-      const r = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefixKey, ContinuationToken: token }));
-      for (const o of r.Contents ?? []) if (o.Key) out.set(o.Key, { size: o.Size ?? -1 });
-      token = r.IsTruncated ? r.NextContinuationToken : undefined;
-    } while (token);
+    for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: prefixKey })) {
+      for (const o of page.Contents ?? []) if (o.Key) out.set(o.Key, { size: o.Size ?? -1 });
+    }
   } catch (e) {
     throw fromAwsError(e, `listing s3://${bucket}/${prefixKey}`);
   }

@@ -31,14 +31,14 @@ export function planVmSetup(t: SshTarget, workDir: string, files: { script: stri
 export async function vmSetup(cfg: RunnerConfig, root: string, o: { out: Output; dryRun: boolean; signal: AbortSignal }): Promise<ExitCodeValue> {
   const t = vmSshTarget(cfg);
   const files = { script: join(root, 'bootstrap', 'vm-setup.sh'), requirements: join(root, 'requirements.txt') };
-  for (const f of Object.values(files)) if (!existsSync(f)) throw usageError(`${f} not found: run from a full checkout`);
+  for (const f of Object.values(files)) if (!existsSync(f)) throw usageError(`${f} not found`, 'run from a full checkout');
   const plan = planVmSetup(t, cfg.vm.workDir, files, process.stdin.isTTY === true && !o.out.json);
   if (o.dryRun) {
     o.out.result(plan, [plan.prepare, plan.copy, plan.run].map(shJoin).join('\n'));
     return ExitCode.ok;
   }
   const prep = await capture(plan.prepare);
-  if (prep.exitCode !== 0) throw envError(`cannot reach the VM ${t.user}@${t.host}:${t.port} over ssh (${oneLine(prep.stderr) || 'no details'}): check vm.host/port/user/key`);
+  if (prep.exitCode !== 0) throw envError(`cannot reach the VM ${t.user}@${t.host}:${t.port} over ssh (${oneLine(prep.stderr) || 'no details'})`, 'check vm.host/port/user/key');
   const cp = await capture(plan.copy);
   if (cp.exitCode !== 0) throw envError(`copying the setup script to the VM failed (${oneLine(cp.stderr)})`);
   o.out.info(`fruits: running vm-setup.sh on ${t.host} (Java 17, Spark, Python venv; the first run takes a while)`);
@@ -47,7 +47,7 @@ export async function vmSetup(cfg: RunnerConfig, root: string, o: { out: Output;
   o.signal.addEventListener('abort', stop, { once: true });
   const r = await proc.done;
   if (o.signal.aborted) throw new InterruptedError('interrupted: vm-setup.sh may be half done; run fruits vm-setup again (it is idempotent)');
-  if (r.exitCode !== 0) throw envError(`vm-setup.sh failed on the VM (exit ${r.exitCode}): see the lines above and /var/log/fruits-vm-setup.log there`);
+  if (r.exitCode !== 0) throw envError(`vm-setup.sh failed on the VM (exit ${r.exitCode})`, 'see the lines above and /var/log/fruits-vm-setup.log there');
   o.out.result({ ok: true, host: t.host }, `VM ${t.host} is set up: spark-submit ${cfg.vm.sparkSubmit}, python ${cfg.vm.python}`);
   return ExitCode.ok;
 }

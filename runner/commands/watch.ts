@@ -64,7 +64,7 @@ export async function watchRun(folder: string, c: WatchContext): Promise<ExitCod
       throw jobError(`run ${p.run_id}: no progress update in ${runFile(folder, PROGRESS_FILE)} for ${Math.round(staleMs / 60_000)} min (last: ${p.stage}, ${p.updated_at}): the driver has likely stopped; see its logs (fruits logs <step-id> on EMR)`);
     }
     if (!seen && c.clock.now() - start >= (c.appearWaitMs ?? 120_000)) {
-      throw usageError(`no ${PROGRESS_FILE} or ${SUMMARY_FILE} in ${folder} after ${Math.round((c.appearWaitMs ?? 120_000) / 1000)} s: pass the run folder (<output>/<run-id>) of a started run`);
+      throw usageError(`no ${PROGRESS_FILE} or ${SUMMARY_FILE} in ${folder} after ${Math.round((c.appearWaitMs ?? 120_000) / 1000)} s`, 'pass the run folder (<output>/<run-id>) of a started run');
     }
     await c.clock.sleep(pollMs, c.signal);
     if (c.signal.aborted) {
@@ -78,7 +78,7 @@ async function s3For(cfg: RunnerConfig): Promise<S3Client> {
   const { makeAwsClients } = await import('../aws/clients.js');
   const { readStackOutputs } = await import('../aws/stack-outputs.js');
   const region = cfg.emr.region ?? readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack).region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-  if (!region) throw usageError('no AWS region to read s3:// run folders: pass --region or set AWS_REGION');
+  if (!region) throw usageError('no AWS region to read s3:// run folders', 'pass --region or set AWS_REGION');
   return makeAwsClients({ region, endpoint: cfg.emr.endpoint }).s3;
 }
 

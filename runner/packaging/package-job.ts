@@ -1,90 +1,62 @@
-// Builds fruits_job.zip (root holds the fruits_job/ folder) for --py-files.
-// A tiny zip writer (deflate + crc32 from node:zlib) keeps this dependency-free.
-import { deflateRawSync } from 'node:zlib';
-import { readdirSync, readFileSync, statSync, existsSync, writeFileSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+// Builds fruits_job.zip (root holds the fruits_job/ folder) for --py-files, with yazl.
+// Which files go in is the job's own rule (jobs/fruits_job/packaging.json), which the job's
+// self-shipping (fruits_job/packaging.py) reads too, so both ship the same members.
+import { createWriteStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { ZipFile } from 'yazl';
 import { usageError } from '../platform/errors.js';
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
+export const PACKAGE_RULE_FILE = 'packaging.json';
+
+export interface PackageRule {
+  includeSuffixes: string[];
+  excludeNames: string[];
+}
+
+/** Reads the package's rule file; a missing or broken one is a usage error. */
+export function readPackageRule(packageDir: string): PackageRule {
+  const file = join(packageDir, PACKAGE_RULE_FILE);
+  if (!existsSync(file)) {
+    throw usageError(`job package rule ${file} not found`, 'set jobDir / FRUITS_JOB_DIR to a job checkout whose fruits_job/ holds packaging.json');
   }
-  return t;
-})();
-
-export function crc32(buf: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-export interface ZipEntry {
-  name: string;
-  data: Buffer;
-}
-
-/** Pure: a zip archive of the entries (fixed timestamp so equal inputs give equal bytes). */
-export function buildZip(entries: ZipEntry[]): Buffer {
-  const DOS_TIME = 0, DOS_DATE = (1 << 5) | 1 | ((2020 - 1980) << 9); // 2020-01-01
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const e of entries) {
-    const name = Buffer.from(e.name, 'utf8');
-    const deflated = deflateRawSync(e.data);
-    const useDeflate = deflated.length < e.data.length;
-    const body = useDeflate ? deflated : e.data;
-    const crc = crc32(e.data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x0800, 6); // UTF-8 names
-    local.writeUInt16LE(useDeflate ? 8 : 0, 8);
-    local.writeUInt16LE(DOS_TIME, 10);
-    local.writeUInt16LE(DOS_DATE, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(e.data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    local.writeUInt16LE(0, 28);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(0x031e, 4); // made by unix, v3.0
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x0800, 8);
-    central.writeUInt16LE(useDeflate ? 8 : 0, 10);
-    central.writeUInt16LE(DOS_TIME, 12);
-    central.writeUInt16LE(DOS_DATE, 14);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(body.length, 20);
-    central.writeUInt32LE(e.data.length, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE((0o100644 << 16) >>> 0, 38);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, name, body);
-    centrals.push(central, name);
-    offset += local.length + name.length + body.length;
+  let rule: Partial<PackageRule>;
+  try {
+    rule = JSON.parse(readFileSync(file, 'utf8')) as Partial<PackageRule>;
+  } catch (e) {
+    throw usageError(`cannot parse ${file}`, 'fix the JSON (see jobs/fruits_job/packaging.json)', { cause: e });
   }
-  const cd = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, cd, end]);
+  const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+  if (!strings(rule.includeSuffixes) || !(rule.excludeNames === undefined || strings(rule.excludeNames))) {
+    throw usageError(`${file} needs includeSuffixes (and optional excludeNames) as lists of strings`, 'fix the rule file (see jobs/fruits_job/packaging.json)');
+  }
+  return { includeSuffixes: rule.includeSuffixes, excludeNames: rule.excludeNames ?? [] };
 }
 
-const SKIP = (name: string) => name === '__pycache__' || name.endsWith('.pyc') || name.startsWith('.');
+/** Code-point order (UTF-8 bytes), the order Python's sorted() gives the same names. */
+const byCodePoint = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
-function walk(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((d) => !SKIP(d.name))
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .flatMap((d) => (d.isDirectory() ? walk(join(dir, d.name)) : d.isFile() ? [join(dir, d.name)] : []));
+/**
+ * [archive name, file path] of every file the rule keeps, sorted by archive name: walk
+ * recursively, skip names in excludeNames or starting with '.', keep files ending with
+ * one of includeSuffixes. Symlinked folders are not entered (as Python's os.walk).
+ */
+export function packageMembers(packageDir: string, rootName = 'fruits_job'): [string, string][] {
+  const rule = readPackageRule(packageDir);
+  const skip = (name: string) => rule.excludeNames.includes(name) || name.startsWith('.');
+  const members: [string, string][] = [];
+  const walk = (dir: string, prefix: string) => {
+    for (const d of readdirSync(dir, { withFileTypes: true })) {
+      if (skip(d.name)) continue;
+      const path = join(dir, d.name);
+      if (d.isDirectory()) walk(path, `${prefix}${d.name}/`);
+      else if ((d.isFile() || (d.isSymbolicLink() && statSync(path, { throwIfNoEntry: false })?.isFile())) && rule.includeSuffixes.some((s) => d.name.endsWith(s))) {
+        members.push([`${prefix}${d.name}`, path]);
+      }
+    }
+  };
+  walk(packageDir, `${rootName}/`);
+  return members.sort((a, b) => byCodePoint(a[0], b[0]));
 }
 
 export interface JobFiles {
@@ -96,20 +68,24 @@ export interface JobFiles {
 export function locateJob(jobDir: string): JobFiles {
   const runJob = join(jobDir, 'run_job.py');
   const packageDir = join(jobDir, 'fruits_job');
-  if (!existsSync(runJob)) throw usageError(`job entry ${runJob} not found: set jobDir / FRUITS_JOB_DIR to the folder holding run_job.py`);
+  if (!existsSync(runJob)) throw usageError(`job entry ${runJob} not found`, 'set jobDir / FRUITS_JOB_DIR to the folder holding run_job.py');
   if (!existsSync(packageDir) || !statSync(packageDir).isDirectory()) {
-    throw usageError(`job package ${packageDir} not found: set jobDir / FRUITS_JOB_DIR to the folder holding fruits_job/`);
+    throw usageError(`job package ${packageDir} not found`, 'set jobDir / FRUITS_JOB_DIR to the folder holding fruits_job/');
   }
   return { runJob, packageDir };
 }
 
-/** Side effect: writes <dest> holding fruits_job/** (no caches). Returns the entry names. */
-export function writeJobZip(jobDir: string, dest: string): string[] {
+// Fixed entry metadata, so equal files give equal bytes whatever their mtime, mode or the
+// time zone: a local-time date with DOS timestamps only (yazl's UT field would be UTC).
+const ENTRY = { mtime: new Date(2020, 0, 1), mode: 0o100644, forceDosTimestamp: true, compressionLevel: 6 } as const;
+
+/** Side effect: writes <dest> holding fruits_job/** by the package rule. Returns the entry names. */
+export async function writeJobZip(jobDir: string, dest: string): Promise<string[]> {
   const { packageDir } = locateJob(jobDir);
-  const entries = walk(packageDir).map((f) => ({
-    name: relative(jobDir, f).split(sep).join('/'),
-    data: readFileSync(f),
-  }));
-  writeFileSync(dest, buildZip(entries));
-  return entries.map((e) => e.name);
+  const members = packageMembers(packageDir);
+  const zip = new ZipFile();
+  for (const [name, path] of members) zip.addFile(path, name, ENTRY);
+  zip.end();
+  await pipeline(zip.outputStream, createWriteStream(dest));
+  return members.map(([name]) => name);
 }

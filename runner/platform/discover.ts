@@ -31,17 +31,17 @@ export function findPython(configured: string | undefined, root: string, env: No
     join(root, '.venv', 'bin', 'python'),
   ].filter((p): p is string => !!p);
   if (configured && !isExecutable(configured)) {
-    throw envError(`python ${configured} is not executable: fix local.python / FRUITS_PYTHON`);
+    throw envError(`python ${configured} is not executable`, 'fix local.python / FRUITS_PYTHON');
   }
   const found = candidates.find(isExecutable) ?? which('python3', env);
-  if (!found) throw envError('no python found: create the venv (python3.11 -m venv .venv && .venv/bin/pip install -r requirements-dev.txt) or set FRUITS_PYTHON');
+  if (!found) throw envError('no python found', 'create the venv (python3.11 -m venv .venv && .venv/bin/pip install -r requirements-dev.txt) or set FRUITS_PYTHON');
   return found;
 }
 
 /** spark-submit: config > SPARK_HOME > next to python (venv bin) > the pyspark install > PATH. */
 export async function findSparkSubmit(configured: string | undefined, python: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   if (configured) {
-    if (!isExecutable(configured)) throw envError(`spark-submit ${configured} is not executable: fix local.sparkSubmit / FRUITS_SPARK_SUBMIT`);
+    if (!isExecutable(configured)) throw envError(`spark-submit ${configured} is not executable`, 'fix local.sparkSubmit / FRUITS_SPARK_SUBMIT');
     return configured;
   }
   const looked: string[] = [];
@@ -63,7 +63,8 @@ export async function findSparkSubmit(configured: string | undefined, python: st
   const onPath = which('spark-submit', env);
   if (onPath) return onPath;
   throw envError(
-    `spark-submit not found (looked in ${[...looked, 'PATH'].join(', ')}): install the pinned pyspark (.venv/bin/pip install -r requirements-dev.txt) or set SPARK_HOME / FRUITS_SPARK_SUBMIT`,
+    `spark-submit not found (looked in ${[...looked, 'PATH'].join(', ')})`,
+    'install the pinned pyspark (.venv/bin/pip install -r requirements-dev.txt) or set SPARK_HOME / FRUITS_SPARK_SUBMIT',
   );
 }
 

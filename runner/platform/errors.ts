@@ -1,5 +1,6 @@
-// One error type for everything the runner reports to a person: a one-line message
-// (naming the problem and the fix) plus the exit code the CLI returns.
+// One error type for everything the runner reports to a person: the problem, the fix,
+// the exit code the CLI returns and the underlying cause, as fields. The one-line message
+// is "<problem>: <fix>" (or the problem alone), the wording the runner always printed.
 
 /** Exit codes of the `fruits` command (documented in the README). */
 export const ExitCode = {
@@ -12,25 +13,57 @@ export const ExitCode = {
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
+export interface ProblemOptions {
+  /** What went wrong underneath (an SDK error, a process error), shown with FRUITS_DEBUG=1. */
+  cause?: unknown;
+}
+
+/**
+ * Any error with a string `problem` and a numeric `exitCode` (FruitsError, the config
+ * module's ConfigError, ...): reportError and doctor read these fields, duck-typed.
+ */
+export interface StructuredError {
+  problem: string;
+  fix?: string;
+  exitCode: number;
+  message?: string;
+  cause?: unknown;
+}
+
+export const isStructuredError = (e: unknown): e is StructuredError =>
+  !!e && typeof e === 'object' && typeof (e as { problem?: unknown }).problem === 'string' && typeof (e as { exitCode?: unknown }).exitCode === 'number';
+
+/** The one line for a problem and its fix. */
+export const problemLine = (problem: string, fix?: string): string => (fix ? `${problem}: ${fix}` : problem);
+
 export class FruitsError extends Error {
+  readonly problem: string;
+  readonly fix?: string;
+
   constructor(
-    message: string,
+    problem: string,
     readonly exitCode: ExitCodeValue = ExitCode.usage,
+    o: ProblemOptions & { fix?: string } = {},
   ) {
-    super(message);
+    super(problemLine(problem, o.fix), o.cause === undefined ? undefined : { cause: o.cause });
     this.name = 'FruitsError';
+    this.problem = problem;
+    if (o.fix !== undefined) this.fix = o.fix;
   }
 }
 
-export const usageError = (msg: string) => new FruitsError(msg, ExitCode.usage);
-export const envError = (msg: string) => new FruitsError(msg, ExitCode.environment);
-export const jobError = (msg: string) => new FruitsError(msg, ExitCode.jobFailed);
-export const authError = (msg: string) => new FruitsError(msg, ExitCode.awsAuth);
+const maker = (exitCode: ExitCodeValue) => (problem: string, fix?: string, o: ProblemOptions = {}) => new FruitsError(problem, exitCode, { ...o, fix });
+
+/** usageError(problem, fix?, { cause }); usageError(message) still works (no fix field). */
+export const usageError = maker(ExitCode.usage);
+export const envError = maker(ExitCode.environment);
+export const jobError = maker(ExitCode.jobFailed);
+export const authError = maker(ExitCode.awsAuth);
 
 /** Raised when the operator pressed Ctrl-C and the runner cleaned up. */
 export class InterruptedError extends FruitsError {
-  constructor(message = 'interrupted') {
-    super(message, ExitCode.interrupted);
+  constructor(problem = 'interrupted', fix?: string) {
+    super(problem, ExitCode.interrupted, { fix });
   }
 }
 
@@ -74,28 +107,50 @@ export const isNotFoundKey = (e: unknown): boolean => ['NoSuchKey', 'NotFound'].
 /**
  * Turns an AWS SDK error into a FruitsError with the right exit code, so that a
  * permission problem surfaces at once (exit 4) instead of as a timeout or stack trace.
+ * The SDK error stays as `cause` (FRUITS_DEBUG=1 prints it).
  */
 export function fromAwsError(e: unknown, doing: string): FruitsError {
   if (e instanceof FruitsError) return e;
   const name = errName(e);
   const msg = oneLine(String((e as Error)?.message ?? e));
+  const cause = { cause: e };
   if (isCredentialsMissing(e)) {
-    return authError(
-      `no AWS credentials while ${doing}: configure them (aws configure / AWS_PROFILE / AWS_ACCESS_KEY_ID) and retry`,
-    );
+    return authError(`no AWS credentials while ${doing}`, 'configure them (aws configure / AWS_PROFILE / AWS_ACCESS_KEY_ID) and retry', cause);
   }
   if (isAccessDenied(e)) {
     const why = ACCESS_DENIED.has(name) ? `${name}: ${msg}` : `HTTP 403${name === 'Forbidden' ? ' Forbidden' : ''}`;
-    return authError(`AWS denied ${doing} (${why}): use a role/user allowed to do this, or check AWS_PROFILE`);
+    return authError(`AWS denied ${doing} (${why})`, 'use a role/user allowed to do this, or check AWS_PROFILE', cause);
   }
   if (isNoSuchBucket(e)) {
     const bucket = (e as { BucketName?: string }).BucketName;
-    return envError(`${doing}: the bucket${bucket ? ` ${bucket}` : ''} does not exist: check the s3:// URI (--to, --input, --output) or ${'deploy the stack (npx cdktf deploy fruits-emr --outputs-file cdktf-outputs.json)'}`);
+    return envError(
+      `${doing}: the bucket${bucket ? ` ${bucket}` : ''} does not exist`,
+      'check the s3:// URI (--to, --input, --output) or deploy the stack (npx cdktf deploy fruits-emr --outputs-file cdktf-outputs.json)',
+      cause,
+    );
   }
   if (name === 'InvalidRequestException' && /cluster id|not valid|does not exist/i.test(msg)) {
-    return usageError(`${doing}: ${msg} -- check --cluster-id or redeploy (npx cdktf deploy fruits-emr)`);
+    return usageError(`${doing}: ${msg}`, 'check --cluster-id or redeploy (npx cdktf deploy fruits-emr)', cause);
   }
-  return jobError(`${doing} failed (${name || 'error'}: ${msg})`);
+  return jobError(`${doing} failed (${name || 'error'}: ${msg})`, undefined, cause);
 }
 
 export const oneLine = (s: string): string => s.replace(/\s+/g, ' ').trim();
+
+/**
+ * For FRUITS_DEBUG=1: the error's stack, then each `cause` in turn ("caused by: ..."),
+ * with an SDK error's $metadata (HTTP status, request id) when it has one.
+ */
+export function causeChain(e: unknown): string {
+  const parts: string[] = [];
+  const seen = new Set<unknown>();
+  for (let cur = e; cur !== undefined && cur !== null && !seen.has(cur) && parts.length < 10; cur = (cur as { cause?: unknown }).cause) {
+    seen.add(cur);
+    let text = cur instanceof Error ? (cur.stack ?? `${cur.name}: ${cur.message}`) : typeof cur === 'object' ? JSON.stringify(cur) : String(cur);
+    const meta = typeof cur === 'object' ? (cur as { $metadata?: unknown }).$metadata : undefined;
+    if (meta && typeof meta === 'object' && Object.keys(meta).length) text += `\n    $metadata: ${JSON.stringify(meta)}`;
+    parts.push(parts.length ? `caused by: ${text}` : text);
+    if (typeof cur !== 'object') break;
+  }
+  return parts.join('\n') + '\n';
+}

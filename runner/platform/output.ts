@@ -2,6 +2,11 @@
 // the final result on stdout (JSON with --json, so scripts can parse it).
 import type { Writable } from 'node:stream';
 
+export interface ErrorFields {
+  problem: string;
+  fix?: string;
+}
+
 export interface Output {
   readonly json: boolean;
   /** Status lines overwrite each other (stderr is a terminal). */
@@ -18,8 +23,11 @@ export interface Output {
   event(data: Record<string, unknown>): void;
   /** The final result. */
   result(data: unknown, human: string): void;
-  /** The one-line failure: `error: ...` on stderr (and a JSON object on stdout under --json). */
-  error(message: string, exitCode: number): void;
+  /**
+   * The one-line failure: `error: ...` on stderr (and under --json a JSON object on stdout
+   * with the problem, the fix and the exit code as fields).
+   */
+  error(message: string, exitCode: number, fields?: ErrorFields): void;
 }
 
 export function makeOutput(json: boolean, out: Writable = process.stdout, err: Writable = process.stderr): Output {
@@ -56,10 +64,11 @@ export function makeOutput(json: boolean, out: Writable = process.stdout, err: W
       endStatus();
       out.write((json ? JSON.stringify(data, null, 2) : human) + '\n');
     },
-    error: (message, exitCode) => {
+    error: (message, exitCode, fields) => {
       endStatus();
       err.write(`error: ${message}\n`);
-      if (json) out.write(JSON.stringify({ status: 'error', exitCode, error: message }) + '\n');
+      const { problem = message, fix } = fields ?? {};
+      if (json) out.write(JSON.stringify({ status: 'error', exitCode, error: message, problem, ...(fix ? { fix } : {}) }) + '\n');
     },
   };
 }

@@ -18,6 +18,8 @@ export interface ProcessResult {
   stderrTail: string[];
   /** Set when the executable itself could not be started (ENOENT, EACCES). */
   spawnError?: string;
+  /** execa's error behind spawnError (the cause of the runner's error, FRUITS_DEBUG=1 shows it). */
+  spawnCause?: unknown;
 }
 
 export interface RunningProcess {
@@ -60,7 +62,7 @@ export function startProcess(argv: string[], o: StreamOptions = {}): RunningProc
     await Promise.all(readers);
     const code = (r as { code?: string }).code;
     const spawnError = code === 'ENOENT' || code === 'EACCES' ? `${file}: ${code === 'ENOENT' ? 'not found' : 'permission denied'}` : undefined;
-    return { exitCode: r.exitCode, signal: r.signal ?? undefined, stderrTail: tail, spawnError };
+    return { exitCode: r.exitCode, signal: r.signal ?? undefined, stderrTail: tail, spawnError, ...(spawnError ? { spawnCause: r } : {}) };
   })();
   return { pid: child.pid, done, kill: (sig = 'SIGTERM') => child.kill(sig) };
 }
@@ -75,5 +77,7 @@ export async function capture(argv: string[], o: { env?: Record<string, string |
     stdout: String(r.stdout ?? ''),
     stderr: String(r.stderr ?? ''),
     notFound: code === 'ENOENT' || code === 'EACCES',
+    /** execa's result (an error when the command could not start or failed). */
+    raw: r as unknown,
   };
 }

@@ -33,7 +33,7 @@ export async function readRunFile(uri: string, s3?: S3Client, vm?: VmReader): Pr
     return vm(uri.slice(VM_PREFIX.length));
   }
   if (!isS3Uri(uri)) return existsSync(uri) ? readFileSync(uri, 'utf8') : undefined;
-  if (!s3) throw usageError(`reading ${uri} needs an AWS region: pass --region or set AWS_REGION`);
+  if (!s3) throw usageError(`reading ${uri} needs an AWS region`, 'pass --region or set AWS_REGION');
   const { bucket, key } = parseS3Uri(uri);
   try {
     const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));

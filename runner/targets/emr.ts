@@ -35,12 +35,12 @@ export function resolveEmrSettings(cfg: RunnerConfig, outputs = readStackOutputs
   if (!clusterId) {
     throw usageError(`no EMR cluster id: ${cfg.emr.outputsFile} has no cluster_id; ${DEPLOY_HINT}, or pass --cluster-id / FRUITS_CLUSTER_ID`);
   }
-  if (!/^j-[A-Z0-9]+$/i.test(clusterId)) throw usageError(`"${clusterId}" is not an EMR cluster id (j-XXXXXXXX): fix --cluster-id`);
+  if (!/^j-[A-Z0-9]+$/i.test(clusterId)) throw usageError(`"${clusterId}" is not an EMR cluster id (j-XXXXXXXX)`, 'fix --cluster-id');
   return { clusterId, region: cfg.emr.region ?? outputs.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION, outputs };
 }
 
 export function clientsFor(cfg: RunnerConfig, s: EmrSettings): AwsClients {
-  if (!s.region) throw usageError(`no AWS region: set emr.region, AWS_REGION, or ${DEPLOY_HINT}`);
+  if (!s.region) throw usageError('no AWS region', `set emr.region, AWS_REGION, or ${DEPLOY_HINT}`);
   return makeAwsClients({ region: s.region, endpoint: cfg.emr.endpoint });
 }
 
@@ -57,7 +57,7 @@ export async function checkCluster(emr: EMRClient, clusterId: string): Promise<C
   const state = cluster?.Status?.State ?? 'UNKNOWN';
   if (!USABLE.has(state)) {
     const why = cluster?.Status?.StateChangeReason?.Message;
-    throw envError(`cluster ${clusterId} is ${state}${why ? ` (${why})` : ''}: ${DEPLOY_HINT} to get a running cluster, or pass --cluster-id`);
+    throw envError(`cluster ${clusterId} is ${state}${why ? ` (${why})` : ''}`, `${DEPLOY_HINT} to get a running cluster, or pass --cluster-id`);
   }
   return cluster!;
 }
@@ -105,10 +105,10 @@ export async function runEmr(req: RunRequest, ctx: RunContext, deps: EmrDeps = {
   const { outputs, clusterId } = settings;
   const input = req.input ?? outputs.inputUri;
   const output = req.output ?? outputs.resultsUri;
-  if (!input || !isS3Uri(input)) throw usageError(`--input must be an s3:// URI for emr (got ${input ?? 'nothing'}): pass --input or ${DEPLOY_HINT}`);
-  if (!output || !isS3Uri(output)) throw usageError(`--output must be an s3:// URI for emr (got ${output ?? 'nothing'}): pass --output or ${DEPLOY_HINT}`);
+  if (!input || !isS3Uri(input)) throw usageError(`--input must be an s3:// URI for emr (got ${input ?? 'nothing'})`, `pass --input or ${DEPLOY_HINT}`);
+  if (!output || !isS3Uri(output)) throw usageError(`--output must be an s3:// URI for emr (got ${output ?? 'nothing'})`, `pass --output or ${DEPLOY_HINT}`);
   const codeUri = cfg.emr.codeUri ?? outputs.codeUri;
-  if (!codeUri) throw usageError(`no code location: set emr.codeUri or ${DEPLOY_HINT}`);
+  if (!codeUri) throw usageError('no code location', `set emr.codeUri or ${DEPLOY_HINT}`);
   const job = locateJob(cfg.jobDir);
   const code = codeLocation(codeUri, req.runId);
   const step = buildEmrStep({
@@ -135,7 +135,7 @@ export async function runEmr(req: RunRequest, ctx: RunContext, deps: EmrDeps = {
   let stepId: string;
   try {
     const zip = join(tmp, 'fruits_job.zip');
-    writeJobZip(cfg.jobDir, zip);
+    await writeJobZip(cfg.jobDir, zip);
     out.info(`fruits: uploading the job to ${code.prefix}`);
     await putFile(s3, code.runJobUri, job.runJob);
     await putFile(s3, code.zipUri, zip);

@@ -17,11 +17,11 @@ export const toLocalPath = (p: string) => (p.startsWith('file://') ? fileURLToPa
 
 export async function runLocal(req: RunRequest, ctx: RunContext): Promise<RunOutcome> {
   const { cfg, out } = ctx;
-  if (!req.input) throw usageError('missing --input: pass the image folder (<root>/<Split>/<Label>/*.jpg)');
-  if (!req.output) throw usageError('missing --output: pass the folder that receives <run-id>/');
+  if (!req.input) throw usageError('missing --input', 'pass the image folder (<root>/<Split>/<Label>/*.jpg)');
+  if (!req.output) throw usageError('missing --output', 'pass the folder that receives <run-id>/');
   const input = hasScheme(req.input) ? req.input : resolve(req.input);
   const output = hasScheme(req.output) ? req.output : resolve(req.output);
-  if (!hasScheme(input) && !existsSync(input)) throw usageError(`input ${input} does not exist: pass an existing image folder to --input`);
+  if (!hasScheme(input) && !existsSync(input)) throw usageError(`input ${input} does not exist`, 'pass an existing image folder to --input');
   const job = locateJob(cfg.jobDir);
   const jobArgs = jobArgvFor(req, cfg, input, output);
 
@@ -43,8 +43,8 @@ export async function runLocal(req: RunRequest, ctx: RunContext): Promise<RunOut
       out.result({ target: 'local', runId: req.runId, env, argv }, `${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')} ${shJoin(argv)}`);
       return { exitCode: ExitCode.ok, data: {} };
     }
-    if (!findJava()) throw envError(`java not found: ${JAVA_HINT}`);
-    writeJobZip(cfg.jobDir, zip);
+    if (!findJava()) throw envError('java not found', JAVA_HINT);
+    await writeJobZip(cfg.jobDir, zip);
     if (ctx.signal.aborted) throw new InterruptedError('interrupted before spark-submit started');
     out.info(`fruits: running ${req.runId} locally with ${sparkSubmit}`);
     let summaryUri: string | undefined;
@@ -63,7 +63,7 @@ export async function runLocal(req: RunRequest, ctx: RunContext): Promise<RunOut
     const r = await proc.done;
     ctx.signal.removeEventListener('abort', onAbort);
     lines.view.stop();
-    if (r.spawnError) throw envError(`cannot start ${sparkSubmit} (${r.spawnError}): fix local.sparkSubmit / SPARK_HOME`);
+    if (r.spawnError) throw envError(`cannot start ${sparkSubmit} (${r.spawnError})`, 'fix local.sparkSubmit / SPARK_HOME', { cause: r.spawnCause });
     if (ctx.signal.aborted) throw new InterruptedError(`interrupted: spark-submit stopped (run ${req.runId} is incomplete)`);
     return finish(req.runId, r.exitCode, summaryUri, ctx);
   } finally {

@@ -19,13 +19,13 @@ import { describeSummary, exitForJob, jobArgvFor, jobOutputRouter, summaryStatus
 /** Validated SSH target from config; one-line errors for a missing host or a bad key. */
 export function vmSshTarget(cfg: RunnerConfig): SshTarget {
   const vm = cfg.vm;
-  if (!vm.host) throw usageError('no VM host: set vm.host in fruits.config.json or FRUITS_VM_HOST (or pass --host)');
+  if (!vm.host) throw usageError('no VM host', 'set vm.host in fruits.config.json or FRUITS_VM_HOST (or pass --host)');
   if (vm.key) {
-    if (!existsSync(vm.key)) throw usageError(`VM ssh key ${vm.key} not found: fix vm.key / FRUITS_VM_KEY / --key`);
-    if ((statSync(vm.key).mode & 0o077) !== 0) throw usageError(`VM ssh key ${vm.key} is readable by others and ssh will refuse it: chmod 600 ${vm.key}`);
+    if (!existsSync(vm.key)) throw usageError(`VM ssh key ${vm.key} not found`, 'fix vm.key / FRUITS_VM_KEY / --key');
+    if ((statSync(vm.key).mode & 0o077) !== 0) throw usageError(`VM ssh key ${vm.key} is readable by others and ssh will refuse it`, `chmod 600 ${vm.key}`);
   }
   if (vm.knownHosts && !existsSync(vm.knownHosts) && vm.strictHostKeyChecking === 'yes') {
-    throw usageError(`known_hosts file ${vm.knownHosts} not found: create it (ssh-keyscan -p ${vm.port} ${vm.host} > ${vm.knownHosts}) or set vm.strictHostKeyChecking to accept-new`);
+    throw usageError(`known_hosts file ${vm.knownHosts} not found`, `create it (ssh-keyscan -p ${vm.port} ${vm.host} > ${vm.knownHosts}) or set vm.strictHostKeyChecking to accept-new`);
   }
   return { host: vm.host, user: vm.user, port: vm.port, key: vm.key, knownHosts: vm.knownHosts, strictHostKeyChecking: vm.strictHostKeyChecking, connectTimeoutSeconds: vm.connectTimeoutSeconds };
 }
@@ -39,10 +39,11 @@ export function unreachable(t: SshTarget, tailLines: string[]) {
   if (tailLines.some((l) => HOST_KEY_FAILURE.test(l))) {
     const file = t.knownHosts ?? '~/.ssh/known_hosts';
     return envError(
-      `ssh refused the VM's host key (${lastLine(tailLines.filter((l) => HOST_KEY_FAILURE.test(l)))}): if the VM is new or was rebuilt, check its key and record it with \`ssh-keyscan -p ${t.port} ${t.host} >> ${file}\` (remove a stale entry with ssh-keygen -R), or set vm.strictHostKeyChecking to accept-new for a first connection`,
+      `ssh refused the VM's host key (${lastLine(tailLines.filter((l) => HOST_KEY_FAILURE.test(l)))})`,
+      `if the VM is new or was rebuilt, check its key and record it with \`ssh-keyscan -p ${t.port} ${t.host} >> ${file}\` (remove a stale entry with ssh-keygen -R), or set vm.strictHostKeyChecking to accept-new for a first connection`,
     );
   }
-  return envError(`cannot reach the VM ${t.user}@${t.host}:${t.port} over ssh (${lastLine(tailLines)}): check that the VM is running and vm.host/port/user/key`);
+  return envError(`cannot reach the VM ${t.user}@${t.host}:${t.port} over ssh (${lastLine(tailLines)})`, 'check that the VM is running and vm.host/port/user/key');
 }
 
 export interface VmPlan {
@@ -85,8 +86,8 @@ export function planVmRun(cfg: RunnerConfig, ssh: SshTarget, runId: string, jobA
 
 export async function runVm(req: RunRequest, ctx: RunContext): Promise<RunOutcome> {
   const { cfg, out } = ctx;
-  if (!req.input) throw usageError('missing --input: pass the image folder on the VM');
-  if (!req.output) throw usageError('missing --output: pass the output folder on the VM');
+  if (!req.input) throw usageError('missing --input', 'pass the image folder on the VM');
+  if (!req.output) throw usageError('missing --output', 'pass the output folder on the VM');
   const ssh = vmSshTarget(cfg);
   const job = locateJob(cfg.jobDir);
   const jobArgs = jobArgvFor(req, cfg, req.input, req.output);
@@ -104,17 +105,17 @@ export async function runVm(req: RunRequest, ctx: RunContext): Promise<RunOutcom
   try {
     const files = [join(tmp, 'run_job.py'), join(tmp, 'fruits_job.zip'), join(tmp, 'requirements.txt')];
     const plan = planVmRun(cfg, ssh, req.runId, jobArgs, req.conf, files);
-    if (!which('ssh') || !which('scp')) throw envError('ssh/scp not found: install the OpenSSH client (apt-get install openssh-client)');
+    if (!which('ssh') || !which('scp')) throw envError('ssh/scp not found', 'install the OpenSSH client (apt-get install openssh-client)');
     copyFileSync(job.runJob, files[0]!);
-    writeJobZip(cfg.jobDir, files[1]!);
-    if (!existsSync(reqs)) throw usageError(`${reqs} not found: run from a full checkout`);
+    await writeJobZip(cfg.jobDir, files[1]!);
+    if (!existsSync(reqs)) throw usageError(`${reqs} not found`, 'run from a full checkout');
     copyFileSync(reqs, files[2]!);
 
     out.info(`fruits: copying the job to ${ssh.user}@${ssh.host}:${plan.codeDir}`);
     const prep = await capture(plan.prepare);
     if (prep.exitCode !== 0) throw unreachable(ssh, prep.stderr.split('\n'));
     const cp = await capture(plan.copy);
-    if (cp.exitCode !== 0) throw envError(`copying the job to the VM failed (${lastLine(cp.stderr.split('\n'))}): check free space and write access to vm.workDir`);
+    if (cp.exitCode !== 0) throw envError(`copying the job to the VM failed (${lastLine(cp.stderr.split('\n'))})`, 'check free space and write access to vm.workDir');
 
     if (ctx.signal.aborted) throw new InterruptedError('interrupted before the job started on the VM');
     out.info(`fruits: running ${req.runId} on the VM`);
@@ -143,9 +144,9 @@ export async function runVm(req: RunRequest, ctx: RunContext): Promise<RunOutcom
     lines.view.stop();
     if (killing) await killing;
     if (ctx.signal.aborted) throw new InterruptedError(`interrupted: the remote job was stopped (run ${req.runId} is incomplete)`);
-    if (r.spawnError) throw envError(`cannot start ssh (${r.spawnError}): install the OpenSSH client`);
+    if (r.spawnError) throw envError(`cannot start ssh (${r.spawnError})`, 'install the OpenSSH client', { cause: r.spawnCause });
     if (r.exitCode === SSH_FAILED) throw unreachable(ssh, r.stderrTail);
-    if (r.exitCode === REMOTE_MISSING_SPARK) throw envError(`${cfg.vm.sparkSubmit} not found on the VM: run bootstrap/vm-setup.sh there (fruits vm-setup) or set vm.sparkSubmit`);
+    if (r.exitCode === REMOTE_MISSING_SPARK) throw envError(`${cfg.vm.sparkSubmit} not found on the VM`, 'run bootstrap/vm-setup.sh there (fruits vm-setup) or set vm.sparkSubmit');
 
     // Old code/<run-id>/ folders would pile up on the VM: keep the newest vm.keepCodeRuns.
     const pruned = await capture(plan.prune, { timeoutMs: 60_000 });

@@ -24,6 +24,18 @@ os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
 
 SEED = 7
+
+# Fast unit tests run apart with `pytest -m "not integration"` (npm run test:unit): anything that
+# starts Spark (directly or through a fixture) or is marked slow is an integration test.
+INTEGRATION_FIXTURES = {"spark", "run_job"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())) or item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.integration)
+
+
 WEIGHTS = f"test-only-random:{SEED}"
 
 

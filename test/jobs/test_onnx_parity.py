@@ -15,6 +15,9 @@ import numpy as np
 import pytest
 from conftest import JOBS_DIR, REPO, read_parquet, subprocess_env
 
+# Converts the real weights with tf2onnx and runs spark-submit: not a fast unit test.
+pytestmark = pytest.mark.integration
+
 MODELS = (REPO / ".." / "shared" / "models" / "mobilenet_v2").resolve()
 NO_TOP = MODELS / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
 WITH_TOP = MODELS / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5"

@@ -96,14 +96,18 @@ def test_write_errors_never_fail_the_run_and_are_logged_once(caplog):
         raise OSError("disk full")
 
     pub = ProgressPublisher(broken, "r1", 3, 5.0, clock=Clock())
-    logger = logging.getLogger("fruits_job")  # propagate=False once cli.main() has run: listen on it directly
+    # Listen on the job's logger itself, not through the root (cli.main() turns propagation off,
+    # and with it on the record would reach caplog twice): the same whatever ran before.
+    logger = logging.getLogger("fruits_job")
     logger.addHandler(caplog.handler)
+    propagate, logger.propagate = logger.propagate, False
     try:
         with caplog.at_level("WARNING", logger="fruits_job"):
             pub.publish()
             pub.publish()
     finally:
         logger.removeHandler(caplog.handler)
+        logger.propagate = propagate
     assert [r.getMessage() for r in caplog.records].count(
         "could not write progress.json (disk full); the run goes on without it") == 1
 

@@ -13,8 +13,9 @@ NO_TOP = MODELS / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_to
 WITH_TOP = MODELS / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5"
 LABELS_FILE = MODELS / "imagenet_labels_1000.txt"
 
-pytestmark = pytest.mark.skipif(not (NO_TOP.is_file() and WITH_TOP.is_file()),
-                                reason=f"real MobileNetV2 weights not found in {MODELS}")
+pytestmark = [pytest.mark.integration,  # real weights through TensorFlow: not a fast unit test
+              pytest.mark.skipif(not (NO_TOP.is_file() and WITH_TOP.is_file()),
+                                 reason=f"real MobileNetV2 weights not found in {MODELS}")]
 
 
 def _decode_all(folder):

@@ -4,8 +4,8 @@
 The EMR defaults in stacks/cluster.ts (spark.executor.memoryOverhead, executor cores) are
 derived from this figure; README "YARN memory" shows the arithmetic. Runs the real job
 in local mode on the Fruits-360 sample with the real ImageNet no-top weights, samples
-/proc every 0.1 s and prints, per Python worker process (pyspark.daemon forks), its peak
-RSS and peak virtual size, and the same for the JVM and the Python driver.
+the process tree every 0.1 s (psutil) and prints, per Python worker process (pyspark.daemon
+forks), its peak RSS and peak virtual size, and the same for the JVM and the Python driver.
 
   .venv/bin/python test/rehearsal/measure_worker_memory.py [--engine keras|onnx] [--master local[2]] [--json]
 
@@ -25,38 +25,29 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
+
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT.parent / "shared" / "data" / "fruits-360-sample"
 WEIGHTS = ROOT.parent / "shared" / "models" / "mobilenet_v2" / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
-PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def children(pid: int) -> list[int]:
-    out = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            out += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            pass
-    return out
-
-
-def tree(pid: int) -> list[int]:
-    seen, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        seen.append(p)
-        todo += children(p)
-    return seen
-
-
-def sample(pid: int) -> tuple[str, int, int] | None:
+def tree(pid: int) -> list[psutil.Process]:
     try:
-        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        vsz, rss = (int(x) for x in Path(f"/proc/{pid}/statm").read_text().split()[:2])
-    except OSError:
-        return None
-    return cmd, rss * PAGE, vsz * PAGE
+        top = psutil.Process(pid)
+        return [top, *top.children(recursive=True)]
+    except psutil.Error:
+        return []  # the job has just ended
+
+
+def sample(proc: psutil.Process) -> tuple[str, int, int] | None:
+    try:
+        with proc.oneshot():
+            cmd = " ".join(proc.cmdline())
+            mem = proc.memory_info()
+    except psutil.Error:
+        return None  # ended between listing and sampling
+    return cmd, mem.rss, mem.vms
 
 
 def kind(cmd: str) -> str | None:
@@ -87,11 +78,13 @@ def main() -> int:
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     peaks: dict[int, dict] = {}
     while proc.poll() is None:
-        for pid in tree(proc.pid):
-            s = sample(pid)
-            if not s or not kind(s[0]):
+        for child in tree(proc.pid):
+            s = sample(child)
+            k = kind(s[0]) if s else None
+            if not k:
                 continue
-            p = peaks.setdefault(pid, {"kind": kind(s[0]), "rss": 0, "vsz": 0})
+            p = peaks.setdefault(child.pid, {"kind": k, "rss": 0, "vsz": 0})
+            p["kind"] = k  # the latest command counts: spark-submit's bash execs the JVM in place
             p["rss"], p["vsz"] = max(p["rss"], s[1]), max(p["vsz"], s[2])
         time.sleep(0.1)
     if proc.returncode != 0:

@@ -3,7 +3,7 @@
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   AddJobFlowStepsCommand, CancelStepsCommand, CreatePersistentAppUICommand, DescribeClusterCommand, DescribeStepCommand, EMRClient,
-  GetPersistentAppUIPresignedURLCommand, ListStepsCommand,
+  GetPersistentAppUIPresignedURLCommand, InternalServerException, ListStepsCommand,
 } from '@aws-sdk/client-emr';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { execa } from 'execa';
@@ -19,7 +19,7 @@ import { makeOutput } from '../../runner/platform/output.js';
 import { makeProgressView } from '../../runner/progress/progress-view.js';
 import { formatProgressLine, parseProgressLine, type RunProgress } from '../../runner/progress/run-progress.js';
 import { fetchStepLogs } from '../../runner/aws/step-logs.js';
-import { listLocalImages } from '../../runner/commands/upload-data.js';
+import { listLocalImages, listRemote } from '../../runner/commands/upload-data.js';
 import { mergeFoxyProxy, routedThroughTunnel } from '../../runner/argv/ssh-tunnel.js';
 import { remotePruneCommand } from '../../runner/argv/ssh.js';
 import { unreachable } from '../../runner/targets/vm.js';
@@ -273,6 +273,63 @@ describe('status, follow and logs', () => {
       exitCode: 4,
       message: expect.stringMatching(/AWS denied CancelSteps s-1 .*; step s-1 is still RUNNING on j-ABC: follow it with `fruits status s-1 --follow --cluster-id j-ABC`, cancel it with `aws emr cancel-steps --cluster-id j-ABC --step-ids s-1`/),
     });
+  });
+});
+
+describe('FRUITS_DEBUG', () => {
+  // A real SDK exception class, as the EMR client throws it.
+  const sdkError = () => new InternalServerException({ message: 'We encountered an internal error', $metadata: { httpStatusCode: 500, requestId: 'req-42' } });
+
+  const statusWithDebug = async (debug: Record<string, string>) => {
+    emrMock.on(DescribeClusterCommand).resolves({ Cluster: { Id: 'j-ABC', Status: { State: 'WAITING' } } });
+    emrMock.on(DescribeStepCommand).rejects(sdkError());
+    const written: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((chunk: string | Uint8Array) => (written.push(String(chunk)), true)) as typeof write;
+    try {
+      const out = captureOutput();
+      const code = await main(['status', 's-1'], { out, env: { ...env, ...debug }, clock: fakeClock() });
+      return { code, out, stderr: written.join('') };
+    } finally {
+      process.stderr.write = write;
+    }
+  };
+
+  test('an AWS error keeps the SDK error as cause; FRUITS_DEBUG=1 prints the cause chain with stacks', async () => {
+    const plain = await statusWithDebug({});
+    expect(plain.code).toBe(1);
+    expect(plain.out.errors).toEqual(['error: DescribeStep s-1 failed (InternalServerException: We encountered an internal error)']);
+    expect(plain.stderr).toBe('');
+
+    const debug = await statusWithDebug({ FRUITS_DEBUG: '1' });
+    expect(debug.out.errors).toEqual(plain.out.errors);
+    expect(debug.stderr).toMatch(/^FruitsError: DescribeStep s-1 failed[^\n]*\n\s+at /);
+    expect(debug.stderr).toMatch(/\ncaused by: InternalServerException: We encountered an internal error\n\s+at /);
+    expect(debug.stderr).toContain('"requestId":"req-42"');
+  });
+
+  test('fromAwsError keeps the original error as cause', () => {
+    const e = sdkError();
+    expect(fromAwsError(e, 'DescribeStep s-1').cause).toBe(e);
+    expect(fromAwsError(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }), 'x')).toMatchObject({ exitCode: 4, problem: 'AWS denied x (AccessDeniedException: denied)', fix: expect.stringMatching(/^use a role/) });
+  });
+});
+
+describe('S3 listing', () => {
+  test('listRemote follows continuation tokens over every page (SDK paginator)', async () => {
+    const pages: Record<string, object> = {
+      '': { Contents: [{ Key: 'images/a.jpg', Size: 1 }], IsTruncated: true, NextContinuationToken: 't1' },
+      t1: { Contents: [{ Key: 'images/b.jpg', Size: 2 }], IsTruncated: true, NextContinuationToken: 't2' },
+      t2: { Contents: [{ Key: 'images/c.jpg' }], IsTruncated: false },
+    };
+    const tokens: (string | undefined)[] = [];
+    s3Mock.on(ListObjectsV2Command, { Bucket: 'data', Prefix: 'images/' }).callsFake(async (input: { ContinuationToken?: string }) => {
+      tokens.push(input.ContinuationToken);
+      return pages[input.ContinuationToken ?? ''];
+    });
+    const remote = await listRemote(new S3Client({ region: 'eu-west-1' }), 'data', 'images/');
+    expect([...remote]).toEqual([['images/a.jpg', { size: 1 }], ['images/b.jpg', { size: 2 }], ['images/c.jpg', { size: -1 }]]);
+    expect(tokens).toEqual([undefined, 't1', 't2']);
   });
 });
 

@@ -169,8 +169,8 @@ describe('the job contract', () => {
     for (const f of ['total_files', 'featurized', 'failed']) expect(fields.counts!.fields).toContain(f);
   });
 
-  test('the packaged job ships its contract (read on the driver from the --py-files zip)', () => {
-    expect(writeJobZip(join(ROOT, 'jobs'), join(dir, 'job.zip'))).toContain('fruits_job/contract.json');
+  test('the packaged job ships its contract (read on the driver from the --py-files zip)', async () => {
+    expect(await writeJobZip(join(ROOT, 'jobs'), join(dir, 'job.zip'))).toContain('fruits_job/contract.json');
   });
 
   test("the runner's remaining copies match the contract (config.ts's batch-size limit; the run id it puts in paths)", () => {

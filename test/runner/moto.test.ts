@@ -219,6 +219,6 @@ describe('emr target over the wire', () => {
     const r = await cli(['run', 'emr', '--cluster-id', 'j-DOESNOTEXIST', '--run-id', 'w4']);
     expect(r.out.errors).toHaveLength(1);
     expect(r.code).toBe(2);
-    expect(r.out.errors[0]).toMatch(/DescribeCluster j-DOESNOTEXIST: .*not valid.* -- check --cluster-id or redeploy/);
+    expect(r.out.errors[0]).toMatch(/DescribeCluster j-DOESNOTEXIST: .*not valid.*: check --cluster-id or redeploy/);
   });
 });

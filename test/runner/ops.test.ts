@@ -1,8 +1,10 @@
 // tunnel, doctor and the CLI surface (in-process, no AWS calls).
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main, USAGE } from '../../runner/cli.js';
-import { pinMismatches } from '../../runner/commands/doctor.js';
+import { Writable } from 'node:stream';
+import { main, reportError, USAGE } from '../../runner/cli.js';
+import { missFrom, pinMismatches } from '../../runner/commands/doctor.js';
+import { makeOutput } from '../../runner/platform/output.js';
 import { captureOutput, fakeClock, mktemp } from './helpers.js';
 
 const dir = mktemp('fruits-ops-');
@@ -98,6 +100,30 @@ describe('doctor', () => {
     expect(checks['python packages']).toMatchObject({ status: 'ok', detail: expect.stringMatching(/pinned packages match/) });
   }, 60_000);
 
+  // Paths may hold ':' (a Windows-style name, an s3:// URI): the problem and fix come from the
+  // error's fields, not from splitting its message on ':'.
+  test('a miss shows the error\'s problem and fix even when the problem holds ":"', async () => {
+    const key = join(dir, 'C:\\keys\\id_vm');
+    const vm = await cli(['doctor', '--target', 'vm', '--json'], { FRUITS_VM_HOST: 'vm.example', FRUITS_VM_KEY: key });
+    expect((vm.data!.checks as object[]).find((c) => (c as { name: string }).name === 'vm config')).toMatchObject({
+      status: 'miss', detail: `VM ssh key ${key} not found`, fix: 'fix vm.key / FRUITS_VM_KEY / --key',
+    });
+    const python = join(dir, 'py:3.11', 'python');
+    const local = await cli(['doctor', '--target', 'local', '--json'], { FRUITS_PYTHON: python });
+    expect((local.data!.checks as object[]).find((c) => (c as { name: string }).name === 'python')).toMatchObject({
+      status: 'miss', detail: `python ${python} is not executable`, fix: 'fix local.python / FRUITS_PYTHON',
+    });
+  }, 60_000);
+
+  test('any error with a string problem and a numeric exitCode is structured (the config module\'s ConfigError too)', () => {
+    const configError = Object.assign(new Error('config vm.port must be an integer: fix it'), { name: 'ConfigError', problem: 'config vm.port must be an integer', fix: 'fix it', exitCode: 2 });
+    expect(missFrom(configError, 'fallback')).toEqual({ detail: 'config vm.port must be an integer', fix: 'fix it' });
+    expect(missFrom(new Error('a: b'), 'fallback')).toEqual({ detail: 'a: b', fix: 'fallback' });
+    const out = captureOutput();
+    expect(reportError(configError, out, {})).toBe(2);
+    expect(out.errors).toEqual(['error: config vm.port must be an integer: fix it']);
+  });
+
   test('pin mismatches are listed by name', () => {
     expect(pinMismatches(new Map([['a', '1'], ['b', '2'], ['c', '3']]), { a: '1', b: '2.1', c: null })).toEqual(['b 2.1 (pinned 2)', 'c missing (pinned 3)']);
   });
@@ -126,5 +152,20 @@ describe('cli surface', () => {
     const r = await cli(['run', 'emr', '--input', '/local/images', '--dry-run']);
     expect(r.code).toBe(2);
     expect(r.out.errors[0]).toMatch(/--input must be an s3:\/\/ URI for emr \(got \/local\/images\)/);
+  });
+});
+
+describe('errors under --json', () => {
+  test('the error object carries problem, fix and exitCode as fields', async () => {
+    const chunks = { out: '', err: '' };
+    const sink = (k: 'out' | 'err') => new Writable({ write: (c, _e, cb) => ((chunks[k] += String(c)), cb()) });
+    const code = await main(['run', 'local', '--json'], { out: makeOutput(true, sink('out'), sink('err')), env: { FRUITS_OUTPUTS_FILE: outputsFile }, clock: fakeClock() });
+    expect(code).toBe(2);
+    expect(JSON.parse(chunks.out)).toEqual({
+      status: 'error', exitCode: 2,
+      error: 'missing --input: pass the image folder (<root>/<Split>/<Label>/*.jpg)',
+      problem: 'missing --input', fix: 'pass the image folder (<root>/<Split>/<Label>/*.jpg)',
+    });
+    expect(chunks.err).toBe('error: missing --input: pass the image folder (<root>/<Split>/<Label>/*.jpg)\n');
   });
 });
