@@ -41,16 +41,16 @@ export function loadJobContract(jobDir: string): JobContract {
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    throw usageError(`job contract ${path} not found: set jobDir / FRUITS_JOB_DIR to the folder holding run_job.py and fruits_job/ (of this checkout's version)`);
+    throw usageError(`job contract ${path} not found`, "set jobDir / FRUITS_JOB_DIR to the folder holding run_job.py and fruits_job/ (of this checkout's version)");
   }
   let c: JobContract;
   try {
     c = JSON.parse(text) as JobContract;
   } catch (e) {
-    throw usageError(`cannot parse the job contract ${path}: ${(e as Error).message.split('\n')[0]} -- restore it from the checkout`);
+    throw usageError(`cannot parse the job contract ${path} (${(e as Error).message.split('\n')[0]})`, 'restore it from the checkout', { cause: e });
   }
   if (c?.contract_version !== CONTRACT_VERSION || typeof c.options !== 'object') {
-    throw usageError(`the job contract ${path} has version ${JSON.stringify(c?.contract_version)}, this runner reads ${CONTRACT_VERSION}: use the runner and the job of one checkout`);
+    throw usageError(`the job contract ${path} has version ${JSON.stringify(c?.contract_version)}, this runner reads ${CONTRACT_VERSION}`, 'use the runner and the job of one checkout');
   }
   return c;
 }
@@ -98,7 +98,7 @@ function toNumber(raw: string): number {
  */
 export function parseJobOption(c: JobContract, name: string, raw: string, source?: string): number | string {
   const s = c.options[name];
-  if (!s) throw usageError(`--${name} is not an option of the job (see python run_job.py --help)`);
+  if (!s) throw usageError(`--${name} is not an option of the job`, 'see python run_job.py --help for its options');
   const who = source ? `${source} (--${name})` : `--${name}`;
   if (s.type === 'integer' || s.type === 'number') {
     const ok = (s.type === 'integer' ? PY_INT : PY_FLOAT).test(raw);
@@ -132,12 +132,12 @@ export function checkJobArgv(c: JobContract, argv: readonly string[], sources: R
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!;
     if (!token.startsWith('--') || token === '--') {
-      throw usageError(`unexpected job argument "${token}": the job takes only --name value options (see python run_job.py --help)`);
+      throw usageError(`unexpected job argument "${token}"`, 'the job takes only --name value options (see python run_job.py --help)');
     }
     const eq = token.indexOf('=');
     const name = token.slice(2, eq < 0 ? undefined : eq);
     const s = c.options[name];
-    if (!s) throw usageError(`--${name} is not an option of the job: see python run_job.py --help for its options`);
+    if (!s) throw usageError(`--${name} is not an option of the job`, 'see python run_job.py --help for its options');
     const source = seen.has(name) ? undefined : sources[name];
     seen.add(name);
     if (s.type === 'flag') {
