@@ -7,7 +7,8 @@ import { loadConfig, parseWholeNumber, repoRoot, type RunnerConfig } from '../co
 import { causeChain, ExitCode, isStructuredError, problemLine, usageError, type ExitCodeValue } from './platform/errors.js';
 import { makeOutput, type Output } from './platform/output.js';
 import { realClock, type Clock } from './platform/clock.js';
-import { BATCH_SIZE_MAX, newRunId, parseConfFlags } from './argv/spark-submit.js';
+import { newRunId, parseConfFlags } from './argv/spark-submit.js';
+import { jobFlag, loadJobContract } from './job-contract.js';
 import type { RunRequest, RunContext } from './targets/run-request.js';
 import { joinS3 } from './aws/s3-uri.js';
 import { allowedOptions, commandHelp, commandSpec, COMMANDS, globalHelp, parseArgsOptions } from './command-table.js';
@@ -26,13 +27,6 @@ function intFlag(name: string, v: string | undefined, min: number, max: number):
   if (v === undefined) return undefined;
   const n = parseWholeNumber(v) ?? NaN;
   if (!Number.isInteger(n) || n < min || n > max) throw usageError(`--${name} must be an integer between ${min} and ${max}, got "${v}"`);
-  return n;
-}
-
-function floatFlag(name: string, v: string | undefined, minExclusive: number, max: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= minExclusive || n > max) throw usageError(`--${name} must be a number in (${minExclusive}, ${max}], got "${v}"`);
   return n;
 }
 
@@ -151,14 +145,15 @@ async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<num
 
   switch (command) {
     case 'run': {
+      const job = loadJobContract(cfg.jobDir); // the job's own ranges, from the job dir it ships
       const req: RunRequest = {
         input: v.input,
         output: v.output,
         runId: v['run-id'] ?? newRunId(new Date(clock.now())),
-        k: intFlag('k', v.k, 1, 1280),
-        varianceTarget: floatFlag('variance-target', v['variance-target'], 0, 1),
+        k: jobFlag(job, 'k', v.k),
+        varianceTarget: jobFlag(job, 'variance-target', v['variance-target']),
         weights: v.weights,
-        batchSize: intFlag('batch-size', v['batch-size'], 1, BATCH_SIZE_MAX),
+        batchSize: jobFlag(job, 'batch-size', v['batch-size']),
         overwrite: v.overwrite ?? false,
         extra,
         conf: parseConfFlags(v.conf ?? []),
@@ -193,7 +188,9 @@ async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<num
     case 'classify': {
       if (rest.length > 1) throw usageError(`one photo at a time: unexpected argument "${rest[1]}"`);
       const { runClassify } = await import('./commands/classify.js');
-      return runClassify({ photo: rest[0], run: v.run, maxImagePixels: intFlag('max-image-pixels', v['max-image-pixels'], 1, Number.MAX_SAFE_INTEGER), dryRun }, cfg, out, root);
+      const pixels = v['max-image-pixels'];
+      const maxImagePixels = pixels === undefined ? undefined : jobFlag(loadJobContract(cfg.jobDir), 'max-image-pixels', pixels);
+      return runClassify({ photo: rest[0], run: v.run, maxImagePixels, dryRun }, cfg, out, root);
     }
     case 'vm-setup': {
       const { vmSetup } = await import('./commands/vm-setup.js');

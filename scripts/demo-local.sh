@@ -79,7 +79,7 @@ Done. Results of run $run_id:
   summary     $run_dir/summary.json
   metrics     $run_dir/metrics.json   (classifier accuracy, per-class scores, confusion matrix)
   features    $run_dir/features/      (Parquet: path, split, label, features, pca_features)
-  models      $run_dir/models/        (pca, classifier, featurizer.onnx, featurizer.weights.h5)
+  models      $run_dir/models/        (classifier.json: the model file classify reads; pca, classifier: Spark's own; featurizer.onnx, featurizer.weights.h5)
 
 Classify a photo with this run's models:
   node runner/fruits.mjs classify "$photo" --run "$run_dir"

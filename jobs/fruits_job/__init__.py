@@ -1,7 +1,8 @@
 """Fruit photos -> MobileNetV2 features (1280) -> PCA -> Parquet, as a PySpark job.
 
 Modules, one job each:
-  config     command line -> validated JobConfig (exit 2 on bad usage)
+  contract   contract.json: the options, run folder files and summary fields (the runner reads it too)
+  config     command line -> validated JobConfig (exit 2 on bad usage), built from the contract
   layout     pure path helpers: label/split from a path (--layout), run ids, URI joins
   listing    what Spark's listing hides: ignored extensions, dangling links and loops
   storage    thin adapter over the Hadoop FileSystem API (local, file://, s3://); atomic run claim
@@ -20,6 +21,7 @@ Modules, one job each:
   train      the classifier stage: logistic regression on the PCA features, metrics.json
   report     report.html rendering (pure); report_stage gathers its data and writes it
   run_files  where a run keeps its files
+  model_file models/classifier.json: the documented model file the job exports and classify reads
   classify   one photo -> fruit + probability with a run's saved models (jobs/classify.py)
   pipeline   the stages in order, with timings
   packaging  which files make the shipped package (packaging.json, shared with the runner)

@@ -7,11 +7,9 @@ Same features, same numbers as the job, without Spark or a JVM (starts in second
   -> MobileNetV2 with the engine the run used (engines.py, as in the job; --engine overrides):
      onnx   <run>/models/featurizer.onnx with ONNX Runtime: no TensorFlow import (~1.3 s cold)
      keras  <run>/models/featurizer.weights.h5 with TensorFlow (runs made before the onnx engine)
-  -> centring + PCA from <run>/models/pca                    (read from the Spark model's Parquet)
-  -> softmax(coefficients . x + intercepts) from <run>/models/classifier
-The Spark ML model folders are read directly with pyarrow: metadata/part-00000 (JSON) names
-each stage and its params, data/*.parquet holds the vectors and matrices (Spark's
-VectorUDT / MatrixUDT structs). Tests check this gives what PipelineModel.transform gives.
+  -> centring + PCA, then softmax(coefficients . x + intercepts), from <run>/models/classifier.json:
+     the model file the job exports on purpose (model_file.py; README "The model file"), not
+     Spark's internal model folders. Tests check this gives what PipelineModel.transform gives.
 
 stdout: "<label> <probability>" or, with --json, one JSON object with every class probability.
 Exit codes: 0 ok, 2 bad input (photo, run folder, models) with a one-line error naming the fix.
@@ -20,7 +18,6 @@ Exit codes: 0 ok, 2 bad input (photo, run folder, models) with a one-line error 
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import os
 import sys
@@ -28,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import run_files
+from . import contract, model_file, run_files
 from .config import DEFAULT_MAX_IMAGE_PIXELS
 from .errors import UsageError, one_line
 from .layout import has_scheme, local_path
@@ -69,65 +66,7 @@ class RunModels:
         return e / e.sum(axis=-1, keepdims=True)
 
 
-# ---------------------------------------------------------------- Spark model files
-
-def _metadata(model_dir: str) -> dict:
-    with open(os.path.join(model_dir, "metadata", "part-00000"), encoding="utf-8") as f:
-        return json.loads(f.readline())
-
-
-def _data_row(stage_dir: str) -> dict:
-    import pyarrow.parquet as pq
-
-    files = sorted(glob.glob(os.path.join(stage_dir, "data", "*.parquet")))
-    if not files:
-        raise ValueError(f"no data Parquet in {stage_dir}")
-    rows = [r for f in files for r in pq.read_table(f).to_pylist()]
-    if len(rows) != 1:
-        raise ValueError(f"expected one data row in {stage_dir}, found {len(rows)}")
-    return rows[0]
-
-
-def _stages(pipeline_dir: str) -> list[tuple[str, dict, str]]:
-    """[(class name, stage metadata, stage dir)] of a saved PipelineModel, in order."""
-    meta = _metadata(pipeline_dir)
-    out = []
-    for i, uid in enumerate(meta["paramMap"]["stageUids"]):
-        stage_dir = os.path.join(pipeline_dir, "stages", f"{i}_{uid}")
-        stage_meta = _metadata(stage_dir)
-        out.append((stage_meta["class"].rsplit(".", 1)[-1], stage_meta, stage_dir))
-    return out
-
-
-def spark_vector(v: dict) -> np.ndarray:
-    """Spark VectorUDT struct -> numpy (type 0 sparse, 1 dense)."""
-    if v["type"] == 1:
-        return np.asarray(v["values"], dtype=np.float64)
-    out = np.zeros(int(v["size"]), dtype=np.float64)
-    out[np.asarray(v["indices"], dtype=np.int64)] = v["values"]
-    return out
-
-
-def spark_matrix(m: dict) -> np.ndarray:
-    """Spark MatrixUDT struct -> numpy (dense column-major, or CSC; isTransposed flips both)."""
-    rows, cols, transposed = int(m["numRows"]), int(m["numCols"]), bool(m["isTransposed"])
-    values = np.asarray(m["values"], dtype=np.float64)
-    if m["type"] == 1:
-        return values.reshape((rows, cols)) if transposed else values.reshape((cols, rows)).T
-    out = np.zeros((rows, cols), dtype=np.float64)
-    ptrs, idx = m["colPtrs"], m["rowIndices"]
-    for major in range(len(ptrs) - 1):  # columns (CSC), or rows when transposed (CSR)
-        for j in range(ptrs[major], ptrs[major + 1]):
-            if transposed:
-                out[major, idx[j]] = values[j]
-            else:
-                out[idx[j], major] = values[j]
-    return out
-
-
-def _param(meta: dict, name: str, default=None):
-    return meta.get("paramMap", {}).get(name, meta.get("defaultParamMap", {}).get(name, default))
-
+# ---------------------------------------------------------------- the run's model file
 
 def load_run(run: str) -> RunModels:
     """Read and check a run folder; every problem is a UsageError naming the fix."""
@@ -150,67 +89,33 @@ def load_run(run: str) -> RunModels:
     status = summary.get("status")
     if status != "succeeded":
         raise UsageError(f"run {run} did not succeed (status {status!r}); classify with a succeeded run")
-    clf_dir = os.path.join(run_dir, run_files.CLASSIFIER_MODEL)
-    pca_dir = os.path.join(run_dir, run_files.PCA_MODEL)
-    weights_file = os.path.join(run_dir, run_files.FEATURIZER_WEIGHTS)
-    if not os.path.isdir(clf_dir):
+    path = os.path.join(run_dir, run_files.MODEL_FILE)
+    if not os.path.isfile(path):
+        if os.path.isdir(os.path.join(run_dir, run_files.CLASSIFIER_MODEL)):
+            raise UsageError(f"run {run} has no model file {run_files.MODEL_FILE}: it was made by an older job "
+                             f"that saved only Spark's internal {run_files.CLASSIFIER_MODEL}; rerun the job "
+                             "with this version to get the model file")
         why = (summary.get("classifier") or {}).get("reason") or "the run predates the classifier stage"
-        raise UsageError(f"run {run} has no classifier model ({run_files.CLASSIFIER_MODEL}: {why}); "
+        raise UsageError(f"run {run} has no classifier model ({run_files.MODEL_FILE}: {why}); "
                          "rerun the job without --no-train on images with at least 2 labels")
-    onnx_file = os.path.join(run_dir, run_files.FEATURIZER_ONNX)
-    if not os.path.exists(pca_dir):
-        raise UsageError(f"run {run} is missing its PCA model ({run_files.PCA_MODEL}); rerun the job")
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = model_file.parse(f.read())
+    except (OSError, model_file.ModelFileError) as e:
+        raise UsageError(f"cannot read the model file {run_files.MODEL_FILE} of run {run} ({one_line(e, 300)}); "
+                         "rerun the job") from None
+    featurizer, arrays = doc["featurizer"], doc["arrays"]
+    onnx_file = os.path.join(run_dir, featurizer.get("onnx_file") or run_files.FEATURIZER_ONNX)
+    weights_file = os.path.join(run_dir, featurizer.get("keras_weights_file") or run_files.FEATURIZER_WEIGHTS)
     if not os.path.exists(weights_file) and not os.path.exists(onnx_file):
         raise UsageError(f"run {run} is missing its featurizer ({run_files.FEATURIZER_ONNX} or "
                          f"{run_files.FEATURIZER_WEIGHTS}); rerun the job")
-    try:
-        return _read_models(run_dir, pca_dir, clf_dir, weights_file, summary)
-    except UsageError:
-        raise
-    except Exception as e:  # noqa: BLE001 - any unreadable model file: same fix
-        raise UsageError(f"cannot read the models in {run} ({one_line(e, 300)}); rerun the job") from None
-
-
-def _read_models(run_dir, pca_dir, clf_dir, weights_file, summary) -> RunModels:
-    mean = scale = pc = None
-    for cls, meta, stage_dir in _stages(pca_dir):
-        data = _data_row(stage_dir)
-        if cls == "StandardScalerModel":
-            if _param(meta, "withMean", False):
-                mean = spark_vector(data["mean"])
-            if _param(meta, "withStd", True):
-                std = spark_vector(data["std"])
-                scale = np.where(std != 0, 1.0 / np.where(std != 0, std, 1.0), 0.0)
-        elif cls == "PCAModel":
-            pc = spark_matrix(data["pc"])
-        else:
-            raise ValueError(f"unexpected stage {cls} in {pca_dir}")
-    if pc is None:
-        raise ValueError(f"no PCAModel in {pca_dir}")
-    labels = coefficients = intercepts = None
-    for cls, meta, stage_dir in _stages(clf_dir):
-        if cls == "LogisticRegressionModel":
-            data = _data_row(stage_dir)
-            if not data["isMultinomial"]:
-                raise ValueError("the classifier is not multinomial")
-            coefficients = spark_matrix(data["coefficientMatrix"])
-            intercepts = spark_vector(data["interceptVector"])
-        elif cls == "IndexToString":
-            labels = list(_param(meta, "labels"))
-        else:
-            raise ValueError(f"unexpected stage {cls} in {clf_dir}")
-    if coefficients is None or labels is None:
-        raise ValueError(f"{clf_dir} lacks the LogisticRegression or IndexToString stage")
-    if coefficients.shape != (len(labels), pc.shape[1]):
-        raise ValueError(f"classifier shape {coefficients.shape} does not match {len(labels)} labels "
-                         f"and k={pc.shape[1]}")
-    options = summary.get("options") or {}
-    return RunModels(run_dir=run_dir, labels=labels, mean=mean, scale=scale, pc=pc,
-                     coefficients=coefficients, intercepts=intercepts, weights_file=weights_file,
-                     weights_source=str(summary.get("weights", "")),
-                     max_image_pixels=int(options.get("max_image_pixels") or DEFAULT_MAX_IMAGE_PIXELS),
-                     onnx_file=os.path.join(run_dir, run_files.FEATURIZER_ONNX),
-                     engine=str(options.get("engine") or "keras"))
+    return RunModels(run_dir=run_dir, labels=doc["labels"], mean=arrays["mean"], scale=arrays["scale"],
+                     pc=arrays["components"], coefficients=arrays["coefficients"],
+                     intercepts=arrays["intercepts"], weights_file=weights_file,
+                     weights_source=str(featurizer.get("weights", "")),
+                     max_image_pixels=int(doc["input"]["max_image_pixels"]), onnx_file=onnx_file,
+                     engine=str(featurizer.get("engine") or "onnx"))
 
 
 # ---------------------------------------------------------------- photo -> features
@@ -296,8 +201,9 @@ def main(argv: list[str] | None = None) -> int:
                    f"else {DEFAULT_MAX_IMAGE_PIXELS})")
     try:
         a = p.parse_args(argv)
-        if a.max_image_pixels is not None and a.max_image_pixels < 1:
-            raise UsageError("--max-image-pixels must be at least 1")
+        problem = contract.check("max-image-pixels", a.max_image_pixels)  # the job's own range
+        if problem:
+            raise UsageError(problem)
         models = load_run(a.run)
         result = classify(models, a.photo, a.engine, a.max_image_pixels)
     except UsageError as e:

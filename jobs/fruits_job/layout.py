@@ -7,7 +7,6 @@ import secrets
 from datetime import datetime, timezone
 from urllib.parse import unquote
 
-RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 

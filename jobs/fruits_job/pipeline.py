@@ -142,7 +142,7 @@ def run(config: JobConfig, spark) -> tuple[str, dict]:
     storage = Storage(spark)
     configure_session(spark, config)
     run_uri = join_uri(config.output, config.run_id)
-    summary_uri = join_uri(run_uri, "summary.json")
+    summary_uri = join_uri(run_uri, run_files.SUMMARY)
     timings: dict = {}
 
     # --- checks that write nothing (exit 2) ---
@@ -200,8 +200,9 @@ def run(config: JobConfig, spark) -> tuple[str, dict]:
     try:
         progress.start(storage, run_uri, config.run_id, total_files, record,
                        progress.BatchCounter(spark.sparkContext))
-        _featurize_and_reduce(spark, config, storage, record, weights, run_uri, placed, misplaced + links)
-        _train_and_report(spark, config, storage, record, weights, run_uri)
+        pca_model = _featurize_and_reduce(spark, config, storage, record, weights, run_uri, placed,
+                                          misplaced + links)
+        _train_and_report(spark, config, storage, record, weights, run_uri, pca_model)
         interrupts.check()
         record.succeed()
         progress.finish("succeeded")
@@ -277,7 +278,7 @@ def with_split_and_label(df, root: str, layout: str):
     return df.withColumn("split", F.element_at(parts, 1)).withColumn("label", F.element_at(parts, 2))
 
 
-def _train_and_report(spark, config, storage, record, weights, run_uri) -> None:
+def _train_and_report(spark, config, storage, record, weights, run_uri, pca_model) -> None:
     """Classifier (train.py, unless --no-train) and report.html, inside the run: a failure
     here fails the run like any other stage."""
     from .report_stage import write_report
@@ -287,7 +288,7 @@ def _train_and_report(spark, config, storage, record, weights, run_uri) -> None:
     metrics = None
     if config.train:
         with stage(record, "train"):
-            metrics = train_stage(spark, storage, record, weights, run_uri)
+            metrics = train_stage(spark, storage, record, weights, run_uri, pca_model=pca_model)
     else:
         record.doc["classifier"] = skipped_section("skipped: --no-train given")
     record.write()
@@ -295,8 +296,9 @@ def _train_and_report(spark, config, storage, record, weights, run_uri) -> None:
         write_report(spark, storage, record, run_uri, metrics)
 
 
-def _featurize_and_reduce(spark, config, storage, record, weights, run_uri, listed, not_used) -> None:
-    """`listed`: the files at the layout's place; `not_used`: failures found while listing."""
+def _featurize_and_reduce(spark, config, storage, record, weights, run_uri, listed, not_used):
+    """`listed`: the files at the layout's place; `not_used`: failures found while listing.
+    Returns the fitted PCA PipelineModel (the model file exports it with the classifier)."""
     from pyspark import StorageLevel
     from pyspark.ml.functions import array_to_vector, vector_to_array
     from pyspark.sql import functions as F
@@ -396,8 +398,8 @@ def _featurize_and_reduce(spark, config, storage, record, weights, run_uri, list
             out = (model.transform(ok.withColumn(pca.INPUT_COL, array_to_vector("features")))
                    .select("path", "split", "label", "features",
                            vector_to_array(pca.OUTPUT_COL, "float32").alias("pca_features")))
-            out.write.mode("errorifexists").parquet(join_uri(run_uri, "features"))
-            model.write().save(join_uri(run_uri, "models", "pca"))
+            out.write.mode("errorifexists").parquet(join_uri(run_uri, run_files.FEATURES))
+            model.write().save(join_uri(run_uri, run_files.PCA_MODEL))
             if weights.onnx is not None:  # the exact model the features came from (classify uses it)
                 from .onnx_engine import save_model
 
@@ -407,6 +409,7 @@ def _featurize_and_reduce(spark, config, storage, record, weights, run_uri, list
     finally:
         featurized.unpersist()
         weights_bc.unpersist()
+    return model
 
 
 def _collect_failures(spark, config, storage, featurized, listed, scanned, root) -> list[dict]:

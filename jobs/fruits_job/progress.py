@@ -24,13 +24,14 @@ import sys
 import threading
 import time
 
+from . import run_files
 from .errors import one_line
 from .layout import is_local, join_uri
 from .summary import utc_now
 
 log = logging.getLogger("fruits_job")
 
-PROGRESS_FILE = "progress.json"
+PROGRESS_FILE = run_files.PROGRESS
 MARKER = "FRUITS_PROGRESS"
 LINES_ENV = "FRUITS_PROGRESS_LINES"
 INTERVAL_ENV = "FRUITS_PROGRESS_SECONDS"

@@ -9,6 +9,7 @@ import time
 import traceback
 from datetime import datetime, timezone
 
+from . import run_files
 from .errors import one_line
 
 MAX_LISTED_FAILURES = 1000  # counts stay exact; the list is capped to keep the JSON small
@@ -59,8 +60,8 @@ class RunRecord:
             "input": config.input,
             "output": config.output,  # the --output root as given
             "run_uri": run_uri,       # <output>/<run-id>: everything of this run is in here
-            "features_uri": f"{run_uri}/features",
-            "pca_model_uri": f"{run_uri}/models/pca",
+            "features_uri": f"{run_uri}/{run_files.FEATURES}",
+            "pca_model_uri": f"{run_uri}/{run_files.PCA_MODEL}",
             "started_at": started_at or utc_now(),
             "weights": config.weights,
             "options": {"k": config.k, "variance_target": config.variance_target,

@@ -11,6 +11,7 @@ named in a warning.
 
 Saved so a new photo is classified exactly like the evaluation did (see classify.py):
   models/classifier          PipelineModel [LogisticRegressionModel, IndexToString]
+  models/classifier.json     the documented model file classify reads (model_file.py)
   models/featurizer.weights.h5  the MobileNetV2 weights the features were computed with
   (models/pca is written by the PCA stage)
 Metric arithmetic is pure (confusion counts -> metrics) so it is unit-tested without Spark.
@@ -114,9 +115,10 @@ def skipped_section(reason: str) -> dict:
             "accuracy": None}
 
 
-def train_stage(spark, storage, record, weights, run_uri: str) -> dict:
+def train_stage(spark, storage, record, weights, run_uri: str, pca_model=None) -> dict:
     """Fit, evaluate and save the classifier; fills record.doc["classifier"], writes metrics.json
-    and returns its content."""
+    and models/classifier.json (the model file classify reads) and returns metrics.json's content.
+    pca_model: the run's fitted PCA PipelineModel (None: loaded from models/pca)."""
     from pyspark.ml.functions import array_to_vector
     from pyspark.sql import functions as F
 
@@ -156,6 +158,7 @@ def train_stage(spark, storage, record, weights, run_uri: str) -> dict:
     train_df.unpersist()
     section = {**base, "status": "trained", "reason": None, "labels": labels,
                "model_uri": join_uri(run_uri, run_files.CLASSIFIER_MODEL),
+               "model_file_uri": join_uri(run_uri, run_files.MODEL_FILE),
                "featurizer_weights_uri": join_uri(run_uri, run_files.FEATURIZER_WEIGHTS),
                "pca_model_uri": join_uri(run_uri, run_files.PCA_MODEL),
                "training_accuracy": train_eval["accuracy"], "warnings": [],
@@ -221,7 +224,25 @@ def train_stage(spark, storage, record, weights, run_uri: str) -> dict:
         section["featurizer_weights_uri"] = None
     section["featurizer_weights_source"] = weights.source
     metrics["featurizer_weights_source"] = weights.source
+    _write_model_file(storage, record, weights, run_uri, labels, classifier, pca_model)
     return _finish(storage, record, section, metrics, metrics_uri)
+
+
+def _write_model_file(storage, record, weights, run_uri, labels, classifier, pca_model) -> None:
+    """models/classifier.json, from the same fitted models that were just evaluated and saved."""
+    from . import model_file
+
+    if pca_model is None:
+        from pyspark.ml import PipelineModel
+
+        pca_model = PipelineModel.load(join_uri(run_uri, run_files.PCA_MODEL))
+    options = record.doc.get("options") or {}
+    doc = model_file.build(
+        run_id=record.doc.get("run_id"), labels=labels, pca_model=pca_model, classifier_model=classifier,
+        engine=options.get("engine") or "onnx", weights=weights.source, test_only=weights.test_only,
+        onnx_sha256=weights.onnx_sha256, has_keras_weights=weights.arrays is not None,
+        has_onnx=weights.onnx is not None, max_image_pixels=options.get("max_image_pixels"))
+    storage.write_text(join_uri(run_uri, run_files.MODEL_FILE), model_file.dumps(doc))
 
 
 def _logistic_regression(reg_param: float):

@@ -16,6 +16,8 @@ export interface JobArgs {
   extra?: string[];
 }
 
+/** The job's --run-id pattern (contract.json; test/runner/job-contract.test.ts checks they agree): the
+ * runner puts the run id in paths (code/<run-id>/) before the contract is read, so it checks it here too. */
 export const RUN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** Same default as the job: run-YYYYMMDD-HHMMSS-<6 random hex> in UTC, so two runs started
@@ -25,7 +27,11 @@ export function newRunId(now: Date, suffix: string = randomBytes(3).toString('he
   return `run-${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}-${suffix}`;
 }
 
-/** The job's --batch-size range (jobs/fruits_job/config.py); the runner refuses the same values. */
+/**
+ * @deprecated Only runner/config.ts's job.batchSize check still uses this copy; job options are
+ * checked against the job's contract (job-contract.ts). test/runner/job-contract.test.ts fails
+ * if it differs from jobs/fruits_job/contract.json.
+ */
 export const BATCH_SIZE_MAX = 4096;
 
 export function buildJobArgs(a: JobArgs): string[] {

@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildEmrStep, codeLocation, summaryUri } from '../argv/emr-step.js';
 import { isS3Uri, parseS3Uri } from '../aws/s3-uri.js';
-import { buildJobArgs } from '../argv/spark-submit.js';
 import { makeAwsClients, type AwsClients } from '../aws/clients.js';
 import { formatElapsed } from '../platform/clock.js';
 import { describeFailure, FINAL_STATES, waitForStep } from '../aws/emr-watch.js';
@@ -22,7 +21,7 @@ import { fetchStepLogs, tail } from '../aws/step-logs.js';
 import type { RunnerConfig } from '../../config/index.js';
 import type { Output } from '../platform/output.js';
 import type { Clock } from '../platform/clock.js';
-import { describeSummary, jobArgsFor, summaryStatusExit, type RunContext, type RunOutcome, type RunRequest } from './run-request.js';
+import { describeSummary, jobArgvFor, summaryStatusExit, type RunContext, type RunOutcome, type RunRequest } from './run-request.js';
 
 export interface EmrSettings {
   clusterId: string;
@@ -118,7 +117,7 @@ export async function runEmr(req: RunRequest, ctx: RunContext, deps: EmrDeps = {
     deployMode: cfg.emr.deployMode,
     actionOnFailure: cfg.emr.actionOnFailure,
     conf: { ...cfg.emr.sparkConf, ...req.conf },
-    jobArgs: buildJobArgs(jobArgsFor(req, cfg, input, output)),
+    jobArgs: jobArgvFor(req, cfg, input, output),
   });
   if (req.dryRun) {
     const plan = { target: 'emr', runId: req.runId, clusterId, region: settings.region, upload: { [job.runJob]: code.runJobUri, 'fruits_job.zip': code.zipUri }, step };

@@ -3,14 +3,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildJobArgs, buildSparkSubmitArgv, parseSummaryLine } from '../argv/spark-submit.js';
+import { buildSparkSubmitArgv, parseSummaryLine } from '../argv/spark-submit.js';
 import { shJoin } from '../argv/ssh.js';
 import { findJava, findPython, findSparkSubmit, JAVA_HINT } from '../platform/discover.js';
 import { startProcess } from '../platform/process.js';
 import { envError, ExitCode, InterruptedError, usageError } from '../platform/errors.js';
 import { locateJob, writeJobZip } from '../packaging/package-job.js';
 import { PROGRESS_LINES_ENV } from '../progress/run-progress.js';
-import { describeSummary, exitForJob, jobArgsFor, jobOutputRouter, summaryStatusExit, type RunContext, type RunOutcome, type RunRequest } from './run-request.js';
+import { describeSummary, exitForJob, jobArgvFor, jobOutputRouter, summaryStatusExit, type RunContext, type RunOutcome, type RunRequest } from './run-request.js';
 
 const hasScheme = (p: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(p);
 export const toLocalPath = (p: string) => (p.startsWith('file://') ? fileURLToPath(p) : p);
@@ -23,7 +23,7 @@ export async function runLocal(req: RunRequest, ctx: RunContext): Promise<RunOut
   const output = hasScheme(req.output) ? req.output : resolve(req.output);
   if (!hasScheme(input) && !existsSync(input)) throw usageError(`input ${input} does not exist`, 'pass an existing image folder to --input');
   const job = locateJob(cfg.jobDir);
-  const jobArgs = buildJobArgs(jobArgsFor(req, cfg, input, output));
+  const jobArgs = jobArgvFor(req, cfg, input, output);
 
   const python = findPython(cfg.local.python, ctx.root);
   const sparkSubmit = await findSparkSubmit(cfg.local.sparkSubmit, python);

@@ -2,7 +2,8 @@
 import type { Clock } from '../platform/clock.js';
 import type { RunnerConfig } from '../../config/index.js';
 import type { Output } from '../platform/output.js';
-import type { JobArgs } from '../argv/spark-submit.js';
+import { buildJobArgs, type JobArgs } from '../argv/spark-submit.js';
+import { checkJobArgv, loadJobContract } from '../job-contract.js';
 import { ExitCode, type ExitCodeValue } from '../platform/errors.js';
 import { makeProgressView, type ProgressView } from '../progress/progress-view.js';
 import { parseProgressLine } from '../progress/run-progress.js';
@@ -45,6 +46,22 @@ export function jobArgsFor(req: RunRequest, cfg: RunnerConfig, input: string, ou
     overwrite: req.overwrite,
     extra: req.extra,
   };
+}
+
+/** Config paths of the job defaults, by job option (named in errors when a default is refused). */
+const CONFIG_SOURCES: Record<string, keyof RunnerConfig['job']> = { k: 'k', 'variance-target': 'varianceTarget', weights: 'weights', 'batch-size': 'batchSize' };
+
+/**
+ * The job's arguments (flags over config defaults, then the args after --), checked against the
+ * job's contract in cfg.jobDir: what the job would refuse is refused here, before anything starts.
+ */
+export function jobArgvFor(req: RunRequest, cfg: RunnerConfig, input: string, output: string): string[] {
+  const argv = buildJobArgs(jobArgsFor(req, cfg, input, output));
+  const fromFlag: Record<string, unknown> = { k: req.k, 'variance-target': req.varianceTarget, weights: req.weights, 'batch-size': req.batchSize };
+  const fromConfig = Object.entries(CONFIG_SOURCES).filter(([o, path]) => fromFlag[o] === undefined && cfg.job[path] !== undefined);
+  const sources = Object.fromEntries(fromConfig.map(([o, path]) => [o, `config job.${path}`]));
+  checkJobArgv(loadJobContract(cfg.jobDir), argv, sources);
+  return argv;
 }
 
 /** Exit code of the runner for a job's exit code (job: 0 ok, 2 bad input, else failure). */

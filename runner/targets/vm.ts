@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
-import { buildJobArgs, buildSparkSubmitArgv, parseSummaryLine } from '../argv/spark-submit.js';
+import { buildSparkSubmitArgv, parseSummaryLine } from '../argv/spark-submit.js';
 import {
   REMOTE_MISSING_SPARK, remoteKillCommand, remotePruneCommand, remoteRunCommand, scpFromArgv, scpToArgv, shJoin, shQuote, sshArgv, type SshTarget,
 } from '../argv/ssh.js';
@@ -14,7 +14,7 @@ import { envError, ExitCode, InterruptedError, oneLine, usageError } from '../pl
 import { locateJob, writeJobZip } from '../packaging/package-job.js';
 import type { RunnerConfig } from '../../config/index.js';
 import { PROGRESS_LINES_ENV } from '../progress/run-progress.js';
-import { describeSummary, exitForJob, jobArgsFor, jobOutputRouter, summaryStatusExit, type RunContext, type RunOutcome, type RunRequest } from './run-request.js';
+import { describeSummary, exitForJob, jobArgvFor, jobOutputRouter, summaryStatusExit, type RunContext, type RunOutcome, type RunRequest } from './run-request.js';
 
 /** Validated SSH target from config; one-line errors for a missing host or a bad key. */
 export function vmSshTarget(cfg: RunnerConfig): SshTarget {
@@ -90,7 +90,7 @@ export async function runVm(req: RunRequest, ctx: RunContext): Promise<RunOutcom
   if (!req.output) throw usageError('missing --output', 'pass the output folder on the VM');
   const ssh = vmSshTarget(cfg);
   const job = locateJob(cfg.jobDir);
-  const jobArgs = buildJobArgs(jobArgsFor(req, cfg, req.input, req.output));
+  const jobArgs = jobArgvFor(req, cfg, req.input, req.output);
   const reqs = join(ctx.root, 'requirements.txt');
   if (req.dryRun) {
     // Nothing is staged on a dry run: show the files the run would copy, from where they are now.

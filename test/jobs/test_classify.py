@@ -15,7 +15,7 @@ import pytest
 from classifier_runs import cached_run
 from conftest import JOBS_DIR, make_good_images, read_parquet, subprocess_env
 
-from fruits_job.classify import classify, load_run, main, spark_matrix
+from fruits_job.classify import classify, load_run, main
 from fruits_job.layout import local_path
 
 
@@ -107,14 +107,17 @@ def test_bad_run_folders_are_one_line_errors(separable, run_job, tmp_path):
     (failed / "summary.json").write_text(json.dumps({**doc, "status": "failed"}))
     broken = tmp_path / "broken-run"
     shutil.copytree(separable.run_dir, broken, ignore=shutil.ignore_patterns("features", "predictions"))
-    for f in (broken / "models" / "classifier").rglob("*.parquet"):
-        f.write_bytes(b"garbage")
+    (broken / "models" / "classifier.json").write_text('{"format": "fruits-classifier", "format_version": 1}')
+    old = tmp_path / "old-run"  # made before the job exported the model file: Spark's folders only
+    shutil.copytree(separable.run_dir, old, ignore=shutil.ignore_patterns("features", "predictions"))
+    (old / "models" / "classifier.json").unlink()
     cases = [
         (tmp_path / "nope", "does not exist"),
         (separable.run_dir.parent, "has no summary.json"),
-        (no_models.run_dir, "has no classifier model (models/classifier: skipped: --no-train given)"),
+        (no_models.run_dir, "has no classifier model (models/classifier.json: skipped: --no-train given)"),
         (failed, "did not succeed (status 'failed')"),
-        (broken, "cannot read the models"),
+        (broken, "cannot read the model file models/classifier.json"),
+        (old, "has no model file models/classifier.json: it was made by an older job"),
         ("s3://bucket/results/run-1", "is not a local folder"),
     ]
     for run, message in cases:
@@ -129,13 +132,31 @@ def _two_images(tmp_path):
     return tmp_path / "two"
 
 
-@pytest.mark.parametrize("transposed", [False, True])
-def test_spark_sparse_matrices_decode(transposed):
-    # [[1, 0, 2], [0, 3, 0]] as CSC (columns) or, transposed, CSR (rows)
-    if transposed:
-        m = {"type": 0, "numRows": 2, "numCols": 3, "colPtrs": [0, 2, 3], "rowIndices": [0, 2, 1],
-             "values": [1.0, 2.0, 3.0], "isTransposed": True}
-    else:
-        m = {"type": 0, "numRows": 2, "numCols": 3, "colPtrs": [0, 1, 2, 3], "rowIndices": [0, 1, 0],
-             "values": [1.0, 3.0, 2.0], "isTransposed": False}
-    np.testing.assert_array_equal(spark_matrix(m), [[1, 0, 2], [0, 3, 0]])
+def test_classify_reads_only_the_model_file_not_sparks_folders(separable, predictions, tmp_path):
+    """Spark's internal model folders gone, the documented model file alone gives the same answer."""
+    run = tmp_path / "model-file-only"
+    shutil.copytree(separable.run_dir, run, ignore=shutil.ignore_patterns("features", "predictions"))
+    shutil.rmtree(run / "models" / "classifier")
+    shutil.rmtree(run / "models" / "pca")
+    r = predictions[0]
+    got = classify(load_run(str(run)), local_path(r["path"].replace("file:", "file://", 1)))
+    assert got["label"] == r["predicted_label"] and got["probability"] == pytest.approx(r["probability"], abs=1e-4)
+
+
+def test_the_model_file_is_the_documented_format(separable):
+    doc = json.loads((separable.run_dir / "models" / "classifier.json").read_text())
+    summary = separable.summary
+    assert doc["format"] == "fruits-classifier" and doc["format_version"] == 1
+    assert doc["labels"] == summary["classifier"]["labels"] and doc["run_id"] == summary["run_id"]
+    k = summary["pca"]["k"]
+    assert doc["pca"]["k"] == k and len(doc["pca"]["mean"]) == 1280 and doc["pca"]["scale"] is None
+    assert np.asarray(doc["pca"]["components"]).shape == (1280, k)
+    assert np.asarray(doc["classifier"]["coefficients"]).shape == (len(doc["labels"]), k)
+    assert len(doc["classifier"]["intercepts"]) == len(doc["labels"])
+    assert doc["input"]["image_size"] == [224, 224]
+    assert doc["input"]["max_image_pixels"] == summary["options"]["max_image_pixels"]
+    f = doc["featurizer"]
+    assert f["engine"] == summary["options"]["engine"] and f["weights"] == summary["weights"]
+    assert f["test_only_weights"] is True and f["onnx_sha256"] == summary["featurizer"]["onnx_sha256"]
+    assert (separable.run_dir / f["onnx_file"]).is_file() and (separable.run_dir / f["keras_weights_file"]).is_file()
+    assert summary["classifier"]["model_file_uri"].endswith("/models/classifier.json")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -23,9 +22,9 @@ def spark_submit(*args: str, py_files: Path | None = None, env: dict | None = No
 
 def build_job_zip(target: Path) -> Path:
     """The runner's packaging: the zip root holds the fruits_job/ folder."""
-    with zipfile.ZipFile(target, "w") as zf:
-        for f in sorted((JOBS_DIR / "fruits_job").glob("*.py")):
-            zf.write(f, f"fruits_job/{f.name}")
+    from fruits_job.packaging import write_package_zip
+
+    write_package_zip(str(JOBS_DIR / "fruits_job"), str(target))  # contract.json included: read from the zip
     return target
 
 

@@ -35,7 +35,7 @@ def test_defaults():
 @pytest.mark.parametrize("extra, fragment", [
     (["--k", "0"], "--k 0 is out of range"),
     (["--k", "1281"], "1..1280"),
-    (["--variance-target", "1.5"], "must be in (0, 1]"),
+    (["--variance-target", "1.5"], "--variance-target 1.5 is out of range; use (0, 1]"),
     (["--k", "5", "--variance-target", "0.9"], "not allowed with"),
     (["--run-id", "../escape"], "not a plain folder name"),
     (["--weights", "random:1"], "test-only-random:<seed>"),

@@ -1,0 +1,162 @@
+// The job's contract (<jobDir>/fruits_job/contract.json, owned by the job): its options with
+// types, ranges, choices and patterns. The runner reads it from the job dir it ships and refuses
+// what the job would refuse before anything starts (no spark-submit, ssh, upload or EMR step).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { usageError } from './platform/errors.js';
+
+export interface JobOptionSpec {
+  type: 'integer' | 'number' | 'string' | 'flag';
+  help: string;
+  required?: boolean;
+  default?: unknown;
+  min?: number;
+  max?: number;
+  min_exclusive?: boolean;
+  max_exclusive?: boolean;
+  choices?: string[];
+  /** Must match the whole value (same syntax in Python re and JavaScript RegExp). */
+  pattern?: string;
+  pattern_text?: string;
+  exclusive_with?: string[];
+  dest?: string;
+  hint?: string;
+}
+
+export interface JobContract {
+  contract_version: number;
+  options: Record<string, JobOptionSpec>;
+  run_folder: { files: Record<string, { path: string; when: string; description: string }> };
+  summary: { fields: Record<string, { when: string; fields?: string[] }> };
+}
+
+export const CONTRACT_VERSION = 1;
+
+export const contractPath = (jobDir: string): string => join(jobDir, 'fruits_job', 'contract.json');
+
+/** Side effect: reads and checks <jobDir>/fruits_job/contract.json (one-line usage errors). */
+export function loadJobContract(jobDir: string): JobContract {
+  const path = contractPath(jobDir);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw usageError(`job contract ${path} not found`, "set jobDir / FRUITS_JOB_DIR to the folder holding run_job.py and fruits_job/ (of this checkout's version)");
+  }
+  let c: JobContract;
+  try {
+    c = JSON.parse(text) as JobContract;
+  } catch (e) {
+    throw usageError(`cannot parse the job contract ${path} (${(e as Error).message.split('\n')[0]})`, 'restore it from the checkout', { cause: e });
+  }
+  if (c?.contract_version !== CONTRACT_VERSION || typeof c.options !== 'object') {
+    throw usageError(`the job contract ${path} has version ${JSON.stringify(c?.contract_version)}, this runner reads ${CONTRACT_VERSION}`, 'use the runner and the job of one checkout');
+  }
+  return c;
+}
+
+const num = (n: number) => String(n);
+
+/** "an integer between 1 and 4096", "an integer of at least 1", "a number in (0, 1]". */
+export function describeRange(s: JobOptionSpec): string {
+  const { min, max } = s;
+  const lo = s.min_exclusive ?? false, hi = s.max_exclusive ?? false;
+  if (s.type === 'integer' && !lo && !hi) {
+    if (min !== undefined && max !== undefined) return `an integer between ${num(min)} and ${num(max)}`;
+    if (min !== undefined) return `an integer of at least ${num(min)}`;
+    if (max !== undefined) return `an integer of at most ${num(max)}`;
+    return 'an integer';
+  }
+  const what = s.type === 'integer' ? 'an integer' : 'a number';
+  if (min === undefined && max === undefined) return what;
+  const left = min === undefined ? '(-inf' : `${lo ? '(' : '['}${num(min)}`;
+  const right = max === undefined ? 'inf)' : `${num(max)}${hi ? ')' : ']'}`;
+  return `${what} in ${left}, ${right}`;
+}
+
+export function inRange(s: JobOptionSpec, n: number): boolean {
+  if (Number.isNaN(n)) return false;
+  if (s.min !== undefined && (s.min_exclusive ? n <= s.min : n < s.min)) return false;
+  if (s.max !== undefined && (s.max_exclusive ? n >= s.max : n > s.max)) return false;
+  return true;
+}
+
+// What Python's int() and float() accept (argparse's type=int / type=float): surrounding
+// spaces, a sign, digit groups with single underscores; float also inf/nan and exponents.
+const DIGITS = String.raw`\d+(?:_\d+)*`;
+const PY_INT = new RegExp(String.raw`^\s*[+-]?${DIGITS}\s*$`);
+const PY_FLOAT = new RegExp(String.raw`^\s*[+-]?(?:(?:${DIGITS})?\.?${DIGITS}|${DIGITS}\.)(?:[eE][+-]?${DIGITS})?\s*$|^\s*[+-]?(?:inf|infinity|nan)\s*$`, 'i');
+
+function toNumber(raw: string): number {
+  const t = raw.trim().replace(/_/g, '').toLowerCase().replace(/^([+-]?)inf(inity)?$/, '$1Infinity');
+  return t.endsWith('nan') ? NaN : Number(t);
+}
+
+/**
+ * Pure: one option value as the job would take it, or a one-line usage error naming the flag
+ * and what it accepts. `source` names where a value came from when not from a flag.
+ */
+export function parseJobOption(c: JobContract, name: string, raw: string, source?: string): number | string {
+  const s = c.options[name];
+  if (!s) throw usageError(`--${name} is not an option of the job`, 'see python run_job.py --help for its options');
+  const who = source ? `${source} (--${name})` : `--${name}`;
+  if (s.type === 'integer' || s.type === 'number') {
+    const ok = (s.type === 'integer' ? PY_INT : PY_FLOAT).test(raw);
+    const n = ok ? toNumber(raw) : NaN;
+    if (!ok || !inRange(s, n)) {
+      throw usageError(`${who} must be ${describeRange(s)}, got "${raw}"${s.hint ? ` (${s.hint})` : ''}`);
+    }
+    return n;
+  }
+  if (s.choices && !s.choices.includes(raw)) throw usageError(`${who} must be one of ${s.choices.join(', ')}, got "${raw}"`);
+  if (s.pattern !== undefined && !new RegExp(`^(?:${s.pattern})$`).test(raw)) {
+    throw usageError(`${who} must be ${s.pattern_text ?? `like ${s.pattern}`}, got "${raw}"`);
+  }
+  return raw;
+}
+
+/** Pure: parses a flag's value (undefined: not given) with the job's rules. */
+export function jobFlag(c: JobContract, name: string, raw: string | undefined): number | undefined {
+  return raw === undefined ? undefined : (parseJobOption(c, name, raw) as number);
+}
+
+/**
+ * Pure: the job's argv (`--name value` / `--flag` / `--name=value`) checked as the job's argparse
+ * and range checks would: unknown options, missing values, flags with values, exclusive and
+ * required options, types, ranges, choices and patterns. `sources` names where the first value
+ * of an option came from (e.g. { 'batch-size': 'config job.batchSize' }; a repeat after -- is the
+ * user's). Throws a one-line usage error.
+ */
+export function checkJobArgv(c: JobContract, argv: readonly string[], sources: Record<string, string> = {}): void {
+  const seen = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (!token.startsWith('--') || token === '--') {
+      throw usageError(`unexpected job argument "${token}"`, 'the job takes only --name value options (see python run_job.py --help)');
+    }
+    const eq = token.indexOf('=');
+    const name = token.slice(2, eq < 0 ? undefined : eq);
+    const s = c.options[name];
+    if (!s) throw usageError(`--${name} is not an option of the job`, 'see python run_job.py --help for its options');
+    const source = seen.has(name) ? undefined : sources[name];
+    seen.add(name);
+    if (s.type === 'flag') {
+      if (eq >= 0) throw usageError(`--${name} takes no value, got "${token}"`);
+      continue;
+    }
+    let raw: string | undefined;
+    if (eq >= 0) raw = token.slice(eq + 1);
+    else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) raw = argv[++i];
+    if (raw === undefined) throw usageError(`--${name} needs a value (see python run_job.py --help)`);
+    parseJobOption(c, name, raw, source);
+  }
+  for (const [name, s] of Object.entries(c.options)) {
+    if (s.required && !seen.has(name)) throw usageError(`the job needs --${name}`);
+    for (const other of s.exclusive_with ?? []) {
+      if (name < other && seen.has(name) && seen.has(other)) {
+        const why = [name, other].map((n) => (sources[n] ? `${sources[n]} (--${n})` : `--${n}`)).join(' and ');
+        throw usageError(`${why} are exclusive: pass only one`);
+      }
+    }
+  }
+}

@@ -1,0 +1,163 @@
+"""contract.json is what the job does: its argparse parser, range checks and defaults agree with
+the contract option by option, and a real run writes exactly the contract's run folder files
+and summary fields (the runner reads the same file: test/runner/job-contract.test.ts)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+
+import pytest
+from classifier_runs import cached_run
+
+from fruits_job import contract
+from fruits_job.config import JobConfig, build_parser, parse_args
+from fruits_job.engines import ENGINES
+from fruits_job.errors import UsageError
+from fruits_job.layout import LAYOUTS
+from fruits_job.pipeline import ship_package
+
+BASE = ["--input", "/in", "--output", "/out"]
+OPTIONS = contract.options()
+
+
+def _actions() -> dict[str, argparse.Action]:
+    return {a.option_strings[0][2:]: a for a in build_parser()._actions if a.option_strings and a.dest != "help"}
+
+
+def test_the_parser_has_exactly_the_contracts_options():
+    assert sorted(_actions()) == sorted(OPTIONS)
+
+
+@pytest.mark.parametrize("name", sorted(OPTIONS))
+def test_each_option_parses_as_the_contract_says(name):
+    spec, action = OPTIONS[name], _actions()[name]
+    if spec["type"] == "flag":
+        assert action.nargs == 0 and action.dest == spec.get("dest", name.replace("-", "_"))
+        return
+    assert action.type is {"integer": int, "number": float, "string": str}[spec["type"]]
+    assert action.required == bool(spec.get("required"))
+    assert list(action.choices or []) == list(spec.get("choices") or [])
+    if not spec.get("required") and not spec.get("exclusive_with"):
+        assert action.default == spec.get("default")
+
+
+def test_the_job_config_defaults_are_the_contracts():
+    c = parse_args(BASE)
+    for name, field in (("k", "k"), ("batch-size", "batch_size"), ("weights", "weights"), ("engine", "engine"),
+                        ("layout", "layout"), ("max-image-pixels", "max_image_pixels")):
+        assert getattr(c, field) == OPTIONS[name]["default"] == getattr(JobConfig, field, OPTIONS[name]["default"]), name
+    assert c.max_file_bytes == OPTIONS["max-file-mb"]["default"] * 1024 * 1024
+    assert set(OPTIONS["engine"]["choices"]) == set(ENGINES) and set(OPTIONS["layout"]["choices"]) == set(LAYOUTS)
+
+
+def _edges(spec: dict) -> tuple[list, list]:
+    """(accepted, refused) values at the bounds of a numeric option."""
+    step = 1 if spec["type"] == "integer" else 1e-6
+    ok, bad = [], []
+    for bound, exclusive, sign in ((spec.get("min"), spec.get("min_exclusive"), 1),
+                                   (spec.get("max"), spec.get("max_exclusive"), -1)):
+        if bound is None:
+            continue
+        inside = bound + sign * step if exclusive else bound
+        ok.append(inside)
+        bad.append(bound if exclusive else bound - sign * step)
+    return ok, bad
+
+
+NUMERIC = sorted(n for n, s in OPTIONS.items() if s["type"] in ("integer", "number"))
+
+
+@pytest.mark.parametrize("name", NUMERIC)
+def test_the_job_accepts_and_refuses_exactly_the_contracts_range(name):
+    """The same values the runner's test feeds (fails if a hand-written check drifts)."""
+    ok, bad = _edges(OPTIONS[name])
+    assert ok and bad, f"{name} has no bound in the contract"
+    for v in ok:
+        parse_args(BASE + [f"--{name}", str(v)])
+    for v in bad:
+        with pytest.raises(UsageError) as e:
+            parse_args(BASE + [f"--{name}", str(v)])
+        assert str(e.value).startswith(f"--{name} ") and contract.range_text(OPTIONS[name]) in str(e.value)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, s in OPTIONS.items() if s.get("pattern")))
+def test_string_patterns_decide_what_the_job_accepts(name):
+    samples = {"run-id": (["run-1", "a.b_c-d", "x" * 128], ["../up", "-x", "a/b", "x" * 129, "run\n"]),
+               "weights": (["imagenet", "test-only-random:7", "/m/w.H5", "s3://b/f.onnx", "x.hdf5"],
+                           ["random:1", "test-only-random:x", "/m/w.bin", "random.h5", "imagenet2"])}[name]
+    for v in samples[0]:
+        assert contract.matches(OPTIONS[name], v)
+        parse_args(BASE + [f"--{name}", v])
+    for v in samples[1]:
+        assert not contract.matches(OPTIONS[name], v)
+        with pytest.raises(UsageError):
+            parse_args(BASE + [f"--{name}", v])
+
+
+def test_options_are_not_abbreviated():
+    """The runner checks job options by full name; an abbreviation would slip past it."""
+    with pytest.raises(UsageError, match="unrecognized arguments: --batch 8"):
+        parse_args(BASE + ["--batch", "8"])
+
+
+def test_range_texts():
+    assert contract.range_text(OPTIONS["k"]) == "1..1280"
+    assert contract.range_text(OPTIONS["variance-target"]) == "(0, 1]"
+    assert contract.range_text(OPTIONS["max-file-mb"]) == "(0, 2048)"
+    assert contract.range_text(OPTIONS["tf-threads"]) == "1 or more"
+    assert not contract.in_range(OPTIONS["variance-target"], math.nan)
+
+
+def test_the_contract_ships_with_the_autoshipped_package(tmp_path, monkeypatch):
+    """Executors importing fruits_job from the job's own zip find contract.json too."""
+    import zipfile
+
+    added = []
+
+    class FakeSc:
+        applicationId = "app-contract-test"
+
+        def getConf(self):
+            return {"spark.submit.pyFiles": ""}  # a dict has .get like SparkConf
+
+        def addPyFile(self, path):
+            added.append(path)
+
+    class FakeSpark:
+        sparkContext = FakeSc()
+
+    ship_package(FakeSpark())
+    assert "fruits_job/contract.json" in zipfile.ZipFile(added[0]).namelist()
+
+
+# ------------------------------------------------------------------ a real run's folder and summary
+
+@pytest.fixture(scope="module")
+def separable(run_job, tmp_path_factory):
+    return cached_run("separable", run_job, tmp_path_factory, shuffled=False)
+
+
+def test_a_real_summary_has_exactly_the_contracts_fields(separable):
+    fields = contract.load()["summary"]["fields"]
+    s = separable.summary
+    assert s["status"] == "succeeded"
+    required = {n for n, f in fields.items() if f["when"] in ("always", "succeeded")}
+    assert required <= set(s), f"missing: {sorted(required - set(s))}"
+    assert set(s) <= set(fields), f"not in the contract: {sorted(set(s) - set(fields))}"
+    for name, f in fields.items():
+        if "fields" in f:
+            assert sorted(s[name]) == sorted(f["fields"]), name
+
+
+def test_a_real_run_folder_has_exactly_the_contracts_files(separable):
+    files = {f["path"] for f in contract.load()["run_folder"]["files"].values()}
+    run = separable.run_dir
+    present = {p for p in files if (run / p).exists()}
+    found = {str(p.relative_to(run)) for p in run.iterdir()} - {"models"}
+    found |= {f"models/{p.name}" for p in (run / "models").iterdir()}
+    assert found == present, f"not in the contract: {sorted(found - files)}"
+    # a trained, evaluated onnx run with Keras (random) weights writes every file the contract lists
+    assert present == files
+    assert json.loads((run / "summary.json").read_text())["status"] == "succeeded"
