@@ -49,7 +49,7 @@ function typeOf(info: FieldInfo): string {
     case 'integer':
       return `integer ${info.min}-${info.max}`;
     case 'number':
-      return `number ${info.min}-${info.max}`;
+      return info.minExclusive ? `number > ${info.min}, ≤ ${info.max}` : `number ${info.min}-${info.max}`;
     case 'enum':
       return info.values!.map(code).join(' | ');
     case 'path':

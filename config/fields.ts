@@ -19,6 +19,8 @@ export interface FieldInfo {
   defaultRelativeTo?: 'root' | 'file';
   min?: number;
   max?: number;
+  /** min itself is refused (e.g. (0, 1]). */
+  minExclusive?: boolean;
   values?: readonly string[];
 }
 
@@ -69,8 +71,10 @@ export const localPath = <O extends Common<string>>(o: O & { defaultRelativeTo?:
 export const int = <O extends Common<number> & { min: number; max: number }>(o: O) =>
   finish(z.int().min(o.min).max(o.max), 'integer', o, { min: o.min, max: o.max });
 
-export const num = <O extends Common<number> & { min: number; max: number }>(o: O) =>
-  finish(z.number().min(o.min).max(o.max), 'number', o, { min: o.min, max: o.max });
+export const num = <O extends Common<number> & { min: number; max: number; minExclusive?: boolean }>(o: O) =>
+  finish((o.minExclusive ? z.number().gt(o.min) : z.number().min(o.min)).max(o.max), 'number', o, {
+    min: o.min, max: o.max, ...(o.minExclusive ? { minExclusive: true } : {}),
+  });
 
 export const bool = <O extends Common<boolean>>(o: O) => finish(z.boolean(), 'boolean', o);
 

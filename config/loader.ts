@@ -122,7 +122,9 @@ function typeProblem(info: FieldInfo, raw: unknown): Problem {
     case 'integer':
       return { problem: `must be a whole number between ${info.min} and ${info.max}, ${got}` };
     case 'number':
-      return { problem: `must be a number between ${info.min} and ${info.max}, ${got}` };
+      return info.minExclusive
+        ? { problem: `must be a number above ${info.min} and at most ${info.max}, ${got}` }
+        : { problem: `must be a number between ${info.min} and ${info.max}, ${got}` };
     case 'boolean':
       return { problem: `must be true or false, ${got}` };
     case 'enum':

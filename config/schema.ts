@@ -14,8 +14,36 @@ import {
   regionProblem,
   s3UriProblem,
 } from './rules.js';
-// The job's limit (it refuses larger batches), owned by the runner's spark-submit builder.
-import { BATCH_SIZE_MAX } from '../runner/argv/spark-submit.js';
+import { fileURLToPath } from 'node:url';
+import { loadJobContract, type JobOptionSpec } from '../runner/job-contract.js';
+
+/**
+ * The job owns its options' types and ranges (jobs/fruits_job/contract.json): the `job` section's
+ * defaults take theirs from it, so the schema, its JSON Schema and README's table cannot drift
+ * from the job. (A custom jobDir's contract is checked again before each run: targets/run-request.ts.)
+ */
+const JOB_CONTRACT = loadJobContract(fileURLToPath(new URL('../jobs', import.meta.url)));
+function jobOption(name: string, type: JobOptionSpec['type']): JobOptionSpec & { min: number; max: number } {
+  const spec = JOB_CONTRACT.options[name];
+  if (!spec || spec.type !== type) throw new Error(`the job's contract has no ${type} option --${name}; update config/schema.ts with it`);
+  return spec as JobOptionSpec & { min: number; max: number };
+}
+const jobInt = (name: string, description: string) => {
+  const s = jobOption(name, 'integer');
+  return int({ min: s.min, max: s.max, description: `${description} (the job's --${name})` });
+};
+const jobNum = (name: string, description: string) => {
+  const s = jobOption(name, 'number');
+  return num({ min: s.min, max: s.max, ...(s.min_exclusive ? { minExclusive: true } : {}), description: `${description} (the job's --${name})` });
+};
+const jobStr = (name: string, description: string) => {
+  const s = jobOption(name, 'string');
+  const pattern = s.pattern === undefined ? undefined : new RegExp(`^(?:${s.pattern})$`);
+  return str({
+    description: `${description} (the job's --${name})`,
+    ...(pattern ? { rule: (v: string) => (pattern.test(v) ? undefined : { problem: `must be ${s.pattern_text ?? `like ${s.pattern}`}, got ${JSON.stringify(v)}` }) } : {}),
+  });
+};
 
 
 const instanceType = (description: string, env: string) =>
@@ -78,10 +106,10 @@ const sshPort = (description: string, def: number, env?: string) =>
 export const runnerShape = {
   jobDir: localPath({ env: 'FRUITS_JOB_DIR', default: 'jobs', defaultDoc: '`jobs` at the checkout root', description: 'folder holding run_job.py and the fruits_job/ package' }),
   job: section('default job options (flags win)', {
-    k: int({ min: 1, max: 1280, description: 'PCA components (exclusive with varianceTarget; the job defaults to 50)' }),
-    varianceTarget: num({ min: 0.000001, max: 1, description: 'PCA: smallest k reaching this explained variance (exclusive with k)' }),
-    weights: str({ description: 'MobileNetV2 weights: `imagenet`, a local file or an s3:// URI' }),
-    batchSize: int({ min: 1, max: BATCH_SIZE_MAX, description: 'images per inference batch' }),
+    k: jobInt('k', 'PCA components (exclusive with varianceTarget; the job defaults to 50)'),
+    varianceTarget: jobNum('variance-target', 'PCA: smallest k reaching this explained variance (exclusive with k)'),
+    weights: jobStr('weights', 'MobileNetV2 weights: `imagenet`, a .h5/.onnx file (local or s3://) or test-only-random:<seed>'),
+    batchSize: jobInt('batch-size', 'images per inference batch'),
   }),
   local: section('`fruits run local` (spark-submit on this host)', {
     sparkSubmit: localPath({ env: 'FRUITS_SPARK_SUBMIT', description: 'spark-submit to use (default: the one on PATH / SPARK_HOME)' }),

@@ -1,6 +1,16 @@
 // The `fruits` command table: every option, positional and help text declared once here.
 // parseArgs' config, the per-command allow-lists and every `--help` text are generated from it.
 import type { ParseArgsConfig } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { describeRange, loadJobContract } from './job-contract.js';
+
+// The job's options are the job's (jobs/fruits_job/contract.json): their ranges and defaults in
+// the help come from its contract, so the help cannot promise what the job refuses.
+const JOB_OPTIONS = loadJobContract(fileURLToPath(new URL('../jobs', import.meta.url))).options;
+const jobRange = (name: string): string => {
+  const s = JOB_OPTIONS[name]!;
+  return `${describeRange(s)}${s.default !== undefined && s.default !== null ? `, default ${String(s.default)}` : ''}`;
+};
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -21,10 +31,10 @@ export const OPTIONS = {
   input: { type: 'string', value: 'PATH|URI', help: 'image folder (<root>/<Split>/<Label>/<image>); emr: s3:// (default: stack input_uri)' },
   output: { type: 'string', value: 'PATH|URI', help: 'folder that receives <run-id>/; emr: s3:// (default: stack results_uri)' },
   'run-id': { type: 'string', value: 'ID', help: 'name of the run folder (default: run-YYYYMMDD-HHMMSS-<6 hex>, UTC)' },
-  k: { type: 'string', value: 'N', help: 'PCA components, 1-1280 (default 50)' },
-  'variance-target': { type: 'string', value: 'F', help: 'smallest k explaining this share of variance, (0, 1] (instead of --k)' },
+  k: { type: 'string', value: 'N', help: `PCA components: ${jobRange('k')}` },
+  'variance-target': { type: 'string', value: 'F', help: `smallest k explaining this share of variance (instead of --k): ${jobRange('variance-target')}` },
   weights: { type: 'string', value: 'SRC', help: 'imagenet | FILE (.h5, or .onnx from convert_weights.py) | s3://... | test-only-random:SEED (default imagenet)' },
-  'batch-size': { type: 'string', value: 'N', help: 'images per inference call, 1..4096 (the job\'s range)' },
+  'batch-size': { type: 'string', value: 'N', help: `images per inference call: ${jobRange('batch-size')}` },
   'max-image-pixels': { type: 'string', value: 'N', help: 'decompression-bomb guard (default: the limit the run was made with)' },
   overwrite: { type: 'boolean', help: 'replace an existing run folder of the same run id' },
   conf: { type: 'string', multiple: true, value: 'KEY=VALUE', help: 'extra Spark setting (repeatable), e.g. spark.driver.memory=4g' },

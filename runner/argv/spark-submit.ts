@@ -27,13 +27,6 @@ export function newRunId(now: Date, suffix: string = randomBytes(3).toString('he
   return `run-${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}-${suffix}`;
 }
 
-/**
- * @deprecated Only runner/config.ts's job.batchSize check still uses this copy; job options are
- * checked against the job's contract (job-contract.ts). test/runner/job-contract.test.ts fails
- * if it differs from jobs/fruits_job/contract.json.
- */
-export const BATCH_SIZE_MAX = 4096;
-
 export function buildJobArgs(a: JobArgs): string[] {
   if (!RUN_ID_RE.test(a.runId)) throw usageError(`bad --run-id "${a.runId}"`, `use letters, digits, '.', '_' or '-'`);
   if (a.k !== undefined && a.varianceTarget !== undefined) throw usageError('--k and --variance-target are exclusive', 'pass only one');

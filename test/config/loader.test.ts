@@ -58,7 +58,7 @@ describe('the runner reads the config like the stacks', () => {
   test('job flags too: --k 1e1 is refused', async () => {
     const r = await runner(['run', 'local', '--dry-run', '--k', '1e1', '--input', '/in', '--output', '/out'], {});
     expect(r.code).toBe(2);
-    expect(r.errors).toEqual(['error: --k must be an integer between 1 and 1280, got "1e1"']);
+    expect(r.errors).toEqual(['error: --k must be an integer between 1 and 1280, got "1e1" (MobileNetV2 gives 1280 features)']);
   });
 
   test('a bad FRUITS_REGION is refused by the runner too (it went on with "mars" as emr.region)', async () => {

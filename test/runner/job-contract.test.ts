@@ -9,7 +9,12 @@ import { execa } from 'execa';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../runner/cli.js';
-import { BATCH_SIZE_MAX, RUN_ID_RE } from '../../runner/argv/spark-submit.js';
+import { RUN_ID_RE } from '../../runner/argv/spark-submit.js';
+import { commandHelp } from '../../runner/command-table.js';
+import type { z } from 'zod';
+import { resolveConfig } from '../../config/loader.js';
+import { runnerShape } from '../../config/schema.js';
+import { fieldRegistry } from '../../config/fields.js';
 import { summaryUri } from '../../runner/argv/emr-step.js';
 import { writeJobZip } from '../../runner/packaging/package-job.js';
 import { SUMMARY_FILE } from '../../runner/progress/progress-source.js';
@@ -134,7 +139,8 @@ describe('the job contract', () => {
     writeFileSync(config, JSON.stringify({ job: { weights: 'random:1' } }));
     const { code, out } = await fruits(['run', 'emr', '--config', config]);
     expect(code).toBe(2);
-    expect(out.errors).toEqual([expect.stringMatching(/^error: config job\.weights \(--weights\) must be imagenet, .*got "random:1"$/)]);
+    // Refused when the config is read (its one wording, naming the file), before any AWS call.
+    expect(out.errors).toEqual([expect.stringMatching(/^error: "job\.weights" in \S+bad-weights\.json must be imagenet, .*got "random:1"$/)]);
     expect(emrMock.calls()).toHaveLength(0);
     expect(s3Mock.calls()).toHaveLength(0);
   });
@@ -173,8 +179,36 @@ describe('the job contract', () => {
     expect(await writeJobZip(join(ROOT, 'jobs'), join(dir, 'job.zip'))).toContain('fruits_job/contract.json');
   });
 
-  test("the runner's remaining copies match the contract (config.ts's batch-size limit; the run id it puts in paths)", () => {
-    expect(BATCH_SIZE_MAX).toBe(contract.options['batch-size']!.max);
+  test("the runner's remaining copy matches the contract (the run id it puts in paths)", () => {
     expect(RUN_ID_RE.source).toBe(`^${contract.options['run-id']!.pattern}$`);
+  });
+
+  test("fruits run --help states the job's own ranges and defaults, from the contract", () => {
+    const help = commandHelp('run');
+    for (const name of ['k', 'variance-target', 'batch-size']) {
+      const line = help.split('\n').find((l) => l.startsWith(`  --${name} `))!;
+      expect(line).toContain(describeRange(contract.options[name]!));
+      const d = contract.options[name]!.default;
+      if (d !== undefined && d !== null) expect(line).toContain(`default ${String(d)}`);
+    }
+  });
+
+  test("fruits.config.json's job section takes each option's type and range from the contract", () => {
+    const job = (runnerShape.job as unknown as { def: { innerType: { shape: Record<string, z.ZodType> } } }).def.innerType.shape;
+    const pairs = { k: 'k', varianceTarget: 'variance-target', batchSize: 'batch-size', weights: 'weights' } as const;
+    for (const [field, option] of Object.entries(pairs)) {
+      const info = fieldRegistry.get(job[field]!)!;
+      const spec = contract.options[option]!;
+      expect({ field, min: info.min, max: info.max, minExclusive: info.minExclusive ?? false }).toEqual({
+        field, min: spec.min, max: spec.max, minExclusive: spec.min_exclusive ?? false,
+      });
+    }
+    const env = { FRUITS_CONFIG: '' };
+    const load = (job: Record<string, unknown>) => () => resolveConfig({ file: { job }, filePath: '/x/fruits.config.json', env });
+    expect(load({ batchSize: contract.options['batch-size']!.max })).not.toThrow();
+    expect(load({ batchSize: contract.options['batch-size']!.max! + 1 })).toThrow(/"job.batchSize" in \/x\/fruits.config.json must be a whole number between 1 and 4096/);
+    expect(load({ varianceTarget: 0 })).toThrow(/must be a number above 0 and at most 1/);
+    expect(load({ varianceTarget: 1e-9 })).not.toThrow(); // the job takes (0, 1]; the old copy refused below 1e-6
+    expect(load({ weights: 'random' })).toThrow(/"job.weights" .* must be imagenet, a Keras weights file/);
   });
 });
