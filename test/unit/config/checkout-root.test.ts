@@ -1,0 +1,44 @@
+// A day of operations (issue 10): per-command help from the command table, progress views,
+// the Spark UI link, and each rough edge an ops engineer hit. In-process, AWS mocked.
+import { mockClient } from 'aws-sdk-client-mock';
+import { EMRClient } from '@aws-sdk/client-emr';
+import { S3Client } from '@aws-sdk/client-s3';
+import { execa } from 'execa';
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../../../config/index.js';
+import { LAUNCHER, mktemp } from '../../helpers/runner.js';
+
+const emrMock = mockClient(EMRClient);
+const s3Mock = mockClient(S3Client);
+beforeEach(() => {
+  emrMock.reset();
+  s3Mock.reset();
+});
+
+const dir = mktemp('fruits-day-');
+const outputsFile = join(dir, 'cdktf-outputs.json');
+writeFileSync(outputsFile, JSON.stringify({
+  'fruits-emr': { region: 'eu-west-1', cluster_id: 'j-ABC', input_uri: 's3://data/images/', results_uri: 's3://data/results/', code_uri: 's3://art/code/', log_uri: 's3://logs/emr-logs/' },
+}));
+
+describe('config lookups relative to the checkout', () => {
+  test('from a sub-folder (jobs/) the config and cdktf-outputs.json are the checkout\'s', () => {
+    const checkout = mktemp('fruits-checkout-');
+    mkdirSync(join(checkout, 'jobs'));
+    writeFileSync(join(checkout, 'fruits.config.json'), JSON.stringify({ emr: { clusterId: 'j-FROMROOT' } }));
+    const c = loadConfig({ root: checkout, cwd: join(checkout, 'jobs'), env: {} });
+    expect(c.emr.clusterId).toBe('j-FROMROOT');
+    expect(c.emr.outputsFile).toBe(join(checkout, 'cdktf-outputs.json'));
+    const noFile = loadConfig({ root: mktemp('fruits-checkout2-'), cwd: join(checkout, 'jobs'), env: {} });
+    expect(noFile.emr.outputsFile).not.toContain(join(checkout, 'jobs'));
+  });
+
+  test('the real launcher from jobs/ finds the checkout\'s outputs (no misleading "run cdktf deploy")', async () => {
+    const root = join(LAUNCHER, '..', '..');
+    const r = await execa(process.execPath, [LAUNCHER, 'run', 'emr', '--dry-run', '--json'], { cwd: join(root, 'jobs'), reject: false, env: { FRUITS_OUTPUTS_FILE: '' } });
+    const expected = join(root, 'cdktf-outputs.json');
+    if (existsSync(expected)) expect(r.exitCode).toBe(0);
+    else expect(r.stderr).toContain(`${expected} has no cluster_id`);
+  }, 60_000);
+});

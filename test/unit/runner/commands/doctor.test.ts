@@ -1,0 +1,85 @@
+// tunnel, doctor and the CLI surface (in-process, no AWS calls).
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { main, reportError } from '../../../../runner/cli.js';
+import { missFrom, pinMismatches } from '../../../../runner/commands/doctor.js';
+import { captureOutput, fakeClock, mktemp } from '../../../helpers/runner.js';
+
+const dir = mktemp('fruits-ops-');
+const outputsFile = join(dir, 'cdktf-outputs.json');
+writeFileSync(outputsFile, JSON.stringify({
+  'fruits-emr': { region: 'eu-west-1', clusterId: 'j-ABC', masterPublicDns: 'ec2-1-2-3-4.eu-west-1.compute.amazonaws.com', inputUri: 's3://d/images/', resultsUri: 's3://d/results/', codeUri: 's3://a/code/', logUri: 's3://l/emr-logs/' },
+}));
+const key = join(dir, 'ops.pem');
+writeFileSync(key, 'not a real key');
+chmodSync(key, 0o600);
+
+const cli = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
+  const out = captureOutput(args.includes('--json'));
+  const code = await main(args, { out, env: { FRUITS_OUTPUTS_FILE: outputsFile, ...env }, clock: fakeClock() });
+  return { code, out, data: out.results[0]?.data as Record<string, unknown> | undefined };
+};
+
+describe('doctor', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  test('--target emr --offline: outputs and credentials found -> exit 0', async () => {
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIATEST', AWS_SECRET_ACCESS_KEY: 'x', AWS_EC2_METADATA_DISABLED: 'true' });
+    const r = await cli(['doctor', '--target', 'emr', '--offline', '--json']);
+    const checks = r.data!.checks as { name: string; status: string }[];
+    expect(checks.find((c) => c.name === 'stack outputs')!.status).toBe('ok');
+    expect(checks.find((c) => c.name === 'aws credentials')!.status).toBe('ok');
+    expect(checks.find((c) => c.name === 'cluster')!.status).toBe('skip');
+    expect(r.code).toBe(0);
+  });
+
+  test('no credentials -> exit 4 with the fix; missing outputs too -> exit 3', async () => {
+    for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI']) delete process.env[k];
+    Object.assign(process.env, { AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: join(dir, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none') });
+    const r = await cli(['doctor', '--target', 'emr', '--offline']);
+    expect(r.code).toBe(4);
+    expect(r.out.results[0]!.human).toMatch(/MISS \[emr\] aws credentials[\s\S]*fix: aws configure/);
+    const r2 = await cli(['doctor', '--target', 'emr', '--offline'], { FRUITS_OUTPUTS_FILE: join(dir, 'missing.json') });
+    expect(r2.code).toBe(3);
+    expect(r2.out.results[0]!.human).toMatch(/MISS \[emr\] stack outputs .*missing.json not found\n\s+fix: run `npx cdktf deploy/);
+  });
+
+  test('--target local finds java, spark-submit and the pinned packages', async () => {
+    const r = await cli(['doctor', '--target', 'local', '--json']);
+    const checks = Object.fromEntries((r.data!.checks as { name: string; status: string; detail: string }[]).map((c) => [c.name, c]));
+    expect(checks['java']!.status).toBe('ok');
+    expect(checks['spark-submit']!.status).toBe('ok');
+    expect(checks['python packages']).toMatchObject({ status: 'ok', detail: expect.stringMatching(/pinned packages match/) });
+  }, 60_000);
+
+  // Paths may hold ':' (a Windows-style name, an s3:// URI): the problem and fix come from the
+  // error's fields, not from splitting its message on ':'.
+  test('a miss shows the error\'s problem and fix even when the problem holds ":"', async () => {
+    const key = join(dir, 'C:\\keys\\id_vm');
+    const vm = await cli(['doctor', '--target', 'vm', '--json'], { FRUITS_VM_HOST: 'vm.example', FRUITS_VM_KEY: key });
+    expect((vm.data!.checks as object[]).find((c) => (c as { name: string }).name === 'vm config')).toMatchObject({
+      status: 'miss', detail: `VM ssh key ${key} not found`, fix: 'fix vm.key / FRUITS_VM_KEY / --key',
+    });
+    const python = join(dir, 'py:3.11', 'python');
+    const local = await cli(['doctor', '--target', 'local', '--json'], { FRUITS_PYTHON: python });
+    expect((local.data!.checks as object[]).find((c) => (c as { name: string }).name === 'python')).toMatchObject({
+      status: 'miss', detail: `python ${python} is not executable`, fix: 'fix local.python / FRUITS_PYTHON',
+    });
+  }, 60_000);
+
+  test('any error with a string problem and a numeric exitCode is structured (the config module\'s ConfigError too)', () => {
+    const configError = Object.assign(new Error('config vm.port must be an integer: fix it'), { name: 'ConfigError', problem: 'config vm.port must be an integer', fix: 'fix it', exitCode: 2 });
+    expect(missFrom(configError, 'fallback')).toEqual({ detail: 'config vm.port must be an integer', fix: 'fix it' });
+    expect(missFrom(new Error('a: b'), 'fallback')).toEqual({ detail: 'a: b', fix: 'fallback' });
+    const out = captureOutput();
+    expect(reportError(configError, out, {})).toBe(2);
+    expect(out.errors).toEqual(['error: config vm.port must be an integer: fix it']);
+  });
+
+  test('pin mismatches are listed by name', () => {
+    expect(pinMismatches(new Map([['a', '1'], ['b', '2'], ['c', '3']]), { a: '1', b: '2.1', c: null })).toEqual(['b 2.1 (pinned 2)', 'c missing (pinned 3)']);
+  });
+});

@@ -1,0 +1,63 @@
+// A day of operations (issue 10): per-command help from the command table, progress views,
+// the Spark UI link, and each rough edge an ops engineer hit. In-process, AWS mocked.
+import { mockClient } from 'aws-sdk-client-mock';
+import { DescribeClusterCommand, DescribeStepCommand, EMRClient, InternalServerException } from '@aws-sdk/client-emr';
+import { S3Client } from '@aws-sdk/client-s3';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { main } from '../../../../runner/cli.js';
+import { fromAwsError } from '../../../../runner/platform/errors.js';
+import { captureOutput, fakeClock, mktemp } from '../../../helpers/runner.js';
+
+const emrMock = mockClient(EMRClient);
+const s3Mock = mockClient(S3Client);
+beforeEach(() => {
+  emrMock.reset();
+  s3Mock.reset();
+});
+
+const dir = mktemp('fruits-day-');
+const outputsFile = join(dir, 'cdktf-outputs.json');
+writeFileSync(outputsFile, JSON.stringify({
+  'fruits-emr': { region: 'eu-west-1', cluster_id: 'j-ABC', input_uri: 's3://data/images/', results_uri: 's3://data/results/', code_uri: 's3://art/code/', log_uri: 's3://logs/emr-logs/' },
+}));
+const env = { FRUITS_OUTPUTS_FILE: outputsFile };
+
+describe('FRUITS_DEBUG', () => {
+  // A real SDK exception class, as the EMR client throws it.
+  const sdkError = () => new InternalServerException({ message: 'We encountered an internal error', $metadata: { httpStatusCode: 500, requestId: 'req-42' } });
+
+  const statusWithDebug = async (debug: Record<string, string>) => {
+    emrMock.on(DescribeClusterCommand).resolves({ Cluster: { Id: 'j-ABC', Status: { State: 'WAITING' } } });
+    emrMock.on(DescribeStepCommand).rejects(sdkError());
+    const written: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((chunk: string | Uint8Array) => (written.push(String(chunk)), true)) as typeof write;
+    try {
+      const out = captureOutput();
+      const code = await main(['status', 's-1'], { out, env: { ...env, ...debug }, clock: fakeClock() });
+      return { code, out, stderr: written.join('') };
+    } finally {
+      process.stderr.write = write;
+    }
+  };
+
+  test('an AWS error keeps the SDK error as cause; FRUITS_DEBUG=1 prints the cause chain with stacks', async () => {
+    const plain = await statusWithDebug({});
+    expect(plain.code).toBe(1);
+    expect(plain.out.errors).toEqual(['error: DescribeStep s-1 failed (InternalServerException: We encountered an internal error)']);
+    expect(plain.stderr).toBe('');
+
+    const debug = await statusWithDebug({ FRUITS_DEBUG: '1' });
+    expect(debug.out.errors).toEqual(plain.out.errors);
+    expect(debug.stderr).toMatch(/^FruitsError: DescribeStep s-1 failed[^\n]*\n\s+at /);
+    expect(debug.stderr).toMatch(/\ncaused by: InternalServerException: We encountered an internal error\n\s+at /);
+    expect(debug.stderr).toContain('"requestId":"req-42"');
+  });
+
+  test('fromAwsError keeps the original error as cause', () => {
+    const e = sdkError();
+    expect(fromAwsError(e, 'DescribeStep s-1').cause).toBe(e);
+    expect(fromAwsError(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }), 'x')).toMatchObject({ exitCode: 4, problem: 'AWS denied x (AccessDeniedException: denied)', fix: expect.stringMatching(/^use a role/) });
+  });
+});
