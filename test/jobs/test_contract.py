@@ -1,6 +1,6 @@
 """contract.json is what the job does: its argparse parser, range checks and defaults agree with
 the contract option by option, and a real run writes exactly the contract's run folder files
-and summary fields (the runner reads the same file: test/runner/job-contract.test.ts)."""
+and summary fields (the runner reads the same file: test/unit/runner/job-contract.test.ts)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The job's self-shipping zips its package by the rule in fruits_job/packaging.json, the
-same rule as the runner's fruits_job.zip (test/runner/config.test.ts checks both agree)."""
+same rule as the runner's fruits_job.zip (test/unit/runner/packaging/package-job.test.ts checks both agree)."""
 
 from __future__ import annotations
 
