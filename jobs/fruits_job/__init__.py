@@ -2,10 +2,10 @@
 
 Modules, one job each:
   contract   contract.json: the options, run folder files and summary fields (the runner reads it too)
-  config     command line -> validated JobConfig (exit 2 on bad usage), built from the contract
+  options    command line -> validated JobOptions (exit 2 on bad usage), built from the contract
   layout     pure path helpers: label/split from a path (--layout), run ids, URI joins
   listing    what Spark's listing hides: ignored extensions, dangling links and loops
-  storage    thin adapter over the Hadoop FileSystem API (local, file://, s3://); atomic run claim
+  hadoop_files  thin adapter over the Hadoop FileSystem API (local, file://, s3://); atomic run claim
   s3_claim   S3 conditional PutObject (If-None-Match: *) for the run claim
   interrupts SIGINT/SIGTERM/SIGHUP -> cancel Spark jobs, status "interrupted", exit 130
   weights    resolve --weights and load the model weights on the driver

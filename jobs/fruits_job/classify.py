@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import contract, model_file, run_files
-from .config import DEFAULT_MAX_IMAGE_PIXELS
+from .options import DEFAULT_MAX_IMAGE_PIXELS
 from .errors import UsageError, one_line
 from .layout import has_scheme, local_path
 

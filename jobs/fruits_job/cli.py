@@ -15,7 +15,7 @@ import logging
 import os
 import sys
 
-from .config import JobConfig, parse_args
+from .options import JobOptions, parse_args
 from .errors import UsageError, missing_input
 from .layout import is_local, local_path
 
@@ -40,7 +40,7 @@ def _setup_logging() -> None:
         logger.propagate = False
 
 
-def _fail_fast_checks(config: JobConfig) -> None:
+def _fail_fast_checks(config: JobOptions) -> None:
     """Local checks that need no Spark, so bad usage fails in milliseconds, not after JVM start."""
     if is_local(config.output):
         _check_output_folder(local_path(config.output))
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None, spark=None) -> int:
     return 0
 
 
-def _print_result(config: JobConfig, summary_uri: str, summary: dict) -> None:
+def _print_result(config: JobOptions, summary_uri: str, summary: dict) -> None:
     if config.json:
         print(json.dumps(summary, separators=(",", ":")), flush=True)
     print(f"{SUMMARY_MARKER} {summary_uri}", flush=True)

@@ -1,7 +1,7 @@
 """The job's contract (contract.json, shipped inside the package): options with their types,
 ranges, defaults and choices; the run folder's files; summary.json's fields.
 
-The job builds its parser and range checks from it (config.py), and the runner reads the
+The job builds its parser and range checks from it (options.py), and the runner reads the
 same file, so the two cannot disagree on what the job accepts. Read with importlib.resources
 so it works from the --py-files zip as well as from a folder.
 """

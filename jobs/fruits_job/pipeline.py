@@ -18,11 +18,11 @@ from contextlib import contextmanager
 from . import run_files
 from .packaging import write_package_zip
 from . import interrupts
-from .config import JobConfig
+from .options import JobOptions
 from . import progress
 from .errors import JobFailure, UsageError, missing_input, one_line
 from .layout import LAYOUT_LABEL, LAYOUTS, join_uri, misplaced_reason
-from .storage import Storage
+from .hadoop_files import HadoopFiles
 from .summary import MAX_LISTED_FAILURES, RunRecord, utc_now, versions
 
 log = logging.getLogger("fruits_job")
@@ -61,7 +61,7 @@ def stage(record: RunRecord | None, name: str, timings: dict | None = None):
         timings[name] = seconds
 
 
-def configure_session(spark, config: JobConfig) -> None:
+def configure_session(spark, config: JobOptions) -> None:
     """Runtime SQL settings this job relies on (set per run, so a shared session works)."""
     # One Arrow batch == one TensorFlow call; bounds worker memory to batch_size images.
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(config.batch_size))
@@ -99,20 +99,20 @@ def ship_package(spark) -> None:
     _SHIPPED.add(sc.applicationId)
 
 
-def tf_threads(spark, config: JobConfig) -> int:
+def tf_threads(spark, config: JobOptions) -> int:
     if config.tf_threads:
         return config.tf_threads
     return max(1, int(spark.sparkContext.getConf().get("spark.task.cpus", "1")))
 
 
-def read_images(spark, config: JobConfig):
+def read_images(spark, config: JobOptions):
     return (spark.read.format("binaryFile")
             .option("recursiveFileLookup", "true")
             .option("pathGlobFilter", config.path_glob)
             .load(config.input))
 
 
-def list_files(spark, config: JobConfig) -> list[str]:
+def list_files(spark, config: JobOptions) -> list[str]:
     """Every file matching the glob, as Spark's `path` column spells it. Reads no content.
 
     Taken from the file index rather than a scan because scans silently drop zero-byte
@@ -136,10 +136,10 @@ def hadoop_path_string(uri: str) -> str:
     return f"{parsed.scheme}://{parsed.netloc}{path}" if parsed.netloc else f"{parsed.scheme}:{path}"
 
 
-def run(config: JobConfig, spark) -> tuple[str, dict]:
+def run(config: JobOptions, spark) -> tuple[str, dict]:
     """Run the job; returns (summary uri, summary). Raises UsageError or RunFailed."""
     started_monotonic, started_at = time.monotonic(), utc_now()  # timings_s.total covers the whole run
-    storage = Storage(spark)
+    storage = HadoopFiles(spark)
     configure_session(spark, config)
     run_uri = join_uri(config.output, config.run_id)
     summary_uri = join_uri(run_uri, run_files.SUMMARY)

@@ -1,7 +1,7 @@
 """Live progress of a run, published by the driver while the job works.
 
 Every few seconds a background thread on the driver writes <run>/progress.json (local
-folder or s3://, through Storage; EMR step logs reach S3 only every ~5 minutes, so they
+folder or s3://, through HadoopFiles; EMR step logs reach S3 only every ~5 minutes, so they
 cannot carry progress). When FRUITS_PROGRESS_LINES=1 (set by the local and VM runners,
 which stream the driver's output) the same document is also printed as one
 `FRUITS_PROGRESS {json}` line on stdout.
@@ -67,7 +67,7 @@ class ProgressPublisher:
 
     def __init__(self, write, run_id: str, total: int, interval_s: float, counter=None, record=None,
                  emit_line=None, clock=time.monotonic):
-        self._write = write            # text -> None (Storage.write_text bound to progress.json)
+        self._write = write            # text -> None (HadoopFiles.write_text bound to progress.json)
         self._emit_line = emit_line    # line -> None, or None
         self._clock = clock
         self.run_id = run_id

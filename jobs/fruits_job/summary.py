@@ -1,4 +1,4 @@
-"""The run's summary.json: what ran, on what, with which result. Written through Storage."""
+"""The run's summary.json: what ran, on what, with which result. Written through HadoopFiles."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ import tempfile
 import hashlib
 from dataclasses import dataclass, replace
 
-from .config import TEST_ONLY_RANDOM_PREFIX
+from .options import TEST_ONLY_RANDOM_PREFIX
 from .errors import UsageError, one_line
 from .layout import is_local, local_path
 

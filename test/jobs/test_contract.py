@@ -12,7 +12,7 @@ import pytest
 from classifier_runs import cached_run
 
 from fruits_job import contract
-from fruits_job.config import JobConfig, build_parser, parse_args
+from fruits_job.options import JobOptions, build_parser, parse_args
 from fruits_job.engines import ENGINES
 from fruits_job.errors import UsageError
 from fruits_job.layout import LAYOUTS
@@ -47,7 +47,7 @@ def test_the_job_config_defaults_are_the_contracts():
     c = parse_args(BASE)
     for name, field in (("k", "k"), ("batch-size", "batch_size"), ("weights", "weights"), ("engine", "engine"),
                         ("layout", "layout"), ("max-image-pixels", "max_image_pixels")):
-        assert getattr(c, field) == OPTIONS[name]["default"] == getattr(JobConfig, field, OPTIONS[name]["default"]), name
+        assert getattr(c, field) == OPTIONS[name]["default"] == getattr(JobOptions, field, OPTIONS[name]["default"]), name
     assert c.max_file_bytes == OPTIONS["max-file-mb"]["default"] * 1024 * 1024
     assert set(OPTIONS["engine"]["choices"]) == set(ENGINES) and set(OPTIONS["layout"]["choices"]) == set(LAYOUTS)
 

@@ -144,9 +144,9 @@ def test_listed_file_that_vanished_before_the_scan_is_reported_as_gone(spark, tm
     # Spark's scan skips a listed file that disappeared (ignoreMissingFiles); the job then asks
     # storage why. Tests run as root, so "unreadable" cannot be staged; "gone" and "empty" can.
     from fruits_job.pipeline import _why_not_scanned
-    from fruits_job.storage import Storage
+    from fruits_job.hadoop_files import HadoopFiles
 
-    storage = Storage(spark)
+    storage = HadoopFiles(spark)
     folder = tmp_path / "Training" / "kiwi"
     gone = save_image(folder / "gone.jpg", 1, fmt="JPEG")
     gone.unlink()

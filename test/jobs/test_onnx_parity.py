@@ -292,7 +292,7 @@ def test_job_with_onnx_model_runs_without_tensorflow_anywhere(real, tmp_path, no
 
 
 def test_engine_option_defaults_to_onnx_and_refuses_keras_with_an_onnx_model():
-    from fruits_job.config import parse_args
+    from fruits_job.options import parse_args
     from fruits_job.errors import UsageError
 
     base = ["--input", "in", "--output", "out"]

@@ -72,12 +72,12 @@ def test_result_files_follow_the_umask(odd_run):
 
 def test_a_run_that_loses_the_race_for_the_folder_is_refused_and_touches_nothing(run_job, odd_run, odd_layout,
                                                                                    monkeypatch):
-    from fruits_job.storage import Storage
+    from fruits_job.hadoop_files import HadoopFiles
 
     before = odd_run.summary_path.read_bytes()
-    real_exists = Storage.exists
+    real_exists = HadoopFiles.exists
     # Both runs passed the "already exists" check: only the atomic claim stands between them.
-    monkeypatch.setattr(Storage, "exists", lambda self, uri: False if uri.endswith("run-odd") else real_exists(self, uri))
+    monkeypatch.setattr(HadoopFiles, "exists", lambda self, uri: False if uri.endswith("run-odd") else real_exists(self, uri))
     again = run_job(odd_layout, odd_run.run_dir.parent, "run-odd", "--k", "3")
     assert again.code == 2 and "already exists" in again.stderr
     assert odd_run.summary_path.read_bytes() == before

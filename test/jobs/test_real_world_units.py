@@ -21,11 +21,11 @@ from PIL import Image
 
 from fruits_job import interrupts
 from fruits_job.cli import main
-from fruits_job.config import DEFAULT_MAX_IMAGE_PIXELS, parse_args
+from fruits_job.options import DEFAULT_MAX_IMAGE_PIXELS, parse_args
 from fruits_job.images import HEIF_SUPPORTED, decode_image
 from fruits_job.layout import misplaced_reason, relative_parts
 from fruits_job.listing import broken_links, glob_patterns, matches
-from fruits_job.storage import Storage, _claim_local_dir
+from fruits_job.hadoop_files import HadoopFiles, _claim_local_dir
 
 ROOT = "file:/data/fruits"
 
@@ -53,8 +53,8 @@ def test_layout_option_is_validated():
 
 # ---------------------------------------------------------------- run folder claims
 
-def _storage() -> Storage:
-    return Storage.__new__(Storage)  # local paths need no JVM
+def _storage() -> HadoopFiles:
+    return HadoopFiles.__new__(HadoopFiles)  # local paths need no JVM
 
 
 def test_local_claim_is_exclusive_and_leaves_the_first_run_alone(tmp_path):

@@ -13,7 +13,7 @@ import pytest
 from conftest import save_image
 from PIL import Image
 
-from fruits_job.config import parse_args
+from fruits_job.options import parse_args
 from fruits_job.errors import UsageError
 from fruits_job import images
 from fruits_job.images import decode_image, preprocess

@@ -33,7 +33,7 @@ describe('resolveConfig', () => {
     expect(() => resolveConfig({ file: { emr: { deployMode: 'yarn' } } })).toThrow(/^"emr.deployMode" in fruits.config.json must be one of client, cluster, got "yarn"$/);
     expect(() => resolveConfig({ file: { vmm: {} } })).toThrow(/^unknown field "vmm" in fruits.config.json; known fields: region, .*, jobDir, job, local, vm, emr, tunnel, upload \(see fruits.config.schema.json\)$/);
     expect(() => resolveConfig({ file: { vm: { hots: 'x' } } })).toThrow(/unknown field "vm.hots" in fruits.config.json; known fields of "vm": host, /);
-    // the job refuses --batch-size above 4096 (jobs/fruits_job/config.py): the runner agrees
+    // the job refuses --batch-size above 4096 (jobs/fruits_job/options.py): the runner agrees
     expect(() => resolveConfig({ file: { job: { batchSize: 5000 } } })).toThrow(/job.batchSize/);
     expect(resolveConfig({ file: { job: { batchSize: 4096 } } }).job.batchSize).toBe(4096);
     expect(() => resolveConfig({ file: { emr: { codeUri: '/tmp/x' } } })).toThrow(/s3:\/\/ URI/);

@@ -1,4 +1,4 @@
-"""Command line -> JobConfig, validated once here (bad usage -> UsageError, exit 2)."""
+"""Command line -> JobOptions, validated once here (bad usage -> UsageError, exit 2)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ TEST_ONLY_RANDOM_PREFIX = "test-only-random:"
 
 
 @dataclass(frozen=True)
-class JobConfig:
+class JobOptions:
     input: str
     output: str
     run_id: str
@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def parse_args(argv: list[str] | None) -> JobConfig:
+def parse_args(argv: list[str] | None) -> JobOptions:
     a = build_parser().parse_args(argv)
     if not a.input.strip():
         raise UsageError("--input is empty; give the image root, e.g. --input ../shared/data/fruits-360-sample")
@@ -80,7 +80,7 @@ def parse_args(argv: list[str] | None) -> JobConfig:
     except ValueError:
         raise UsageError(f"--extensions {a.extensions!r} names no extension; e.g. --extensions jpg,png") from None
     k = None if a.variance_target is not None else (a.k if a.k is not None else DEFAULT_K)
-    return JobConfig(
+    return JobOptions(
         input=a.input.strip(), output=a.output.strip(), run_id=run_id, k=k,
         variance_target=a.variance_target, weights=a.weights, batch_size=a.batch_size,
         overwrite=a.overwrite, json=a.json, path_glob=glob, max_file_bytes=max_file_bytes,

@@ -12,7 +12,7 @@ import tempfile
 from .layout import is_local, local_path
 
 
-class Storage:
+class HadoopFiles:
     def __init__(self, spark):
         self._spark = spark
         self._jvm = spark.sparkContext._jvm
