@@ -3,14 +3,13 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig, parseWholeNumber, repoRoot, type RunnerConfig } from '../config/index.js';
+import { loadConfig, parseWholeNumber, repoRoot } from '../config/index.js';
 import { causeChain, ExitCode, isStructuredError, problemLine, usageError, type ExitCodeValue } from './platform/errors.js';
 import { makeOutput, type Output } from './platform/output.js';
 import { realClock, type Clock } from './platform/clock.js';
 import { newRunId, parseConfFlags } from './argv/spark-submit.js';
 import { jobFlag, loadJobContract } from './job-contract.js';
 import type { RunRequest, RunContext } from './targets/run-request.js';
-import { joinS3 } from './aws/s3-uri.js';
 import { allowedOptions, commandHelp, commandSpec, COMMANDS, globalHelp, parseArgsOptions } from './command-table.js';
 
 /** `fruits help` (generated from the command table). */
@@ -167,9 +166,9 @@ async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<num
       return (await fn(req, ctx)).exitCode;
     }
     case 'upload-data':
-      return uploadData(rest, cfg, out, { dryRun, checksum: v.checksum ?? false, to: v.to, signal });
+      return (await import('./commands/upload-data.js')).uploadDataCommand(rest, cfg, out, { dryRun, checksum: v.checksum ?? false, to: v.to, signal });
     case 'tunnel':
-      return tunnel(cfg, out, { dryRun, foxyproxy: v.foxyproxy ?? false, merge: v.merge, signal });
+      return (await import('./commands/tunnel.js')).tunnelCommand(cfg, out, { dryRun, foxyproxy: v.foxyproxy ?? false, merge: v.merge, signal });
     case 'status':
     case 'logs':
     case 'ui': {
@@ -207,67 +206,6 @@ async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<num
     }
   }
   throw usageError(`unknown command "${command}"`);
-}
-
-async function uploadData(rest: string[], cfg: RunnerConfig, out: Output, o: { dryRun: boolean; checksum: boolean; to?: string; signal: AbortSignal }) {
-  const dir = rest[0];
-  if (!dir) throw usageError('missing folder', 'fruits upload-data <local image folder> [--to s3://bucket/prefix/]');
-  const { readStackOutputs, DEPLOY_HINT } = await import('./aws/stack-outputs.js');
-  const { syncImages, formatBytes } = await import('./commands/upload-data.js');
-  const { makeAwsClients } = await import('./aws/clients.js');
-  const outputs = readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack);
-  const to = o.to ?? outputs.inputUri;
-  if (!to) throw usageError('no destination', `pass --to s3://bucket/prefix/ or ${DEPLOY_HINT}`);
-  joinS3(to); // validates the URI
-  const region = cfg.emr.region ?? outputs.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-  if (!region) throw usageError('no AWS region', `pass --region, set AWS_REGION, or ${DEPLOY_HINT}`);
-  const { s3 } = makeAwsClients({ region, endpoint: cfg.emr.endpoint });
-  const r = await syncImages(s3, {
-    dir, to, concurrency: cfg.upload.concurrency, checksum: o.checksum, dryRun: o.dryRun, signal: o.signal,
-    onProgress: (p) => out.status(`[${p.done}/${p.total}] ${formatBytes(p.bytes)} / ${formatBytes(p.totalBytes)}  ${p.file ?? ''}`),
-    onCheckProgress: (p) => out.status(`checking SHA-256 [${p.done}/${p.total}]`),
-  });
-  const human = o.dryRun
-    ? `would upload ${r.toUpload!.length} of ${r.total} images to ${r.destination} (${r.skipped} already there)`
-    : `uploaded ${r.uploaded} images (${formatBytes(r.bytesUploaded)}) to ${r.destination}; ${r.skipped} already there${r.ignored ? `; ${r.ignored} non-image files ignored` : ''}`;
-  for (const l of r.skippedLinks) out.info(`fruits: warning: skipped symlink ${l}`);
-  out.result(r, human);
-  return ExitCode.ok;
-}
-
-async function tunnel(cfg: RunnerConfig, out: Output, o: { dryRun: boolean; foxyproxy: boolean; merge?: string; signal: AbortSignal }) {
-  const { foxyProxyConfig, mergeFoxyProxy } = await import('./argv/ssh-tunnel.js');
-  if (o.merge !== undefined && !o.foxyproxy) throw usageError('--merge goes with --foxyproxy', 'fruits tunnel --foxyproxy --merge <your FoxyProxy export>.json');
-  if (o.foxyproxy) {
-    let c: unknown = foxyProxyConfig(cfg.tunnel.port);
-    if (o.merge !== undefined) {
-      let existing: unknown;
-      try {
-        existing = JSON.parse(readFileSync(o.merge, 'utf8'));
-      } catch (e) {
-        throw usageError(`cannot read the FoxyProxy export ${o.merge} (${(e as Error).message.split('\n')[0]})`, 'export it from FoxyProxy (Options > Export) and pass that file', { cause: e });
-      }
-      try {
-        c = mergeFoxyProxy(existing, cfg.tunnel.port);
-      } catch (e) {
-        throw usageError(`${o.merge} is ${(e as Error).message}`, 'pass the JSON file FoxyProxy 8 exports (Options > Export)', { cause: e });
-      }
-    }
-    out.result(c, JSON.stringify(c, null, 2));
-    return ExitCode.ok;
-  }
-  const { readStackOutputs, DEPLOY_HINT } = await import('./aws/stack-outputs.js');
-  const outputs = readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack);
-  let masterDns = cfg.tunnel.masterDns ?? (cfg.emr.clusterId ? undefined : outputs.masterPublicDns);
-  if (!masterDns) {
-    const { resolveEmrSettings, clientsFor } = await import('./targets/emr.js');
-    const { describeClusterBrief } = await import('./aws/cluster-info.js');
-    const s = resolveEmrSettings(cfg, outputs);
-    masterDns = (await describeClusterBrief(clientsFor(cfg, s).emr, s.clusterId)).masterDns;
-    if (!masterDns) throw usageError(`cluster ${s.clusterId} has no master DNS yet (still starting or terminated)`, `wait, or ${DEPLOY_HINT}`);
-  }
-  const { openTunnel } = await import('./commands/tunnel.js');
-  return openTunnel(cfg, masterDns, { out, dryRun: o.dryRun, signal: o.signal });
 }
 
 /** Entry used by runner/fruits.mjs: wires Ctrl-C to an AbortSignal. */

@@ -1,6 +1,6 @@
 // tunnel: SOCKS proxy to the EMR master for JupyterHub and the cluster web UIs.
-import { existsSync, statSync } from 'node:fs';
-import { foxyProxyConfig, jupyterHubUrl, tunnelArgv } from '../argv/ssh-tunnel.js';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { foxyProxyConfig, jupyterHubUrl, mergeFoxyProxy, tunnelArgv } from '../argv/ssh-tunnel.js';
 import { shJoin } from '../argv/ssh.js';
 import { startProcess } from '../platform/process.js';
 import { envError, ExitCode, usageError, type ExitCodeValue } from '../platform/errors.js';
@@ -34,4 +34,38 @@ export async function openTunnel(cfg: RunnerConfig, masterDns: string, o: { out:
     throw envError(`tunnel to ${masterDns} failed (${r.stderrTail.filter(Boolean).pop() ?? `ssh exit ${r.exitCode}`}): check the key, that your IP may reach port 22, and that port ${cfg.tunnel.port} is free`);
   }
   return ExitCode.ok;
+}
+
+/** `fruits tunnel`: a FoxyProxy file (--foxyproxy [--merge]) or the SOCKS tunnel to the master. */
+export async function tunnelCommand(cfg: RunnerConfig, out: Output, o: { dryRun: boolean; foxyproxy: boolean; merge?: string; signal: AbortSignal }) {
+  if (o.merge !== undefined && !o.foxyproxy) throw usageError('--merge goes with --foxyproxy', 'fruits tunnel --foxyproxy --merge <your FoxyProxy export>.json');
+  if (o.foxyproxy) {
+    let c: unknown = foxyProxyConfig(cfg.tunnel.port);
+    if (o.merge !== undefined) {
+      let existing: unknown;
+      try {
+        existing = JSON.parse(readFileSync(o.merge, 'utf8'));
+      } catch (e) {
+        throw usageError(`cannot read the FoxyProxy export ${o.merge} (${(e as Error).message.split('\n')[0]})`, 'export it from FoxyProxy (Options > Export) and pass that file', { cause: e });
+      }
+      try {
+        c = mergeFoxyProxy(existing, cfg.tunnel.port);
+      } catch (e) {
+        throw usageError(`${o.merge} is ${(e as Error).message}`, 'pass the JSON file FoxyProxy 8 exports (Options > Export)', { cause: e });
+      }
+    }
+    out.result(c, JSON.stringify(c, null, 2));
+    return ExitCode.ok;
+  }
+  const { readStackOutputs, DEPLOY_HINT } = await import('../aws/stack-outputs.js');
+  const outputs = readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack);
+  let masterDns = cfg.tunnel.masterDns ?? (cfg.emr.clusterId ? undefined : outputs.masterPublicDns);
+  if (!masterDns) {
+    const { resolveEmrSettings, clientsFor } = await import('../targets/emr.js');
+    const { describeClusterBrief } = await import('../aws/cluster-info.js');
+    const s = resolveEmrSettings(cfg, outputs);
+    masterDns = (await describeClusterBrief(clientsFor(cfg, s).emr, s.clusterId)).masterDns;
+    if (!masterDns) throw usageError(`cluster ${s.clusterId} has no master DNS yet (still starting or terminated)`, `wait, or ${DEPLOY_HINT}`);
+  }
+  return openTunnel(cfg, masterDns, { out, dryRun: o.dryRun, signal: o.signal });
 }

@@ -7,7 +7,9 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, realpathSync, statSync, existsSync } from 'node:fs';
 import { join, relative, sep, extname } from 'node:path';
 import { joinS3, parseS3Uri } from '../aws/s3-uri.js';
-import { fromAwsError, InterruptedError, isNotFoundKey, usageError } from '../platform/errors.js';
+import { ExitCode, fromAwsError, InterruptedError, isNotFoundKey, usageError } from '../platform/errors.js';
+import type { RunnerConfig } from '../../config/index.js';
+import type { Output } from '../platform/output.js';
 
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png']);
 
@@ -193,4 +195,30 @@ export function formatBytes(n: number): string {
     i++;
   }
   return `${i ? v.toFixed(1) : v} ${u[i]}`;
+}
+
+/** `fruits upload-data <dir>`: the destination and region from flags, config or the stack outputs. */
+export async function uploadDataCommand(rest: string[], cfg: RunnerConfig, out: Output, o: { dryRun: boolean; checksum: boolean; to?: string; signal: AbortSignal }) {
+  const dir = rest[0];
+  if (!dir) throw usageError('missing folder', 'fruits upload-data <local image folder> [--to s3://bucket/prefix/]');
+  const { readStackOutputs, DEPLOY_HINT } = await import('../aws/stack-outputs.js');
+  const { makeAwsClients } = await import('../aws/clients.js');
+  const outputs = readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack);
+  const to = o.to ?? outputs.inputUri;
+  if (!to) throw usageError('no destination', `pass --to s3://bucket/prefix/ or ${DEPLOY_HINT}`);
+  joinS3(to); // validates the URI
+  const region = cfg.emr.region ?? outputs.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (!region) throw usageError('no AWS region', `pass --region, set AWS_REGION, or ${DEPLOY_HINT}`);
+  const { s3 } = makeAwsClients({ region, endpoint: cfg.emr.endpoint });
+  const r = await syncImages(s3, {
+    dir, to, concurrency: cfg.upload.concurrency, checksum: o.checksum, dryRun: o.dryRun, signal: o.signal,
+    onProgress: (p) => out.status(`[${p.done}/${p.total}] ${formatBytes(p.bytes)} / ${formatBytes(p.totalBytes)}  ${p.file ?? ''}`),
+    onCheckProgress: (p) => out.status(`checking SHA-256 [${p.done}/${p.total}]`),
+  });
+  const human = o.dryRun
+    ? `would upload ${r.toUpload!.length} of ${r.total} images to ${r.destination} (${r.skipped} already there)`
+    : `uploaded ${r.uploaded} images (${formatBytes(r.bytesUploaded)}) to ${r.destination}; ${r.skipped} already there${r.ignored ? `; ${r.ignored} non-image files ignored` : ''}`;
+  for (const l of r.skippedLinks) out.info(`fruits: warning: skipped symlink ${l}`);
+  out.result(r, human);
+  return ExitCode.ok;
 }

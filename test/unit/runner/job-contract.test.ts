@@ -85,7 +85,7 @@ async function jobVerdicts(all: string[][]): Promise<boolean[]> {
   const script = [
     'import json, sys',
     `sys.path.insert(0, ${JSON.stringify(join(ROOT, 'jobs'))})`,
-    'from fruits_job.config import parse_args',
+    'from fruits_job.options import parse_args',
     'from fruits_job.errors import UsageError',
     'out = []',
     'for case in json.load(sys.stdin):',
