@@ -1,5 +1,4 @@
-// fruits classify: pure helpers, the launcher with a fake python (argv, output, exit codes),
-// and one real run: `fruits run local` on a few sample photos, then `fruits classify` a Test photo.
+// `fruits classify` after one real `fruits run local` on a few sample photos (real Spark).
 import { execa } from 'execa';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// Runner config: precedence, validation, stack outputs, job zip, sync planning, doctor helpers.
+// config/: the runner's sections of fruits.config.json (precedence, validation, the shared example, the tunnel key default).
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveConfig, loadConfig } from '../../../config/index.js';

@@ -1,3 +1,4 @@
+// config/: the stacks' fields of fruits.config.json (rules, operator CIDR width, public keys, the file loader).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {

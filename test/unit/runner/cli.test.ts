@@ -1,25 +1,16 @@
-// tunnel, doctor and the CLI surface (in-process, no AWS calls).
+// runner/cli.ts: the CLI surface (help, usage errors, exit codes) and errors under --json, in-process.
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { main, USAGE } from '../../../runner/cli.js';
 import { makeOutput } from '../../../runner/platform/output.js';
-import { captureOutput, fakeClock, mktemp } from '../../helpers/runner.js';
+import { fakeClock } from '../../helpers/runner.js';
+import { EMR_OUTPUTS_WITH_MASTER, inProcessCli } from '../../helpers/in-process-cli.js';
 
-const dir = mktemp('fruits-ops-');
-const outputsFile = join(dir, 'cdktf-outputs.json');
-writeFileSync(outputsFile, JSON.stringify({
-  'fruits-emr': { region: 'eu-west-1', clusterId: 'j-ABC', masterPublicDns: 'ec2-1-2-3-4.eu-west-1.compute.amazonaws.com', inputUri: 's3://d/images/', resultsUri: 's3://d/results/', codeUri: 's3://a/code/', logUri: 's3://l/emr-logs/' },
-}));
+const { dir, outputsFile, cli } = inProcessCli(EMR_OUTPUTS_WITH_MASTER, 'fruits-ops-');
 const key = join(dir, 'ops.pem');
 writeFileSync(key, 'not a real key');
 chmodSync(key, 0o600);
-
-const cli = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
-  const out = captureOutput(args.includes('--json'));
-  const code = await main(args, { out, env: { FRUITS_OUTPUTS_FILE: outputsFile, ...env }, clock: fakeClock() });
-  return { code, out, data: out.results[0]?.data as Record<string, unknown> | undefined };
-};
 
 describe('cli surface', () => {
   test('help lists every command and the exit codes', async () => {

@@ -1,4 +1,4 @@
-// Pure builders: spark-submit argv, ssh/scp argv and remote snippets, EMR step, URIs, tunnel.
+// runner/argv/emr-step.ts: the pure EMR step definition, code location and log/summary URIs.
 import { buildEmrStep, codeLocation, stepLogUris, summaryUri } from '../../../../runner/argv/emr-step.js';
 import { joinS3, parseS3Uri } from '../../../../runner/aws/s3-uri.js';
 

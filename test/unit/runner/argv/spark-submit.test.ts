@@ -1,4 +1,4 @@
-// Pure builders: spark-submit argv, ssh/scp argv and remote snippets, EMR step, URIs, tunnel.
+// runner/argv/spark-submit.ts: the pure job argv and spark-submit argv builders, run ids, --conf flags.
 import { buildJobArgs, buildSparkSubmitArgv, newRunId, parseConfFlags, parseSummaryLine } from '../../../../runner/argv/spark-submit.js';
 import { FruitsError } from '../../../../runner/platform/errors.js';
 

@@ -1,4 +1,4 @@
-// Pure builders: spark-submit argv, ssh/scp argv and remote snippets, EMR step, URIs, tunnel.
+// runner/argv/ssh-tunnel.ts: the pure SOCKS tunnel argv, JupyterHub URL and FoxyProxy settings.
 import { foxyProxyConfig, jupyterHubUrl, tunnelArgv } from '../../../../runner/argv/ssh-tunnel.js';
 
 describe('tunnel builders', () => {

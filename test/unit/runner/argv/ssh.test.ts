@@ -1,4 +1,4 @@
-// Pure builders: spark-submit argv, ssh/scp argv and remote snippets, EMR step, URIs, tunnel.
+// runner/argv/ssh.ts: pure ssh/scp argv builders and the remote shell snippets.
 import { remoteKillCommand, remoteRunCommand, scpFromArgv, scpToArgv, shQuote, sshArgv, type SshTarget } from '../../../../runner/argv/ssh.js';
 
 describe('ssh builders', () => {

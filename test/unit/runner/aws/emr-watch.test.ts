@@ -1,4 +1,4 @@
-// The EMR state machine and the emr target against aws-sdk-client-mock (fake clock: no real waits).
+// runner/aws/emr-watch.ts: the EMR step state machine against aws-sdk-client-mock (fake clock: no real waits).
 import { mockClient } from 'aws-sdk-client-mock';
 import { CancelStepsCommand, DescribeStepCommand, EMRClient, type StepState } from '@aws-sdk/client-emr';
 import { S3Client } from '@aws-sdk/client-s3';

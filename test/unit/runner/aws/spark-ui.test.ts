@@ -1,43 +1,12 @@
-// A day of operations (issue 10): per-command help from the command table, progress views,
-// the Spark UI link, and each rough edge an ops engineer hit. In-process, AWS mocked.
-import { mockClient } from 'aws-sdk-client-mock';
+// runner/aws/spark-ui.ts: `fruits ui` and the Spark UI link of `run emr` (persistent application UI), AWS mocked.
 import {
-AddJobFlowStepsCommand,CreatePersistentAppUICommand,DescribeClusterCommand,DescribeStepCommand,EMRClient,
-GetPersistentAppUIPresignedURLCommand
+  AddJobFlowStepsCommand, CreatePersistentAppUICommand, DescribeClusterCommand, DescribeStepCommand, GetPersistentAppUIPresignedURLCommand
 } from '@aws-sdk/client-emr';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { main } from '../../../../runner/cli.js';
-import { type RunProgress } from '../../../../runner/progress/run-progress.js';
-import { captureOutput, fakeClock, mktemp } from '../../../helpers/runner.js';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { EMR_OUTPUTS, awsError, body, cluster, inProcessCli, mockedAws, progress } from '../../../helpers/in-process-cli.js';
 
-const emrMock = mockClient(EMRClient);
-const s3Mock = mockClient(S3Client);
-beforeEach(() => {
-  emrMock.reset();
-  s3Mock.reset();
-});
-
-const dir = mktemp('fruits-day-');
-const outputsFile = join(dir, 'cdktf-outputs.json');
-writeFileSync(outputsFile, JSON.stringify({
-  'fruits-emr': { region: 'eu-west-1', cluster_id: 'j-ABC', input_uri: 's3://data/images/', results_uri: 's3://data/results/', code_uri: 's3://art/code/', log_uri: 's3://logs/emr-logs/' },
-}));
-const env = { FRUITS_OUTPUTS_FILE: outputsFile };
-const cli = async (args: string[], extra: { signal?: AbortSignal; out?: ReturnType<typeof captureOutput> } = {}) => {
-  const out = extra.out ?? captureOutput(args.includes('--json'));
-  const clock = fakeClock();
-  const code = await main(args, { out, env, clock, signal: extra.signal });
-  return { code, out, clock, data: out.results[0]?.data as Record<string, unknown> | undefined };
-};
-const awsError = (name: string, message = name, status?: number) => Object.assign(new Error(message), { name, $metadata: status ? { httpStatusCode: status } : {} });
-const body = (text: string) => ({ Body: { transformToString: async () => text, transformToByteArray: async () => new Uint8Array(Buffer.from(text)) } }) as never;
-const progress = (over: Partial<RunProgress> = {}): RunProgress => ({
-  run_id: 'r1', status: 'running', stage: 'featurize', images_total: 140, images_done: 70, images_failed: 1,
-  images_per_second: 7, eta_s: 10, elapsed_s: 12, updated_at: '2026-01-01T00:00:00Z', seq: 3, ...over,
-});
-const cluster = (State: string) => ({ Cluster: { Id: 'j-ABC', Name: 'fruits', ClusterArn: 'arn:aws:elasticmapreduce:eu-west-1:1:cluster/j-ABC', LogUri: 's3n://logs/emr-logs/', Status: { State, StateChangeReason: { Message: 'Terminated by user request' } } } }) as never;
+const { emrMock, s3Mock } = mockedAws();
+const { cli } = inProcessCli(EMR_OUTPUTS, 'fruits-day-');
 
 describe('Spark UI link (persistent application UI)', () => {
   test('fruits ui: CreatePersistentAppUI on the cluster ARN, then the presigned URL once ready', async () => {

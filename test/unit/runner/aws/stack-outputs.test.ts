@@ -1,4 +1,4 @@
-// Runner config: precedence, validation, stack outputs, job zip, sync planning, doctor helpers.
+// runner/aws/stack-outputs.ts: reading cdktf-outputs.json (both key styles, missing or broken files).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseStackOutputs, readStackOutputs } from '../../../../runner/aws/stack-outputs.js';

@@ -1,5 +1,4 @@
-// fruits classify: pure helpers, the launcher with a fake python (argv, output, exit codes),
-// and one real run: `fruits run local` on a few sample photos, then `fruits classify` a Test photo.
+// runner/commands/classify.ts: pure helpers, and `fruits classify` with a fake python (argv, output, exit codes).
 import { execa } from 'execa';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// Runner config: precedence, validation, stack outputs, job zip, sync planning, doctor helpers.
+// runner/commands/doctor.ts: its pure helpers (requirement pins, exit code of a set of checks).
 import { readFileSync } from 'node:fs';
 import { resolveConfig } from '../../../../config/index.js';
 import { parsePins, doctorExit } from '../../../../runner/commands/doctor.js';

@@ -1,24 +1,15 @@
-// tunnel, doctor and the CLI surface (in-process, no AWS calls).
+// runner/commands/doctor.ts: `fruits doctor` checks and their fixes, in-process (no AWS calls).
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main, reportError } from '../../../../runner/cli.js';
+import { reportError } from '../../../../runner/cli.js';
 import { missFrom, pinMismatches } from '../../../../runner/commands/doctor.js';
-import { captureOutput, fakeClock, mktemp } from '../../../helpers/runner.js';
+import { captureOutput } from '../../../helpers/runner.js';
+import { EMR_OUTPUTS_WITH_MASTER, inProcessCli } from '../../../helpers/in-process-cli.js';
 
-const dir = mktemp('fruits-ops-');
-const outputsFile = join(dir, 'cdktf-outputs.json');
-writeFileSync(outputsFile, JSON.stringify({
-  'fruits-emr': { region: 'eu-west-1', clusterId: 'j-ABC', masterPublicDns: 'ec2-1-2-3-4.eu-west-1.compute.amazonaws.com', inputUri: 's3://d/images/', resultsUri: 's3://d/results/', codeUri: 's3://a/code/', logUri: 's3://l/emr-logs/' },
-}));
+const { dir, cli } = inProcessCli(EMR_OUTPUTS_WITH_MASTER, 'fruits-ops-');
 const key = join(dir, 'ops.pem');
 writeFileSync(key, 'not a real key');
 chmodSync(key, 0o600);
-
-const cli = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
-  const out = captureOutput(args.includes('--json'));
-  const code = await main(args, { out, env: { FRUITS_OUTPUTS_FILE: outputsFile, ...env }, clock: fakeClock() });
-  return { code, out, data: out.results[0]?.data as Record<string, unknown> | undefined };
-};
 
 describe('doctor', () => {
   const saved = { ...process.env };
@@ -42,7 +33,7 @@ describe('doctor', () => {
     const r = await cli(['doctor', '--target', 'emr', '--offline']);
     expect(r.code).toBe(4);
     expect(r.out.results[0]!.human).toMatch(/MISS \[emr\] aws credentials[\s\S]*fix: aws configure/);
-    const r2 = await cli(['doctor', '--target', 'emr', '--offline'], { FRUITS_OUTPUTS_FILE: join(dir, 'missing.json') });
+    const r2 = await cli(['doctor', '--target', 'emr', '--offline'], { env: { FRUITS_OUTPUTS_FILE: join(dir, 'missing.json') } });
     expect(r2.code).toBe(3);
     expect(r2.out.results[0]!.human).toMatch(/MISS \[emr\] stack outputs .*missing.json not found\n\s+fix: run `npx cdktf deploy/);
   });
@@ -59,12 +50,12 @@ describe('doctor', () => {
   // error's fields, not from splitting its message on ':'.
   test('a miss shows the error\'s problem and fix even when the problem holds ":"', async () => {
     const key = join(dir, 'C:\\keys\\id_vm');
-    const vm = await cli(['doctor', '--target', 'vm', '--json'], { FRUITS_VM_HOST: 'vm.example', FRUITS_VM_KEY: key });
+    const vm = await cli(['doctor', '--target', 'vm', '--json'], { env: { FRUITS_VM_HOST: 'vm.example', FRUITS_VM_KEY: key } });
     expect((vm.data!.checks as object[]).find((c) => (c as { name: string }).name === 'vm config')).toMatchObject({
       status: 'miss', detail: `VM ssh key ${key} not found`, fix: 'fix vm.key / FRUITS_VM_KEY / --key',
     });
     const python = join(dir, 'py:3.11', 'python');
-    const local = await cli(['doctor', '--target', 'local', '--json'], { FRUITS_PYTHON: python });
+    const local = await cli(['doctor', '--target', 'local', '--json'], { env: { FRUITS_PYTHON: python } });
     expect((local.data!.checks as object[]).find((c) => (c as { name: string }).name === 'python')).toMatchObject({
       status: 'miss', detail: `python ${python} is not executable`, fix: 'fix local.python / FRUITS_PYTHON',
     });

@@ -1,23 +1,12 @@
-// tunnel, doctor and the CLI surface (in-process, no AWS calls).
+// runner/commands/tunnel.ts: `fruits tunnel` (dry run argv, key defaults and checks), in-process.
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../../../runner/cli.js';
-import { captureOutput, fakeClock, mktemp } from '../../../helpers/runner.js';
+import { EMR_OUTPUTS_WITH_MASTER, inProcessCli } from '../../../helpers/in-process-cli.js';
 
-const dir = mktemp('fruits-ops-');
-const outputsFile = join(dir, 'cdktf-outputs.json');
-writeFileSync(outputsFile, JSON.stringify({
-  'fruits-emr': { region: 'eu-west-1', clusterId: 'j-ABC', masterPublicDns: 'ec2-1-2-3-4.eu-west-1.compute.amazonaws.com', inputUri: 's3://d/images/', resultsUri: 's3://d/results/', codeUri: 's3://a/code/', logUri: 's3://l/emr-logs/' },
-}));
+const { dir, cli } = inProcessCli(EMR_OUTPUTS_WITH_MASTER, 'fruits-ops-');
 const key = join(dir, 'ops.pem');
 writeFileSync(key, 'not a real key');
 chmodSync(key, 0o600);
-
-const cli = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
-  const out = captureOutput(args.includes('--json'));
-  const code = await main(args, { out, env: { FRUITS_OUTPUTS_FILE: outputsFile, ...env }, clock: fakeClock() });
-  return { code, out, data: out.results[0]?.data as Record<string, unknown> | undefined };
-};
 
 describe('tunnel', () => {
   test('--dry-run: ssh -D 8157 to hadoop@master, JupyterHub URL and FoxyProxy config', async () => {
@@ -40,12 +29,12 @@ describe('tunnel', () => {
     const priv = join(dir, 'stack_ed25519');
     writeFileSync(priv, 'not a real key');
     chmodSync(priv, 0o600);
-    const derived = await cli(['tunnel', '--dry-run', '--json'], { FRUITS_PUBLIC_KEY_PATH: `${priv}.pub` });
+    const derived = await cli(['tunnel', '--dry-run', '--json'], { env: { FRUITS_PUBLIC_KEY_PATH: `${priv}.pub` } });
     expect(derived.code).toBe(0);
     expect((derived.data!.argv as string[]).slice(0, 3)).toEqual(['ssh', '-i', priv]);
-    const flag = await cli(['tunnel', '--dry-run', '--json', '--key', key], { FRUITS_PUBLIC_KEY_PATH: `${priv}.pub` });
+    const flag = await cli(['tunnel', '--dry-run', '--json', '--key', key], { env: { FRUITS_PUBLIC_KEY_PATH: `${priv}.pub` } });
     expect((flag.data!.argv as string[]).slice(0, 3)).toEqual(['ssh', '-i', key]);
-    const missing = await cli(['tunnel', '--dry-run'], { FRUITS_PUBLIC_KEY_PATH: join(dir, 'gone.pub') });
+    const missing = await cli(['tunnel', '--dry-run'], { env: { FRUITS_PUBLIC_KEY_PATH: join(dir, 'gone.pub') } });
     expect(missing.code).toBe(2);
     expect(missing.out.errors[0]).toBe(`error: ssh key ${join(dir, 'gone')} not found: pass --key or set FRUITS_SSH_KEY / tunnel.key (default: publicKeyPath without .pub)`);
   });
@@ -56,7 +45,7 @@ describe('tunnel', () => {
     const open = join(dir, 'open.pem');
     writeFileSync(open, 'x');
     chmodSync(open, 0o644);
-    const r = await cli(['tunnel', '--dry-run'], { FRUITS_SSH_KEY: open });
+    const r = await cli(['tunnel', '--dry-run'], { env: { FRUITS_SSH_KEY: open } });
     expect(r.code).toBe(2);
     expect(r.out.errors[0]).toMatch(/chmod 600/);
   });

@@ -1,35 +1,14 @@
-// A day of operations (issue 10): per-command help from the command table, progress views,
-// the Spark UI link, and each rough edge an ops engineer hit. In-process, AWS mocked.
-import { mockClient } from 'aws-sdk-client-mock';
-import { EMRClient } from '@aws-sdk/client-emr';
+// runner/commands/upload-data.ts against a mocked S3: paginated listing, 403s, symlinks.
 import { HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mkdirSync, symlinkSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../../../runner/cli.js';
 import { fromAwsError } from '../../../../runner/platform/errors.js';
 import { listLocalImages, listRemote } from '../../../../runner/commands/upload-data.js';
-import { captureOutput, fakeClock, mktemp, sampleImages } from '../../../helpers/runner.js';
+import { sampleImages } from '../../../helpers/runner.js';
+import { EMR_OUTPUTS, awsError, inProcessCli, mockedAws } from '../../../helpers/in-process-cli.js';
 
-const emrMock = mockClient(EMRClient);
-const s3Mock = mockClient(S3Client);
-beforeEach(() => {
-  emrMock.reset();
-  s3Mock.reset();
-});
-
-const dir = mktemp('fruits-day-');
-const outputsFile = join(dir, 'cdktf-outputs.json');
-writeFileSync(outputsFile, JSON.stringify({
-  'fruits-emr': { region: 'eu-west-1', cluster_id: 'j-ABC', input_uri: 's3://data/images/', results_uri: 's3://data/results/', code_uri: 's3://art/code/', log_uri: 's3://logs/emr-logs/' },
-}));
-const env = { FRUITS_OUTPUTS_FILE: outputsFile };
-const cli = async (args: string[], extra: { signal?: AbortSignal; out?: ReturnType<typeof captureOutput> } = {}) => {
-  const out = extra.out ?? captureOutput(args.includes('--json'));
-  const clock = fakeClock();
-  const code = await main(args, { out, env, clock, signal: extra.signal });
-  return { code, out, clock, data: out.results[0]?.data as Record<string, unknown> | undefined };
-};
-const awsError = (name: string, message = name, status?: number) => Object.assign(new Error(message), { name, $metadata: status ? { httpStatusCode: status } : {} });
+const { s3Mock } = mockedAws();
+const { dir, cli } = inProcessCli(EMR_OUTPUTS, 'fruits-day-');
 
 describe('S3 listing', () => {
   test('listRemote follows continuation tokens over every page (SDK paginator)', async () => {

@@ -1,4 +1,4 @@
-// Runner config: precedence, validation, stack outputs, job zip, sync planning, doctor helpers.
+// runner/commands/upload-data.ts: sync planning, object keys, the upload pool (pure parts).
 import { planSync, objectKey, runPool, sameContent } from '../../../../runner/commands/upload-data.js';
 
 describe('upload planning', () => {

@@ -1,4 +1,4 @@
-// Runner config: precedence, validation, stack outputs, job zip, sync planning, doctor helpers.
+// runner/packaging/package-job.ts: the job zip (one packaging rule with the job's self-shipping, deterministic bytes).
 import { copyFileSync, mkdirSync, writeFileSync, readFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';

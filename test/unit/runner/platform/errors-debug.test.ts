@@ -1,5 +1,4 @@
-// A day of operations (issue 10): per-command help from the command table, progress views,
-// the Spark UI link, and each rough edge an ops engineer hit. In-process, AWS mocked.
+// runner/platform/errors.ts through the CLI: FRUITS_DEBUG=1 shows the cause chain of a wrapped AWS error.
 import { mockClient } from 'aws-sdk-client-mock';
 import { DescribeClusterCommand, DescribeStepCommand, EMRClient, InternalServerException } from '@aws-sdk/client-emr';
 import { S3Client } from '@aws-sdk/client-s3';

@@ -1,5 +1,4 @@
-// A day of operations (issue 10): per-command help from the command table, progress views,
-// the Spark UI link, and each rough edge an ops engineer hit. In-process, AWS mocked.
+// runner/progress/: the progress views (bar, plain lines, JSON events) over the job's progress.json.
 import { mockClient } from 'aws-sdk-client-mock';
 import { EMRClient } from '@aws-sdk/client-emr';
 import { S3Client } from '@aws-sdk/client-s3';

@@ -1,4 +1,4 @@
-// The EMR state machine and the emr target against aws-sdk-client-mock (fake clock: no real waits).
+// runner/targets/emr.ts: `fruits run emr` against aws-sdk-client-mock (upload, step, wait, summary; fake clock).
 import { mockClient } from 'aws-sdk-client-mock';
 import {
 AddJobFlowStepsCommand,CancelStepsCommand,DescribeClusterCommand,DescribeStepCommand,EMRClient,type StepState,
