@@ -1,25 +1,12 @@
 // config/loader.ts: fruits.config.json and cdktf-outputs.json are looked up at the checkout root, whatever the cwd.
-import { mockClient } from 'aws-sdk-client-mock';
-import { EMRClient } from '@aws-sdk/client-emr';
-import { S3Client } from '@aws-sdk/client-s3';
 import { execa } from 'execa';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../../config/index.js';
 import { LAUNCHER, mktemp } from '../../helpers/runner.js';
+import { mockedAws } from '../../helpers/in-process-cli.js';
 
-const emrMock = mockClient(EMRClient);
-const s3Mock = mockClient(S3Client);
-beforeEach(() => {
-  emrMock.reset();
-  s3Mock.reset();
-});
-
-const dir = mktemp('fruits-day-');
-const outputsFile = join(dir, 'cdktf-outputs.json');
-writeFileSync(outputsFile, JSON.stringify({
-  'fruits-emr': { region: 'eu-west-1', cluster_id: 'j-ABC', input_uri: 's3://data/images/', results_uri: 's3://data/results/', code_uri: 's3://art/code/', log_uri: 's3://logs/emr-logs/' },
-}));
+mockedAws();
 
 describe('config lookups relative to the checkout', () => {
   test('from a sub-folder (jobs/) the config and cdktf-outputs.json are the checkout\'s', () => {

@@ -1,26 +1,12 @@
 // runner/platform/errors.ts through the CLI: FRUITS_DEBUG=1 shows the cause chain of a wrapped AWS error.
-import { mockClient } from 'aws-sdk-client-mock';
-import { DescribeClusterCommand, DescribeStepCommand, EMRClient, InternalServerException } from '@aws-sdk/client-emr';
-import { S3Client } from '@aws-sdk/client-s3';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { DescribeClusterCommand, DescribeStepCommand, InternalServerException } from '@aws-sdk/client-emr';
 import { main } from '../../../../runner/cli.js';
 import { fromAwsError } from '../../../../runner/platform/errors.js';
-import { captureOutput, fakeClock, mktemp } from '../../../helpers/runner.js';
+import { captureOutput, fakeClock } from '../../../helpers/runner.js';
+import { EMR_OUTPUTS, inProcessCli, mockedAws } from '../../../helpers/in-process-cli.js';
 
-const emrMock = mockClient(EMRClient);
-const s3Mock = mockClient(S3Client);
-beforeEach(() => {
-  emrMock.reset();
-  s3Mock.reset();
-});
-
-const dir = mktemp('fruits-day-');
-const outputsFile = join(dir, 'cdktf-outputs.json');
-writeFileSync(outputsFile, JSON.stringify({
-  'fruits-emr': { region: 'eu-west-1', cluster_id: 'j-ABC', input_uri: 's3://data/images/', results_uri: 's3://data/results/', code_uri: 's3://art/code/', log_uri: 's3://logs/emr-logs/' },
-}));
-const env = { FRUITS_OUTPUTS_FILE: outputsFile };
+const { emrMock } = mockedAws();
+const { env } = inProcessCli(EMR_OUTPUTS, 'fruits-day-');
 
 describe('FRUITS_DEBUG', () => {
   // A real SDK exception class, as the EMR client throws it.

@@ -1,31 +1,12 @@
 // runner/progress/: the progress views (bar, plain lines, JSON events) over the job's progress.json.
-import { mockClient } from 'aws-sdk-client-mock';
-import { EMRClient } from '@aws-sdk/client-emr';
-import { S3Client } from '@aws-sdk/client-s3';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { makeOutput } from '../../../../runner/platform/output.js';
 import { makeProgressView } from '../../../../runner/progress/progress-view.js';
-import { formatProgressLine, parseProgressLine, type RunProgress } from '../../../../runner/progress/run-progress.js';
-import { captureOutput, fakeClock, mktemp } from '../../../helpers/runner.js';
+import { formatProgressLine, parseProgressLine } from '../../../../runner/progress/run-progress.js';
+import { captureOutput, fakeClock } from '../../../helpers/runner.js';
+import { mockedAws, progress } from '../../../helpers/in-process-cli.js';
 
-const emrMock = mockClient(EMRClient);
-const s3Mock = mockClient(S3Client);
-beforeEach(() => {
-  emrMock.reset();
-  s3Mock.reset();
-});
-
-const dir = mktemp('fruits-day-');
-const outputsFile = join(dir, 'cdktf-outputs.json');
-writeFileSync(outputsFile, JSON.stringify({
-  'fruits-emr': { region: 'eu-west-1', cluster_id: 'j-ABC', input_uri: 's3://data/images/', results_uri: 's3://data/results/', code_uri: 's3://art/code/', log_uri: 's3://logs/emr-logs/' },
-}));
-const progress = (over: Partial<RunProgress> = {}): RunProgress => ({
-  run_id: 'r1', status: 'running', stage: 'featurize', images_total: 140, images_done: 70, images_failed: 1,
-  images_per_second: 7, eta_s: 10, elapsed_s: 12, updated_at: '2026-01-01T00:00:00Z', seq: 3, ...over,
-});
+mockedAws();
 
 describe('progress views', () => {
   test('FRUITS_PROGRESS lines parse; anything else does not', () => {

@@ -1,7 +1,4 @@
 // runner/targets/vm.ts: the VM target's rough edges, in-process (dry runs, temp paths, code folder pruning).
-import { mockClient } from 'aws-sdk-client-mock';
-import { EMRClient } from '@aws-sdk/client-emr';
-import { S3Client } from '@aws-sdk/client-s3';
 import { execa } from 'execa';
 import { mkdirSync, utimesSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,19 +6,9 @@ import { main } from '../../../../runner/cli.js';
 import { remotePruneCommand } from '../../../../runner/argv/ssh.js';
 import { unreachable } from '../../../../runner/targets/vm.js';
 import { captureOutput, mktemp } from '../../../helpers/runner.js';
+import { mockedAws } from '../../../helpers/in-process-cli.js';
 
-const emrMock = mockClient(EMRClient);
-const s3Mock = mockClient(S3Client);
-beforeEach(() => {
-  emrMock.reset();
-  s3Mock.reset();
-});
-
-const dir = mktemp('fruits-day-');
-const outputsFile = join(dir, 'cdktf-outputs.json');
-writeFileSync(outputsFile, JSON.stringify({
-  'fruits-emr': { region: 'eu-west-1', cluster_id: 'j-ABC', input_uri: 's3://data/images/', results_uri: 's3://data/results/', code_uri: 's3://art/code/', log_uri: 's3://logs/emr-logs/' },
-}));
+mockedAws();
 
 describe('vm rough edges', () => {
   const vmEnv = { FRUITS_VM_HOST: '192.0.2.10' };
