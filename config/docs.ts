@@ -1,6 +1,6 @@
 // Documentation derived from the schema: fruits.config.schema.json (editors complete and
 // check fruits.config.json through its "$schema") and README's configuration table.
-// Pure text out; config/generate.ts writes the files, test/config/generated.test.ts
+// Pure text out; config/generate.ts writes the files, test/unit/config/generate.test.ts
 // fails when the committed copies drift.
 import { z } from 'zod';
 import { configFields } from './loader.js';

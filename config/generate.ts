@@ -1,5 +1,5 @@
 // `npm run gen:config`: writes fruits.config.schema.json and README's configuration table
-// from config/schema.ts. test/config/generated.test.ts fails until this has been run.
+// from config/schema.ts. test/unit/config/generate.test.ts fails until this has been run.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { schemaFileText, SCHEMA_FILE, withConfigTable } from './docs.js';

@@ -112,7 +112,7 @@ export const runnerShape = {
     batchSize: jobInt('batch-size', 'images per inference batch'),
   }),
   local: section('`fruits run local` (spark-submit on this host)', {
-    sparkSubmit: localPath({ env: 'FRUITS_SPARK_SUBMIT', description: 'spark-submit to use (default: the one on PATH / SPARK_HOME)' }),
+    sparkSubmit: localPath({ env: 'FRUITS_SPARK_SUBMIT', description: 'spark-submit to use (default: $SPARK_HOME/bin, then beside local.python, then the pyspark install, then PATH)' }),
     python: localPath({ env: 'FRUITS_PYTHON', defaultDoc: '`.venv/bin/python`', description: 'the Python that runs the job locally' }),
     master: str({ default: 'local[*]', description: 'Spark master' }),
     sparkConf: sparkConf({ default: {}, description: 'extra Spark settings (--conf key=value)' }),

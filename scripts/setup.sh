@@ -62,7 +62,7 @@ make_venv() { # dir requirements-file...
   local dir=$1; shift
   local want; want=$(hash_of "$@" requirements.txt)
   if [ "$(cat "$dir/.fruits-setup" 2>/dev/null)" = "$want" ]; then return; fi
-  log "installing $* into $dir (first time: several minutes, tensorflow and pyspark are large)"
+  log "installing $* into $dir (the first time takes several minutes)"
   # Updated in place, never deleted: a running job or test may be using it.
   [ -x "$dir/bin/python" ] || "$PY" -m venv "$dir"
   # python -m pip, not bin/pip: a venv copied from another checkout keeps pip's old #! line.

@@ -1,6 +1,6 @@
 """Which files make the job's package: the rule in packaging.json, shared with the runner.
 
-The runner (scripts/package-job.ts) builds fruits_job.zip for --py-files by the same rule,
+The runner (runner/packaging/package-job.ts) builds fruits_job.zip for --py-files by the same rule,
 so a subpackage or a data file (contract.json) is shipped alike by both. Standard library
 only: the runner's tests call package_members() with a bare python3.
 """

@@ -175,10 +175,7 @@ export async function runDoctor(cfg: RunnerConfig, o: { root: string; offline: b
       clients.emr.destroy();
       clients.s3.destroy();
     }
-    if (cfg.tunnel.key) {
-      const ok = existsSync(cfg.tunnel.key) && (statSync(cfg.tunnel.key).mode & 0o077) === 0;
-      add({ area: 'emr', name: 'tunnel key', status: ok ? 'ok' : 'miss', detail: cfg.tunnel.key, fix: existsSync(cfg.tunnel.key) ? `ssh refuses keys others can read: chmod 600 ${cfg.tunnel.key}` : 'not found: set tunnel.key / FRUITS_SSH_KEY (default: publicKeyPath without .pub)' });
-    } else add({ area: 'emr', name: 'tunnel key', status: 'skip', detail: 'FRUITS_SSH_KEY / tunnel.key / publicKeyPath not set (needed by `fruits tunnel`)' });
+    add(tunnelKeyCheck(cfg.tunnel.key));
   }
   return checks;
 }
@@ -188,4 +185,13 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
     const t = setTimeout(() => rej(new Error(`timed out after ${ms / 1000}s resolving AWS credentials`)), ms);
     p.then((v) => (clearTimeout(t), res(v)), (e) => (clearTimeout(t), rej(e)));
   });
+}
+
+/** The EMR tunnel's ssh key: present and private to its owner (ssh refuses it otherwise). */
+export function tunnelKeyCheck(key: string | undefined): Check {
+  const base = { area: 'emr' as const, name: 'tunnel key' };
+  if (!key) return { ...base, status: 'skip', detail: 'FRUITS_SSH_KEY / tunnel.key / publicKeyPath not set (needed by `fruits tunnel`)' };
+  if (!existsSync(key)) return { ...base, status: 'miss', detail: `${key} not found`, fix: 'set tunnel.key / FRUITS_SSH_KEY (default: publicKeyPath without .pub)' };
+  if ((statSync(key).mode & 0o077) !== 0) return { ...base, status: 'miss', detail: `${key} is readable by others`, fix: `ssh refuses keys others can read: chmod 600 ${key}` };
+  return { ...base, status: 'ok', detail: key };
 }

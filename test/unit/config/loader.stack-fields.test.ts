@@ -22,7 +22,7 @@ import { makePublicKey, OPERATOR_CIDR, REPO_ROOT, tempDir, writePublicKey } from
 
 /** The stacks' view: the file's content and the environment (the one loader, config/). */
 const resolveConfig = (file: unknown, env: Env) => resolveAll({ file, env });
-/** The stacks' fields only (the runner's sections are checked in test/unit/config/runner-sections.test.ts). */
+/** The stacks' fields only (the runner's sections are checked in test/unit/config/loader.runner-sections.test.ts). */
 const stackPart = (c: object) => Object.fromEntries(Object.entries(c).filter(([k]) => !(RUNNER_SECTIONS as readonly string[]).includes(k)));
 
 const REQUIRED = { operatorCidr: OPERATOR_CIDR, publicKeyPath: '~/.ssh/fruits.pub' };

@@ -1,7 +1,9 @@
 // runner/commands/doctor.ts: its pure helpers (requirement pins, exit code of a set of checks).
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { mktemp } from '../../../helpers/runner.js';
 import { resolveConfig } from '../../../../config/index.js';
-import { parsePins, doctorExit } from '../../../../runner/commands/doctor.js';
+import { parsePins, doctorExit, tunnelKeyCheck } from '../../../../runner/commands/doctor.js';
 import { describeSummary, exitForJob, jobArgsFor, summaryStatusExit } from '../../../../runner/targets/run-request.js';
 import { fromAwsError } from '../../../../runner/platform/errors.js';
 
@@ -41,4 +43,17 @@ describe('small helpers', () => {
     expect(fromAwsError(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), 'x').message).toMatch(/no AWS credentials/);
     expect(fromAwsError(new Error('boom'), 'x').exitCode).toBe(1);
   });
+});
+
+test('tunnel key check: the problem in the detail, only the fix in the fix line', () => {
+  const dir = mktemp('fruits-doctor-key-');
+  const gone = join(dir, 'gone');
+  expect(tunnelKeyCheck(undefined)).toMatchObject({ status: 'skip' });
+  expect(tunnelKeyCheck(gone)).toEqual({ area: 'emr', name: 'tunnel key', status: 'miss', detail: `${gone} not found`, fix: 'set tunnel.key / FRUITS_SSH_KEY (default: publicKeyPath without .pub)' });
+  const key = join(dir, 'id');
+  writeFileSync(key, 'k');
+  chmodSync(key, 0o644);
+  expect(tunnelKeyCheck(key)).toMatchObject({ status: 'miss', detail: `${key} is readable by others`, fix: `ssh refuses keys others can read: chmod 600 ${key}` });
+  chmodSync(key, 0o600);
+  expect(tunnelKeyCheck(key)).toEqual({ area: 'emr', name: 'tunnel key', status: 'ok', detail: key });
 });
