@@ -14,17 +14,15 @@ import {
   regionProblem,
   s3UriProblem,
 } from './rules.js';
-import { fileURLToPath } from 'node:url';
-import { loadJobContract, type JobOptionSpec } from '../runner/job-contract.js';
+import { defaultJobContract, type JobOptionSpec } from '../runner/job-contract.js';
 
 /**
  * The job owns its options' types and ranges (jobs/fruits_job/contract.json): the `job` section's
  * defaults take theirs from it, so the schema, its JSON Schema and README's table cannot drift
  * from the job. (A custom jobDir's contract is checked again before each run: targets/run-request.ts.)
  */
-const JOB_CONTRACT = loadJobContract(fileURLToPath(new URL('../jobs', import.meta.url)));
 function jobOption(name: string, type: JobOptionSpec['type']): JobOptionSpec & { min: number; max: number } {
-  const spec = JOB_CONTRACT.options[name];
+  const spec = defaultJobContract().options[name];
   if (!spec || spec.type !== type) throw new Error(`the job's contract has no ${type} option --${name}; update config/schema.ts with it`);
   return spec as JobOptionSpec & { min: number; max: number };
 }

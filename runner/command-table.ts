@@ -1,14 +1,12 @@
 // The `fruits` command table: every option, positional and help text declared once here.
 // parseArgs' config, the per-command allow-lists and every `--help` text are generated from it.
 import type { ParseArgsConfig } from 'node:util';
-import { fileURLToPath } from 'node:url';
-import { describeRange, loadJobContract } from './job-contract.js';
+import { defaultJobContract, describeRange } from './job-contract.js';
 
 // The job's options are the job's (jobs/fruits_job/contract.json): their ranges and defaults in
 // the help come from its contract, so the help cannot promise what the job refuses.
-const JOB_OPTIONS = loadJobContract(fileURLToPath(new URL('../jobs', import.meta.url))).options;
 const jobRange = (name: string): string => {
-  const s = JOB_OPTIONS[name]!;
+  const s = defaultJobContract().options[name]!;
   return `${describeRange(s)}${s.default !== undefined && s.default !== null ? `, default ${String(s.default)}` : ''}`;
 };
 

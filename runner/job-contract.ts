@@ -3,6 +3,7 @@
 // what the job would refuse before anything starts (no spark-submit, ssh, upload or EMR step).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { usageError } from './platform/errors.js';
 
 export interface JobOptionSpec {
@@ -53,6 +54,19 @@ export function loadJobContract(jobDir: string): JobContract {
     throw usageError(`the job contract ${path} has version ${JSON.stringify(c?.contract_version)}, this runner reads ${CONTRACT_VERSION}`, 'use the runner and the job of one checkout');
   }
   return c;
+}
+
+/** This checkout's job folder: the default jobDir (config's `jobs` at the checkout root). */
+export const DEFAULT_JOB_DIR = fileURLToPath(new URL('../jobs', import.meta.url));
+
+let defaultContract: JobContract | undefined;
+/**
+ * This checkout's contract, read once per process: the config schema's `job` section and the
+ * command table's help both describe the default job with it (a custom jobDir's contract is
+ * read by the run itself).
+ */
+export function defaultJobContract(): JobContract {
+  return (defaultContract ??= loadJobContract(DEFAULT_JOB_DIR));
 }
 
 const num = (n: number) => String(n);

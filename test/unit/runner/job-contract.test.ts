@@ -19,7 +19,7 @@ import { summaryUri } from '../../../runner/argv/emr-step.js';
 import { writeJobZip } from '../../../runner/packaging/package-job.js';
 import { SUMMARY_FILE } from '../../../runner/progress/progress-source.js';
 import { PROGRESS_FILE } from '../../../runner/progress/run-progress.js';
-import { checkJobArgv, describeRange, loadJobContract, type JobContract, type JobOptionSpec } from '../../../runner/job-contract.js';
+import { checkJobArgv, DEFAULT_JOB_DIR, defaultJobContract, describeRange, loadJobContract, type JobContract, type JobOptionSpec } from '../../../runner/job-contract.js';
 import { captureOutput, fakeClock, mktemp, ROOT } from '../../helpers/runner.js';
 
 const contract: JobContract = loadJobContract(join(ROOT, 'jobs'));
@@ -181,6 +181,12 @@ describe('the job contract', () => {
 
   test("the runner's remaining copy matches the contract (the run id it puts in paths)", () => {
     expect(RUN_ID_RE.source).toBe(`^${contract.options['run-id']!.pattern}$`);
+  });
+
+  test("this checkout's contract is read once and is the default jobDir's", () => {
+    expect(defaultJobContract()).toBe(defaultJobContract());
+    expect(defaultJobContract()).toEqual(contract);
+    expect(DEFAULT_JOB_DIR).toBe(resolveConfig({ env: {} }).jobDir);
   });
 
   test("fruits run --help states the job's own ranges and defaults, from the contract", () => {
