@@ -62,7 +62,7 @@ export const YARN_NODE_SHARE: Record<string, { vcpu: number; yarnMiB: number }> 
  * they are counted in memoryOverhead. spark.executor.pyspark.memory is deliberately not
  * set: PySpark enforces it as an address-space limit (RLIMIT_AS) per worker, and
  * TensorFlow reserves about twice its RSS in address space (measured), so a limit sized to
- * RSS would make TensorFlow fail allocations. README "YARN memory" has the arithmetic.
+ * RSS would make TensorFlow fail allocations. docs/aws.md "YARN memory" has the arithmetic.
  */
 export function executorMemoryDefaults(coreInstanceType: string): Record<string, string> {
   const node = YARN_NODE_SHARE[coreInstanceType];

@@ -8,7 +8,7 @@ Same features, same numbers as the job, without Spark or a JVM (starts in second
      onnx   <run>/models/featurizer.onnx with ONNX Runtime: no TensorFlow import (~1.3 s cold)
      keras  <run>/models/featurizer.weights.h5 with TensorFlow (runs made before the onnx engine)
   -> centring + PCA, then softmax(coefficients . x + intercepts), from <run>/models/classifier.json:
-     the model file the job exports on purpose (model_file.py; README "The model file"), not
+     the model file the job exports on purpose (model_file.py; docs/job.md "The model file"), not
      Spark's internal model folders. Tests check this gives what PipelineModel.transform gives.
 
 stdout: "<label> <probability>" or, with --json, one JSON object with every class probability.

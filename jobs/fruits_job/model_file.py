@@ -1,7 +1,7 @@
 """models/classifier.json: the run's trained model in a small documented format of our own
 (format "fruits-classifier", version 1), written on purpose by the training stage and read by
 classify. Spark's saved models (models/pca, models/classifier) are Spark's internal format;
-this file is the public one (README "The model file").
+this file is the public one (docs/job.md "The model file").
 
     photo -> decode (images.decode_image: EXIF turn, RGB, 224x224) -> x / 127.5 - 1
           -> featurizer (featurizer.onnx_file or .keras_weights_file) -> f: 1280 floats

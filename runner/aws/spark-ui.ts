@@ -6,7 +6,7 @@ import {
 import type { Clock } from '../platform/clock.js';
 import { authError, fromAwsError, isAccessDenied, jobError } from '../platform/errors.js';
 
-/** What the operator's IAM identity needs for `fruits ui` (README "Spark UI"). */
+/** What the operator's IAM identity needs for `fruits ui` (docs/runner.md "Spark UI"). */
 export const SPARK_UI_ACTIONS = [
   'elasticmapreduce:CreatePersistentAppUI',
   'elasticmapreduce:DescribePersistentAppUI',
@@ -30,7 +30,7 @@ export interface SparkUiOptions {
 
 const denied = (e: unknown, doing: string) =>
   isAccessDenied(e)
-    ? authError(`AWS denied ${doing}`, `the Spark UI link needs ${SPARK_UI_ACTIONS.join(', ')} on the cluster (see README "Spark UI")`, { cause: e })
+    ? authError(`AWS denied ${doing}`, `the Spark UI link needs ${SPARK_UI_ACTIONS.join(', ')} on the cluster (see docs/runner.md "Spark UI")`, { cause: e })
     : fromAwsError(e, doing);
 
 /** CreatePersistentAppUI for the cluster (its ARN from DescribeCluster unless given); returns the UI id. */

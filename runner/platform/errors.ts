@@ -2,7 +2,7 @@
 // the exit code the CLI returns and the underlying cause, as fields. The one-line message
 // is "<problem>: <fix>" (or the problem alone), the wording the runner always printed.
 
-/** Exit codes of the `fruits` command (documented in the README). */
+/** Exit codes of the `fruits` command (documented in docs/runner.md). */
 export const ExitCode = {
   ok: 0,
   jobFailed: 1,

@@ -2,7 +2,7 @@
 """Peak memory of one PySpark Python worker while the job featurizes (figures, no asserts).
 
 The EMR defaults in stacks/cluster.ts (spark.executor.memoryOverhead, executor cores) are
-derived from this figure; README "YARN memory" shows the arithmetic. Runs the real job
+derived from this figure; docs/aws.md "YARN memory" shows the arithmetic. Runs the real job
 in local mode on the Fruits-360 sample with the real ImageNet no-top weights, samples
 the process tree every 0.1 s (psutil) and prints, per Python worker process (pyspark.daemon
 forks), its peak RSS and peak virtual size, and the same for the JVM and the Python driver.

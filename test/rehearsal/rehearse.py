@@ -19,7 +19,7 @@ Everything that points Terraform at moto (endpoints, fake keys, path-style S3) l
 files this script writes next to the synthesized JSON (moto_override.tf.json,
 moto.s3.tfbackend) and in the environment it passes to terraform; nothing of it ships.
 Where moto lacks a feature the workaround is narrowed to that one resource/attribute and
-named in MOTO_GAPS (README: "Deploy rehearsal", moto gaps).
+named in MOTO_GAPS (docs/testing.md: "Deploy rehearsal", moto gaps).
 
 Output: one summary line. On failure: exit 1, the failing step, and where the full
 Terraform output is (test-output/rehearsal/<step>.log). Without terraform, the provider

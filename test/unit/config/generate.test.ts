@@ -1,8 +1,8 @@
-// fruits.config.schema.json and README's configuration table are generated from
+// fruits.config.schema.json and docs/configuration.md's table are generated from
 // config/schema.ts (npm run gen:config): these tests fail when a committed copy drifts.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { configJsonSchema, schemaFileText, SCHEMA_FILE, withConfigTable } from '../../../config/docs.js';
+import { CONFIG_DOC, configJsonSchema, schemaFileText, SCHEMA_FILE, withConfigTable } from '../../../config/docs.js';
 import { loadConfig } from '../../../config/index.js';
 import { ROOT } from '../../helpers/runner.js';
 
@@ -13,9 +13,9 @@ test(`${SCHEMA_FILE} is the one generated from config/schema.ts`, () => {
   if (read(SCHEMA_FILE) !== schemaFileText()) throw new Error(`${SCHEMA_FILE} is out of date: run npm run gen:config`);
 });
 
-test("README's configuration table is the one generated from config/schema.ts", () => {
-  const readme = read('README.md');
-  if (readme !== withConfigTable(readme)) throw new Error('README.md configuration table is out of date: run npm run gen:config');
+test(`${CONFIG_DOC}'s configuration table is the one generated from config/schema.ts`, () => {
+  const page = read(CONFIG_DOC);
+  if (page !== withConfigTable(page)) throw new Error(`${CONFIG_DOC} configuration table is out of date: run npm run gen:config`);
 });
 
 test(`${EXAMPLE} points editors at the schema and is valid for it`, () => {
