@@ -1,0 +1,20 @@
+// Which page carries which generated section (used by scripts/gen-docs.ts and the drift test).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { jobOptionsTable, runFolderTable, summaryTable, type ContractDoc } from '../config/contract-docs.js';
+import { replaceSection } from '../config/generated-sections.js';
+import { commandReference } from '../runner/command-docs.js';
+
+export type Render = (page: string) => string;
+
+export function generatedPages(root: string): Record<string, Render> {
+  const contract = JSON.parse(readFileSync(join(root, 'jobs', 'fruits_job', 'contract.json'), 'utf8')) as ContractDoc;
+  return {
+    'docs/job.md': (t) => [
+      ['job-options', jobOptionsTable(contract)],
+      ['run-folder', runFolderTable(contract)],
+      ['summary-fields', summaryTable(contract)],
+    ].reduce((text, [id, body]) => replaceSection(text, id!, body!, 'docs/job.md'), t),
+    'docs/runner.md': (t) => replaceSection(t, 'commands', commandReference(), 'docs/runner.md'),
+  };
+}
