@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,23 @@ def spark_submit(*args: str, py_files: Path | None = None, env: dict | None = No
         cmd += ["--py-files", str(py_files)]
     cmd += [str(JOBS_DIR / "run_job.py"), *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env or subprocess_env())
+
+
+FINAL_STATUSES = ("succeeded", "failed", "interrupted")
+SETTLE_S = 30  # the runner's bound too (runner/progress/final-summary.ts)
+
+
+def final_summary(path: Path, bound_s: float = SETTLE_S) -> dict:
+    """summary.json once its status is final. spark-submit (Spark's JVM) can exit before its
+    child, the Python driver, has written the interrupted record: "running" right after the
+    exit means "not written yet", so read again, within a bound, and fail if it stays so."""
+    deadline = time.monotonic() + bound_s
+    while True:
+        doc = json.loads(path.read_text())
+        if doc["status"] in FINAL_STATUSES or time.monotonic() >= deadline:
+            assert doc["status"] in FINAL_STATUSES, f"{path} still says {doc['status']!r} {bound_s} s after exit"
+            return doc
+        time.sleep(0.1)
 
 
 def build_job_zip(target: Path) -> Path:
@@ -89,7 +107,6 @@ def test_signal_to_the_spark_submit_group_records_interrupted_in_one_line(tmp_pa
     group) reaches a real spark-submit: summary "interrupted", one line, no tracebacks."""
     import os
     import signal
-    import time
 
     make_good_images(tmp_path / "in", 40)
     cmd = [SPARK_SUBMIT, "--master", "local[2]", "--conf", "spark.ui.enabled=false", str(JOBS_DIR / "run_job.py"),
@@ -106,8 +123,8 @@ def test_signal_to_the_spark_submit_group_records_interrupted_in_one_line(tmp_pa
         assert summary.exists(), log.read_text()[-3000:]
         os.killpg(proc.pid, getattr(signal, sig))
         code = proc.wait(timeout=120)
+    doc = final_summary(summary)
     text = log.read_text()
-    doc = json.loads(summary.read_text())
     assert doc["status"] == "interrupted" and doc["interrupted"]["signal"] == sig, (doc.get("error"), text[-3000:])
     # 130 from the driver; the JVM itself exits 128 + signal number when it was signalled too
     assert code in (130, 128 + getattr(signal, sig)), text[-3000:]
