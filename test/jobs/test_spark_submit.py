@@ -38,6 +38,18 @@ def final_summary(path: Path, bound_s: float = SETTLE_S) -> dict:
         time.sleep(0.1)
 
 
+@pytest.fixture(scope="module")
+def random_onnx(tmp_path_factory) -> str:
+    """WEIGHTS as an ONNX file: a driver given it imports no TensorFlow, which costs 15-50 s per
+    spark-submit on a loaded 2-core machine (this process has it loaded for the in-process runs,
+    and the conversion is cached)."""
+    from fruits_job.weights import for_engine, load_weights
+
+    path = tmp_path_factory.mktemp("weights") / "featurizer.onnx"
+    path.write_bytes(for_engine(load_weights(WEIGHTS), "onnx").onnx)
+    return str(path)
+
+
 def build_job_zip(target: Path) -> Path:
     """The runner's packaging: the zip root holds the fruits_job/ folder."""
     from fruits_job.packaging import write_package_zip
@@ -102,7 +114,7 @@ def test_imagenet_without_network_names_the_fix(tmp_path, sample_dir):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
-def test_signal_to_the_spark_submit_group_records_interrupted_in_one_line(tmp_path, sig):
+def test_signal_to_the_spark_submit_group_records_interrupted_in_one_line(tmp_path, sig, random_onnx):
     """As Ctrl-C (SIGINT to the foreground group) or the runner's/VM's kill (SIGTERM to the
     group) reaches a real spark-submit: summary "interrupted", one line, no tracebacks."""
     import os
@@ -111,11 +123,18 @@ def test_signal_to_the_spark_submit_group_records_interrupted_in_one_line(tmp_pa
     make_good_images(tmp_path / "in", 40)
     cmd = [SPARK_SUBMIT, "--master", "local[2]", "--conf", "spark.ui.enabled=false", str(JOBS_DIR / "run_job.py"),
            "--input", str(tmp_path / "in"), "--output", str(tmp_path / "out"), "--run-id", "run-sig",
-           "--k", "2", "--weights", WEIGHTS, "--batch-size", "1"]
+           "--k", "2", "--weights", random_onnx, "--batch-size", "1"]
     log = tmp_path / "log.txt"
+    # A background shell job (CI, `cmd &`) inherits SIGINT ignored, and a JVM started so ignores
+    # it too, which would test another case than Ctrl-C's: give the child the default action
+    # (a handled signal is reset to it by exec; an ignored one stays ignored).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=subprocess_env(),
-                                start_new_session=True)
+        try:
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=subprocess_env(),
+                                    start_new_session=True)
+        finally:
+            signal.signal(signal.SIGINT, previous)
         summary = tmp_path / "out" / "run-sig" / "summary.json"
         deadline = time.monotonic() + 300
         while not summary.exists() and proc.poll() is None and time.monotonic() < deadline:
@@ -124,6 +143,7 @@ def test_signal_to_the_spark_submit_group_records_interrupted_in_one_line(tmp_pa
         os.killpg(proc.pid, getattr(signal, sig))
         code = proc.wait(timeout=120)
     doc = final_summary(summary)
+    _reap_group(proc.pid)
     text = log.read_text()
     assert doc["status"] == "interrupted" and doc["interrupted"]["signal"] == sig, (doc.get("error"), text[-3000:])
     # 130 from the driver; the JVM itself exits 128 + signal number when it was signalled too
@@ -134,3 +154,22 @@ def test_signal_to_the_spark_submit_group_records_interrupted_in_one_line(tmp_pa
     job_lines = [line for line in text.splitlines() if line.startswith("fruits-job: ")]
     assert len(job_lines) <= 1 and all(line.startswith(f"fruits-job: interrupted by {sig}") for line in job_lines)
     assert "Traceback" not in text and "Exception" not in text, text[-3000:]
+
+
+def _reap_group(pgid: int, seconds: float = 60) -> None:
+    """The driver may outlive spark-submit by a moment: let it end, so it does not slow the
+    next tests; a group still there after `seconds` is killed (cleanup, not the test's subject)."""
+    import os
+    import signal
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
