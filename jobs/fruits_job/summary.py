@@ -57,7 +57,9 @@ class RunRecord:
         self._storage = storage
         self._lock = threading.RLock()
         self.uri = summary_uri
-        self.stage: str | None = None  # the stage running now (pipeline.stage sets it)
+        # The stage running now (pipeline.stage sets it); "starting" (as in progress.json) until
+        # the first one, so a signal right after the claim is not reported "during None".
+        self.stage: str = "starting"
         self._t0 = time.monotonic() if started_monotonic is None else started_monotonic
         self.doc: dict = {
             "status": "running",

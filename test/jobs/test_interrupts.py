@@ -132,3 +132,16 @@ def test_a_run_that_already_succeeded_is_not_marked_interrupted(tmp_path, instal
     time.sleep(0.5)
     assert read_status(record)["status"] == "succeeded"
 
+
+
+def test_a_signal_before_the_first_stage_names_the_stage_starting(tmp_path, installed):
+    config = parse_args(["--input", str(tmp_path), "--output", str(tmp_path / "out"), "--run-id", "r2"])
+    run_dir = tmp_path / "out" / "r2"
+    run_dir.mkdir(parents=True)
+    record = RunRecord(LocalFiles(), str(run_dir / "summary.json"), config, str(run_dir))
+    record.write()
+    interrupts.record_with(record)
+    os.kill(os.getpid(), signal.SIGTERM)
+    doc = wait_until_not_running(record, 10)
+    assert doc["interrupted"] == {"signal": "SIGTERM", "stage": "starting"}
+    assert doc["error"] == "interrupted by SIGTERM during starting"
