@@ -197,6 +197,7 @@ def run(config: JobOptions, spark) -> tuple[str, dict]:
     if config.overwrite:
         storage.delete_recursively(run_uri)
     _claim(storage, record, run_uri)  # status "running": a crash leaves a run that does not look complete
+    interrupts.record_with(record)  # a stop signal now writes "interrupted" at once (interrupts.py)
     try:
         progress.start(storage, run_uri, config.run_id, total_files, record,
                        progress.BatchCounter(spark.sparkContext))

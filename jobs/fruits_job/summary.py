@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import platform
 import sys
+import threading
 import time
 import traceback
 from datetime import datetime, timezone
@@ -44,15 +45,21 @@ def utc_now() -> str:
 
 
 class RunRecord:
-    """Mutable summary of one run; `write()` persists it (status last, after the data)."""
+    """Mutable summary of one run; `write()` persists it (status last, after the data).
+
+    Writes are serialized by a lock: the interrupt thread (interrupts.py) writes the
+    interrupted status while the main thread may be writing, and must land last."""
 
     def __init__(self, storage, summary_uri: str, config, run_uri: str,
                  started_monotonic: float | None = None, started_at: str | None = None):
         """started_*: when run() began; the record is made later (after list and weights),
         and timings_s.total must cover those stages too."""
         self._storage = storage
+        self._lock = threading.RLock()
         self.uri = summary_uri
-        self.stage: str | None = None  # the stage running now (pipeline.stage sets it)
+        # The stage running now (pipeline.stage sets it); "starting" (as in progress.json) until
+        # the first one, so a signal right after the claim is not reported "during None".
+        self.stage: str = "starting"
         self._t0 = time.monotonic() if started_monotonic is None else started_monotonic
         self.doc: dict = {
             "status": "running",
@@ -98,25 +105,40 @@ class RunRecord:
         return json.dumps(self.doc, indent=2, sort_keys=False) + "\n"
 
     def write(self) -> None:
-        self._storage.write_text(self.uri, self.text())
+        with self._lock:
+            self._storage.write_text(self.uri, self.text())
 
     def interrupted(self, signal_name: str) -> None:
         """A stop signal (SIGINT/SIGTERM/SIGHUP) ended the run at `self.stage`."""
-        self.doc["status"] = "interrupted"
-        self.doc["interrupted"] = {"signal": signal_name, "stage": self.stage}
-        self.doc["error"] = f"interrupted by {signal_name} during {self.stage}"
-        self.doc["finished_at"] = utc_now()
-        self.write()
+        with self._lock:
+            self.doc["status"] = "interrupted"
+            self.doc["interrupted"] = {"signal": signal_name, "stage": self.stage}
+            self.doc["error"] = f"interrupted by {signal_name} during {self.stage}"
+            self.doc["finished_at"] = utc_now()
+            self.write()
+
+    def stopped_by(self, signal_name: str) -> None:
+        """The interrupt thread's record, written the moment the signal arrives: "interrupted"
+        unless the run already ended (the first final status written stays)."""
+        with self._lock:
+            if self.doc["status"] == "running":
+                self.interrupted(signal_name)
 
     def succeed(self) -> None:
-        self.doc["status"] = "succeeded"
-        self.doc["finished_at"] = utc_now()
-        self.write()
+        with self._lock:
+            if self.doc["status"] == "interrupted":  # the signal won the race: the run stops
+                from .interrupts import Interrupted
+
+                raise Interrupted(self.doc["interrupted"]["signal"])
+            self.doc["status"] = "succeeded"
+            self.doc["finished_at"] = utc_now()
+            self.write()
 
     def fail(self, error: BaseException) -> None:
-        self.doc["status"] = "failed"
-        self.doc["error"] = one_line(error)
-        self.doc["error_type"] = type(error).__name__
-        self.doc["traceback_tail"] = [t[-2000:] for t in traceback.format_exception(error)[-3:]]
-        self.doc["finished_at"] = utc_now()
-        self.write()
+        with self._lock:
+            self.doc["status"] = "failed"
+            self.doc["error"] = one_line(error)
+            self.doc["error_type"] = type(error).__name__
+            self.doc["traceback_tail"] = [t[-2000:] for t in traceback.format_exception(error)[-3:]]
+            self.doc["finished_at"] = utc_now()
+            self.write()

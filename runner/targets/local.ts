@@ -10,6 +10,7 @@ import { startProcess } from '../platform/process.js';
 import { envError, ExitCode, InterruptedError, usageError } from '../platform/errors.js';
 import { locateJob, writeJobZip } from '../packaging/package-job.js';
 import { PROGRESS_LINES_ENV } from '../progress/run-progress.js';
+import { awaitFinalSummary, summaryStatus, type SettledSummary } from '../progress/final-summary.js';
 import { describeSummary, exitForJob, jobArgvFor, jobOutputRouter, summaryStatusExit, type RunContext, type RunOutcome, type RunRequest } from './run-request.js';
 
 const hasScheme = (p: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(p);
@@ -64,8 +65,13 @@ export async function runLocal(req: RunRequest, ctx: RunContext): Promise<RunOut
     ctx.signal.removeEventListener('abort', onAbort);
     lines.view.stop();
     if (r.spawnError) throw envError(`cannot start ${sparkSubmit} (${r.spawnError})`, 'fix local.sparkSubmit / SPARK_HOME', { cause: r.spawnCause });
-    if (ctx.signal.aborted) throw new InterruptedError(`interrupted: spark-submit stopped (run ${req.runId} is incomplete)`);
-    return finish(req.runId, r.exitCode, summaryUri, ctx);
+    // spark-submit (the JVM) can exit before its child, the Python driver, has written how the
+    // run ended: wait for a final status while the job's process group lives (bounded).
+    const where = summaryUri ?? (lines.view.last?.run_id === req.runId ? claimedSummaryUri(output, req.runId) : undefined);
+    const path = where !== undefined && !hasScheme(where.replace(/^file:\/\//, '/')) ? toLocalPath(where) : undefined;
+    const settled = path ? await awaitFinalSummary(async () => readJson(path), path, { clock: ctx.clock, writerAlive: () => groupAlive(proc.pid) }) : undefined;
+    if (ctx.signal.aborted) throw new InterruptedError(`interrupted: spark-submit stopped (run ${req.runId} is incomplete)${recorded(path, settled)}`);
+    return finish(req.runId, r.exitCode, where, settled, ctx);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -80,13 +86,38 @@ function killGroup(pid: number | undefined, sig: NodeJS.Signals) {
   }
 }
 
-function finish(runId: string, code: number | undefined, summaryUri: string | undefined, ctx: RunContext): RunOutcome {
-  let summary: unknown;
-  if (summaryUri && !hasScheme(summaryUri.replace(/^file:\/\//, '/'))) {
-    const p = toLocalPath(summaryUri);
-    if (existsSync(p)) summary = JSON.parse(readFileSync(p, 'utf8'));
+/** Where the job writes summary.json once it has claimed its run folder (its progress lines start after the claim). */
+const claimedSummaryUri = (output: string, runId: string) => `${output.replace(/\/+$/, '')}/${runId}/summary.json`;
+
+function readJson(path: string): unknown {
+  try {
+    return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as unknown) : undefined;
+  } catch {
+    return undefined; // not written yet (the job replaces it atomically, so this is a foreign file)
   }
-  const exitCode = code === 0 && summary !== undefined ? summaryStatusExit(summary) : exitForJob(code);
+}
+
+function groupAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The interrupted line's tail: what summary.json recorded, or why it says nothing final. */
+function recorded(path: string | undefined, settled: SettledSummary | undefined): string {
+  if (!path || !settled) return '';
+  return settled.summary !== undefined ? `; summary: ${path} (status ${summaryStatus(settled.summary)})` : `; ${settled.note}`;
+}
+
+function finish(runId: string, code: number | undefined, summaryUri: string | undefined, settled: SettledSummary | undefined, ctx: RunContext): RunOutcome {
+  const summary = settled?.summary;
+  if (settled?.note) ctx.out.info(`fruits: ${settled.note}`);
+  // An interrupted record wins over spark-submit's own code (the JVM exits 128+signal).
+  const exitCode = summary !== undefined && (code === 0 || summaryStatus(summary) === 'interrupted') ? summaryStatusExit(summary) : exitForJob(code);
   const human = summary !== undefined ? `${describeSummary(summary)}\nsummary: ${summaryUri}` : `job exited with code ${code} (run ${runId}); see its output above`;
   ctx.out.result({ target: 'local', runId, exitCode, jobExitCode: code, summaryUri, summary }, human);
   return { exitCode, data: { summary } };

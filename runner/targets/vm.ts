@@ -14,6 +14,8 @@ import { envError, ExitCode, InterruptedError, oneLine, usageError } from '../pl
 import { locateJob, writeJobZip } from '../packaging/package-job.js';
 import type { RunnerConfig } from '../../config/index.js';
 import { PROGRESS_LINES_ENV } from '../progress/run-progress.js';
+import { awaitFinalSummary, summaryStatus } from '../progress/final-summary.js';
+import type { Clock } from '../platform/clock.js';
 import { describeSummary, exitForJob, jobArgvFor, jobOutputRouter, summaryStatusExit, type RunContext, type RunOutcome, type RunRequest } from './run-request.js';
 
 /** Validated SSH target from config; one-line errors for a missing host or a bad key. */
@@ -143,7 +145,13 @@ export async function runVm(req: RunRequest, ctx: RunContext): Promise<RunOutcom
     ctx.signal.removeEventListener('abort', onAbort);
     lines.view.stop();
     if (killing) await killing;
-    if (ctx.signal.aborted) throw new InterruptedError(`interrupted: the remote job was stopped (run ${req.runId} is incomplete)`);
+    // Stopped before its marker line: the run folder is known once its progress lines came (sent after the claim).
+    const summaryAt = summaryUri ?? (lines.view.last?.run_id === req.runId ? `${req.output.replace(/\/+$/, '')}/${req.runId}/summary.json` : undefined);
+    if (ctx.signal.aborted) {
+      const got = r.exitCode === SSH_FAILED ? {} : await fetchSummary(cfg, ssh, req.runId, summaryAt, ctx.clock, (m) => out.info(m));
+      const tail = got.summary !== undefined ? `; summary: ${got.localSummary} (status ${summaryStatus(got.summary)}, from the VM: ${got.remotePath})` : '';
+      throw new InterruptedError(`interrupted: the remote job was stopped (run ${req.runId} is incomplete)${tail}`);
+    }
     if (r.spawnError) throw envError(`cannot start ssh (${r.spawnError})`, 'install the OpenSSH client', { cause: r.spawnCause });
     if (r.exitCode === SSH_FAILED) throw unreachable(ssh, r.stderrTail);
     if (r.exitCode === REMOTE_MISSING_SPARK) throw envError(`${cfg.vm.sparkSubmit} not found on the VM`, 'run bootstrap/vm-setup.sh there (fruits vm-setup) or set vm.sparkSubmit');
@@ -152,8 +160,9 @@ export async function runVm(req: RunRequest, ctx: RunContext): Promise<RunOutcom
     const pruned = await capture(plan.prune, { timeoutMs: 60_000 });
     if (pruned.exitCode !== 0) out.info(`fruits: could not remove old code folders on the VM (${lastLine(pruned.stderr.split('\n'))})`);
     // Fetch summary.json on failure too: a failed run's error and traceback live there.
-    const { summary, localSummary, remotePath } = await fetchSummary(cfg, ssh, req.runId, summaryUri, (m) => out.info(m));
-    const exitCode = r.exitCode === 0 && summary !== undefined ? summaryStatusExit(summary) : exitForJob(r.exitCode);
+    const { summary, localSummary, remotePath } = await fetchSummary(cfg, ssh, req.runId, summaryAt, ctx.clock, (m) => out.info(m));
+    // An interrupted record wins over spark-submit's own code (the JVM exits 128+signal).
+    const exitCode = summary !== undefined && (r.exitCode === 0 || summaryStatus(summary) === 'interrupted') ? summaryStatusExit(summary) : exitForJob(r.exitCode);
     const where = localSummary ? `\nsummary: ${localSummary} (from the VM: ${remotePath})` : '';
     const human = summary !== undefined && r.exitCode === 0
       ? `${describeSummary(summary)}${where}`
@@ -173,24 +182,34 @@ export function remoteSummaryPath(workDir: string, summaryUri: string): string {
 
 /**
  * Side effect: copies summary.json from the VM into vm.summaryDir/<run-id>/. Only when the
- * job printed its marker: a summary.json found without it could be an older run's (e.g. the
- * job refused an existing run folder), and must not be shown as this run's.
+ * job printed its marker or its progress lines (both come after it claimed its run folder): a
+ * summary.json found otherwise could be an older run's (e.g. the job refused an existing run
+ * folder), and must not be shown as this run's. spark-submit can exit before the Python driver
+ * has recorded how the run ended, so it is fetched again until its status is final (bounded).
  */
-async function fetchSummary(cfg: RunnerConfig, ssh: SshTarget, runId: string, summaryUri: string | undefined, info: (m: string) => void) {
+async function fetchSummary(cfg: RunnerConfig, ssh: SshTarget, runId: string, summaryUri: string | undefined, clock: Clock, info: (m: string) => void) {
   if (!summaryUri) return {};
   const remotePath = remoteSummaryPath(cfg.vm.workDir, summaryUri);
   const dir = join(cfg.vm.summaryDir, runId);
   mkdirSync(dir, { recursive: true });
   const local = join(dir, 'summary.json');
-  const got = await capture(scpFromArgv(ssh, remotePath, local));
-  if (got.exitCode !== 0) {
-    info(`fruits: could not fetch ${remotePath} from the VM (${lastLine(got.stderr.split('\n'))})`);
-    return { remotePath };
-  }
-  try {
-    return { remotePath, localSummary: local, summary: JSON.parse(readFileSync(local, 'utf8')) as unknown };
-  } catch {
-    info(`fruits: ${local} (from the VM: ${remotePath}) is not valid JSON: the job stopped while writing it`);
-    return { remotePath, localSummary: local };
-  }
+  let failure: string | undefined;
+  const read = async () => {
+    const got = await capture(scpFromArgv(ssh, remotePath, local));
+    if (got.exitCode !== 0) {
+      failure = `could not fetch ${remotePath} from the VM (${lastLine(got.stderr.split('\n'))})`;
+      return undefined;
+    }
+    try {
+      failure = undefined;
+      return JSON.parse(readFileSync(local, 'utf8')) as unknown;
+    } catch {
+      failure = `${local} (from the VM: ${remotePath}) is not valid JSON`;
+      return undefined;
+    }
+  };
+  const settled = await awaitFinalSummary(read, `${remotePath} on the VM`, { clock, pollMs: 1_000 });
+  if (settled.summary !== undefined) return { remotePath, localSummary: local, summary: settled.summary };
+  info(`fruits: ${failure ?? settled.note}`);
+  return existsSync(local) ? { remotePath, localSummary: local } : { remotePath };
 }
