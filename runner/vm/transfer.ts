@@ -1,0 +1,61 @@
+// Runs the rsync transfers of runner/vm/sync.ts and turns their failures into one line with the fix.
+import { mkdirSync } from 'node:fs';
+import type { SshTarget } from '../argv/ssh.js';
+import { shJoin } from '../argv/ssh.js';
+import { which } from '../platform/discover.js';
+import { envError, oneLine, type FruitsError } from '../platform/errors.js';
+import { startProcess } from '../platform/process.js';
+import { describeStats, parseRsyncStats, pullArgv, pushArgv, remoteRsyncMissing, type RsyncStats } from './sync.js';
+
+export const RSYNC_FIX = 'install rsync (apt-get install rsync; scripts/setup.sh --test does it for the tests)';
+export const REMOTE_RSYNC_FIX = 'run `fruits vm-setup` (it installs rsync) or `sudo apt-get install rsync` on the VM';
+
+export function requireRsync(): void {
+  if (!which('rsync')) throw envError('rsync not found on this host (the VM target copies photos and results with it)', RSYNC_FIX);
+}
+
+const SSH_FAILED = 255;
+
+async function rsync(argv: string[], signal: AbortSignal, unreachable: (stderr: string[]) => FruitsError) {
+  const lines: string[] = [];
+  const stderr: string[] = [];
+  const proc = startProcess(argv, { onStdoutLine: (l) => lines.push(l), onStderrLine: (l) => stderr.push(l) });
+  const stop = () => proc.kill('SIGTERM'); // rsync keeps what it has in .rsync-partial/; the next run resumes
+  signal.addEventListener('abort', stop, { once: true });
+  const r = await proc.done;
+  signal.removeEventListener('abort', stop);
+  if (r.spawnError) throw envError(`cannot start rsync (${r.spawnError})`, RSYNC_FIX, { cause: r.spawnCause });
+  if (r.exitCode !== 0 && !signal.aborted) {
+    if (remoteRsyncMissing(stderr.join('\n'))) throw envError('rsync not found on the VM', REMOTE_RSYNC_FIX);
+    if (r.exitCode === SSH_FAILED) throw unreachable(stderr);
+  }
+  return { exitCode: r.exitCode, stats: parseRsyncStats(lines.join('\n')), problem: oneLine(stderr.filter((l) => l.trim()).slice(-1)[0] ?? `rsync exit ${r.exitCode}`) };
+}
+
+/** Host photos -> the VM mirror (incremental; interrupted files resume on the next run). */
+export async function pushInput(t: SshTarget, localDir: string, remoteDir: string, o: { info: (m: string) => void; signal: AbortSignal; unreachable: (stderr: string[]) => FruitsError }): Promise<RsyncStats> {
+  o.info(`fruits: syncing ${localDir} to ${t.user}@${t.host}:${remoteDir} (rsync --checksum)`);
+  const r = await rsync(pushArgv(t, localDir, remoteDir), o.signal, o.unreachable);
+  if (o.signal.aborted) return r.stats;
+  if (r.exitCode !== 0) throw envError(`copying the photos to the VM failed (${r.problem})`, 'check free space on the VM and read access to the photos; run again to resume');
+  o.info(`fruits: photos on the VM: ${describeStats(r.stats)}`);
+  return r.stats;
+}
+
+/** VM run folder -> host run folder; false (with a line saying how to retry) when it fails: the run itself stays on the VM. */
+export async function pullRun(t: SshTarget, remoteDir: string, localDir: string, o: { info: (m: string) => void; signal: AbortSignal; unreachable: (stderr: string[]) => FruitsError }): Promise<boolean> {
+  mkdirSync(localDir, { recursive: true });
+  const argv = pullArgv(t, remoteDir, localDir);
+  o.info(`fruits: bringing the run folder home: ${t.user}@${t.host}:${remoteDir} -> ${localDir}`);
+  try {
+    const r = await rsync(argv, new AbortController().signal, o.unreachable); // the results are worth waiting for, even after Ctrl-C
+    if (r.exitCode === 0) {
+      o.info(`fruits: run folder copied: ${describeStats(r.stats)}`);
+      return true;
+    }
+    o.info(`fruits: could not copy the run folder back (${r.problem}); it is intact on the VM: ${shJoin(argv)}`);
+  } catch (e) {
+    o.info(`fruits: could not copy the run folder back (${(e as Error).message}); it is intact on the VM: ${shJoin(argv)}`);
+  }
+  return false;
+}
