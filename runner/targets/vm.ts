@@ -125,7 +125,7 @@ export async function runVm(req: RunRequest, ctx: RunContext): Promise<RunOutcom
       ? { ...(cfg.vm.snapshot ? { revert: vmrunArgv.revert(vmx, cfg.vm.snapshot) } : {}), start: vmrunArgv.start(vmx), ...(cfg.vm.host ? {} : { address: vmrunArgv.address(vmx, true) }), ...(cfg.vm.afterRun === 'keep' ? {} : { after: vmrunArgv[cfg.vm.afterRun](vmx, 'soft') }) }
       : undefined;
     const push = place.kind === 'host' ? pushArgv(ssh, place.local, place.remote) : undefined;
-    const pull = pullArgv(ssh, posix.join(output, req.runId), localRun);
+    const pull = pullArgv(ssh, remoteSummaryPath(cfg.vm.workDir, posix.join(output, req.runId)), localRun);
     const copy = `# copy: ${Object.entries(sources).map(([k, v]) => `${k} (${v})`).join(', ')} -> ${ssh.user}@${ssh.host}:${plan.codeDir}/`;
     const human = [
       ...(vmrun?.revert ? [shJoin(vmrun.revert)] : []),
@@ -135,7 +135,7 @@ export async function runVm(req: RunRequest, ctx: RunContext): Promise<RunOutcom
       ...(push ? [shJoin(push)] : [`# input: ${place.remote} on the VM (not copied)`]),
       copy, shJoin(plan.run),
       `# then keep the newest ${cfg.vm.keepCodeRuns} code folders: ${shJoin(plan.prune)}`,
-      `# run folder home (relative VM paths are under ${cfg.vm.workDir}): ${shJoin(pull)}`,
+      `# run folder home: ${shJoin(pull)}`,
       ...(vmrun?.after ? [shJoin(vmrun.after)] : []),
     ];
     out.result({ target: 'vm', runId: req.runId, vmrun, prepare: plan.prepare, push, copyFiles: sources, copyTo: plan.codeDir, run: plan.run, kill: plan.kill, prune: plan.prune, pull }, human.join('\n'));

@@ -15,6 +15,7 @@ export function requireRsync(): void {
 }
 
 const SSH_FAILED = 255;
+const SSH_PROBLEM = /^ssh: |Permission denied \(|Host key verification failed|REMOTE HOST IDENTIFICATION|host key .* (not known|differs)|No \S+ host key is known/i;
 
 async function rsync(argv: string[], signal: AbortSignal, unreachable: (stderr: string[]) => FruitsError) {
   const lines: string[] = [];
@@ -27,7 +28,9 @@ async function rsync(argv: string[], signal: AbortSignal, unreachable: (stderr: 
   if (r.spawnError) throw envError(`cannot start rsync (${r.spawnError})`, RSYNC_FIX, { cause: r.spawnCause });
   if (r.exitCode !== 0 && !signal.aborted) {
     if (remoteRsyncMissing(stderr.join('\n'))) throw envError('rsync not found on the VM', REMOTE_RSYNC_FIX);
-    if (r.exitCode === SSH_FAILED) throw unreachable(stderr);
+    // rsync exits 12 or 255 when its ssh fails: ssh's own lines say why.
+    const sshLines = stderr.filter((l) => SSH_PROBLEM.test(l));
+    if (r.exitCode === SSH_FAILED || sshLines.length) throw unreachable(sshLines.length ? sshLines : stderr);
   }
   return { exitCode: r.exitCode, stats: parseRsyncStats(lines.join('\n')), problem: oneLine(stderr.filter((l) => l.trim()).slice(-1)[0] ?? `rsync exit ${r.exitCode}`) };
 }
