@@ -8,7 +8,7 @@ import { join, posix } from 'node:path';
 import { afterRun, bringUpVm, waitForSsh, type VmUp } from '../vm/machine.js';
 import { vmrunArgv, vmrunFor } from '../vm/vmrun.js';
 import { placeInput, pullArgv, pushArgv } from '../vm/sync.js';
-import { pullRun, pushInput, requireRsync } from '../vm/transfer.js';
+import { progressLine, pullRun, pushInput, requireRsync, type TransferIo } from '../vm/transfer.js';
 import { buildSparkSubmitArgv, parseSummaryLine } from '../argv/spark-submit.js';
 import {
   REMOTE_MISSING_SPARK, remoteKillCommand, remotePruneCommand, remoteRunCommand, scpToArgv, shJoin, shQuote, sshArgv, type SshTarget,
@@ -150,7 +150,8 @@ export async function runVm(req: RunRequest, ctx: RunContext): Promise<RunOutcom
     if (up) await waitForSsh(ssh, cfg.vm.startTimeoutSeconds * 1000, ctx.signal, (lines) => unreachable(ssh, lines));
     return await runOnVm(req, ctx, { ssh, job, jobArgs, reqs, place, mirrorDirs, localRun });
   } finally {
-    if (up) await afterRun(cfg, up.vmrun, (m) => out.info(m));
+    // A failure here must not hide the run's own outcome or error: it is one more line.
+    if (up) await afterRun(cfg, up.vmrun, (m) => out.info(m)).catch((e: Error) => out.info(`fruits: ${e.message}`));
   }
 }
 
@@ -181,7 +182,7 @@ async function runOnVm(req: RunRequest, ctx: RunContext, p: VmRunParts): Promise
     if (prep.exitCode !== 0) throw unreachable(ssh, prep.stderr.split('\n'));
     const cp = await capture(plan.copy);
     if (cp.exitCode !== 0) throw envError(`copying the job to the VM failed (${lastLine(cp.stderr.split('\n'))})`, 'check free space and write access to vm.workDir');
-    const transfers = { info: (m: string) => out.info(m), signal: ctx.signal, unreachable: (lines: string[]) => unreachable(ssh, lines) };
+    const transfers: TransferIo = { info: (m: string) => out.info(m), progress: progressLine(out), signal: ctx.signal, unreachable: (lines: string[]) => unreachable(ssh, lines) };
     if (p.place.kind === 'host') await pushInput(ssh, p.place.local, p.place.remote, transfers);
 
     if (ctx.signal.aborted) throw new InterruptedError('interrupted before the job started on the VM');
@@ -244,7 +245,7 @@ export function remoteSummaryPath(workDir: string, summaryUri: string): string {
  * into vm.summaryDir/<run-id>/. Only when the job printed its marker: a folder found without it
  * could be an older run's (e.g. the job refused an existing run folder), and must not be shown as this run's.
  */
-async function fetchRun(cfg: RunnerConfig, ssh: SshTarget, localRun: string, summaryUri: string | undefined, transfers: Parameters<typeof pullRun>[3]) {
+async function fetchRun(cfg: RunnerConfig, ssh: SshTarget, localRun: string, summaryUri: string | undefined, transfers: TransferIo) {
   if (!summaryUri) return {};
   const remotePath = remoteSummaryPath(cfg.vm.workDir, summaryUri);
   if (!(await pullRun(ssh, posix.dirname(remotePath), localRun, transfers))) return { remotePath };

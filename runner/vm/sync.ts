@@ -16,7 +16,9 @@ export const PARTIAL_DIR = '.rsync-partial';
 /** rsync's -e: the same ssh options as every other ssh of the VM target. */
 export const rsyncShell = (t: SshTarget) => shJoin(['ssh', ...sshCommonOptions(t), '-p', String(t.port)]);
 
-const COMMON = ['--archive', '--partial', `--partial-dir=${PARTIAL_DIR}`, '--stats'];
+// --info=progress2: one running total for the whole transfer (shown as progress); --no-inc-recursive
+// makes its percentage count the whole tree from the start.
+const COMMON = ['--archive', '--partial', `--partial-dir=${PARTIAL_DIR}`, '--stats', '--info=progress2', '--no-inc-recursive'];
 const slash = (p: string) => (p.endsWith('/') ? p : `${p}/`);
 /** rsync paths on the VM are relative to the login's home, like scp's. */
 const remote = (t: SshTarget, dir: string) => `${destination(t)}:${slash(scpRemotePath(dir))}`;
@@ -68,6 +70,12 @@ export function parseRsyncStats(text: string): RsyncStats {
     literalBytes: num(/Literal data: ([\d,.']+) bytes/),
     matchedBytes: num(/Matched data: ([\d,.']+) bytes/),
   };
+}
+
+/** Pure: one --info=progress2 update ("  1,234,567  45%  10.50MB/s    0:00:10 (xfr#3, to-chk=5/10)"). */
+export function parseProgress2(line: string): { bytes: number; percent: number; rate: string } | undefined {
+  const m = /^\s*([\d,.']+)\s+(\d{1,3})%\s+(\S+\/s)/.exec(line);
+  return m ? { bytes: Number(m[1]!.replace(/[,.']/g, '')), percent: Number(m[2]), rate: m[3]! } : undefined;
 }
 
 export const describeStats = (s: RsyncStats) =>

@@ -5,7 +5,27 @@ import { shJoin } from '../argv/ssh.js';
 import { which } from '../platform/discover.js';
 import { envError, oneLine, type FruitsError } from '../platform/errors.js';
 import { startProcess } from '../platform/process.js';
-import { describeStats, parseRsyncStats, pullArgv, pushArgv, remoteRsyncMissing, type RsyncStats } from './sync.js';
+import { describeStats, parseProgress2, parseRsyncStats, pullArgv, pushArgv, remoteRsyncMissing, type RsyncStats } from './sync.js';
+import type { Output } from '../platform/output.js';
+
+export interface TransferIo {
+  info: (m: string) => void;
+  /** rsync's running total (see progressLine). */
+  progress?: (what: string, line: string) => void;
+  signal: AbortSignal;
+  unreachable: (stderr: string[]) => FruitsError;
+}
+
+/** Shows rsync's running total: live on a terminal (4 a second at most), else a line every 15 s. */
+export function progressLine(out: Pick<Output, 'status' | 'live'>, now: () => number = Date.now): TransferIo['progress'] {
+  let last = 0;
+  return (what, line) => {
+    const p = parseProgress2(line);
+    if (!p || now() - last < (out.live ? 250 : 15_000)) return;
+    last = now();
+    out.status(`fruits: ${what}: ${p.percent}% (${(p.bytes / 1e6).toFixed(1)} MB, ${p.rate})`);
+  };
+}
 
 export const RSYNC_FIX = 'install rsync (apt-get install rsync; scripts/setup.sh --test does it for the tests)';
 export const REMOTE_RSYNC_FIX = 'run `fruits vm-setup` (it installs rsync) or `sudo apt-get install rsync` on the VM';
@@ -17,10 +37,11 @@ export function requireRsync(): void {
 const SSH_FAILED = 255;
 const SSH_PROBLEM = /^ssh: |Permission denied \(|Host key verification failed|REMOTE HOST IDENTIFICATION|host key .* (not known|differs)|No \S+ host key is known/i;
 
-async function rsync(argv: string[], signal: AbortSignal, unreachable: (stderr: string[]) => FruitsError) {
+async function rsync(argv: string[], signal: AbortSignal, unreachable: (stderr: string[]) => FruitsError, onProgress?: (line: string) => void) {
   const lines: string[] = [];
   const stderr: string[] = [];
-  const proc = startProcess(argv, { onStdoutLine: (l) => lines.push(l), onStderrLine: (l) => stderr.push(l) });
+  // progress2 updates end in \r: readline splits them into lines of their own.
+  const proc = startProcess(argv, { onStdoutLine: (l) => (parseProgress2(l) ? onProgress?.(l) : lines.push(l)), onStderrLine: (l) => stderr.push(l) });
   const stop = () => proc.kill('SIGTERM'); // rsync keeps what it has in .rsync-partial/; the next run resumes
   signal.addEventListener('abort', stop, { once: true });
   const r = await proc.done;
@@ -36,9 +57,9 @@ async function rsync(argv: string[], signal: AbortSignal, unreachable: (stderr: 
 }
 
 /** Host photos -> the VM mirror (incremental; interrupted files resume on the next run). */
-export async function pushInput(t: SshTarget, localDir: string, remoteDir: string, o: { info: (m: string) => void; signal: AbortSignal; unreachable: (stderr: string[]) => FruitsError }): Promise<RsyncStats> {
+export async function pushInput(t: SshTarget, localDir: string, remoteDir: string, o: TransferIo): Promise<RsyncStats> {
   o.info(`fruits: syncing ${localDir} to ${t.user}@${t.host}:${remoteDir} (rsync --checksum)`);
-  const r = await rsync(pushArgv(t, localDir, remoteDir), o.signal, o.unreachable);
+  const r = await rsync(pushArgv(t, localDir, remoteDir), o.signal, o.unreachable, (l) => o.progress?.('photos to the VM', l));
   if (o.signal.aborted) return r.stats;
   if (r.exitCode !== 0) throw envError(`copying the photos to the VM failed (${r.problem})`, 'check free space on the VM and read access to the photos; run again to resume');
   o.info(`fruits: photos on the VM: ${describeStats(r.stats)}`);
@@ -46,12 +67,12 @@ export async function pushInput(t: SshTarget, localDir: string, remoteDir: strin
 }
 
 /** VM run folder -> host run folder; false (with a line saying how to retry) when it fails: the run itself stays on the VM. */
-export async function pullRun(t: SshTarget, remoteDir: string, localDir: string, o: { info: (m: string) => void; signal: AbortSignal; unreachable: (stderr: string[]) => FruitsError }): Promise<boolean> {
+export async function pullRun(t: SshTarget, remoteDir: string, localDir: string, o: TransferIo): Promise<boolean> {
   mkdirSync(localDir, { recursive: true });
   const argv = pullArgv(t, remoteDir, localDir);
   o.info(`fruits: bringing the run folder home: ${t.user}@${t.host}:${remoteDir} -> ${localDir}`);
   try {
-    const r = await rsync(argv, new AbortController().signal, o.unreachable); // the results are worth waiting for, even after Ctrl-C
+    const r = await rsync(argv, new AbortController().signal, o.unreachable, (l) => o.progress?.('run folder home', l)); // the results are worth waiting for, even after Ctrl-C
     if (r.exitCode === 0) {
       o.info(`fruits: run folder copied: ${describeStats(r.stats)}`);
       return true;

@@ -42,7 +42,7 @@ test('with only vm.vmx and a key: starts the VM (stub vmrun), syncs the host pho
   const input = join(cwd, 'vm-images');
   for (const split of ['Training', 'Test']) sampleImages(input, 1, ['mango', 'raspberry'], split);
   const { FRUITS_VM_HOST: _noHost, ...env } = vmEnv({ FRUITS_VMRUN: VMRUN_STUB, FRUITS_VM_VMX: vmx, FRUITS_VM_AFTER_RUN: 'stop', VMRUN_STUB_DIR: stubState });
-  const r = await fruits(['run', 'vm', '--input', input, '--run-id', 'vm1', '--k', '2', '--weights', 'test-only-random:2', '--json'], env, 500_000);
+  const r = await fruits(['run', 'vm', '--input', input, '--run-id', 'vm1', '--k', '2', '--weights', 'test-only-random:2', '--json'], env, 800_000);
   expect({ code: r.exitCode, err: r.exitCode === 0 ? '' : r.stderr.slice(-2000) }).toEqual({ code: 0, err: '' });
   const calls = readFileSync(join(stubState, 'calls.log'), 'utf8').trim().split('\n').map((l) => l.split('\t').slice(2).join(' '));
   expect(calls).toEqual(['list', `start ${vmx} nogui`, `getGuestIPAddress ${vmx} -wait`, `stop ${vmx} soft`]);
@@ -68,7 +68,7 @@ test('with only vm.vmx and a key: starts the VM (stub vmrun), syncs the host pho
   const again = await fruits(['run', 'vm', '--input', input, '--run-id', 'vm1'], env);
   expect(again.exitCode).toBe(2);
   expect(again.stderr.trim()).toMatch(/^error: .*fruits-runs\/vm1 already holds a run vm1: pass another --run-id, or --overwrite/);
-}, 700_000);
+}, 1_000_000);
 
 test('Ctrl-C kills the remote process group through a second ssh, exit 130', async () => {
   const fakeDir = join(cwd, 'fake');

@@ -12,7 +12,8 @@ import { mktemp, sampleImages, startSshd, type Sshd } from '../../helpers/runner
 let sshd: Sshd;
 let t: SshTarget;
 const infos: string[] = [];
-const o = () => ({ info: (m: string) => void infos.push(m), signal: new AbortController().signal, unreachable: (l: string[]) => unreachable(t, l) });
+const progress: string[] = [];
+const o = () => ({ info: (m: string) => void infos.push(m), progress: (what: string, line: string) => void progress.push(`${what}: ${line}`), signal: new AbortController().signal, unreachable: (l: string[]) => unreachable(t, l) });
 
 beforeAll(async () => {
   sshd = await startSshd();
@@ -46,6 +47,7 @@ test('photos go to the VM incrementally, by checksum, resuming a partial file, m
   const first = await pushInput(t, host, vm, o());
   expect(tree(vm)).toEqual(tree(host));
   expect(first.transferred).toBe(5);
+  expect(progress.at(-1)).toMatch(/^photos to the VM: +[\d,]+ +100% /); // rsync's running total reaches the runner
 
   expect((await pushInput(t, host, vm, o())).transferred).toBe(0); // nothing changed: nothing sent
 

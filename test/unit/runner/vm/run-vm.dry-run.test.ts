@@ -24,7 +24,7 @@ test('dry run: revert, start, address, push, run, pull, suspend; nothing is aske
     after: [STUB, '-T', 'ws', 'suspend', vmx, 'soft'],
   });
   const push = plan.push as string[];
-  expect(push.slice(0, 7)).toEqual(['rsync', '--archive', '--partial', '--partial-dir=.rsync-partial', '--stats', '--checksum', '--delete']);
+  expect(push.slice(0, 9)).toEqual(['rsync', '--archive', '--partial', '--partial-dir=.rsync-partial', '--stats', '--info=progress2', '--no-inc-recursive', '--checksum', '--delete']);
   expect(push.at(-2)).toBe(`${photos}/`);
   expect(push.at(-1)).toMatch(/^ubuntu@VM-ADDRESS:fruits\/inputs\/photos-[0-9a-f]{8}\/$/);
   expect((plan.pull as string[]).slice(-2)).toEqual(['ubuntu@VM-ADDRESS:fruits/runs/d1/', `${join(process.cwd(), 'fruits-runs', 'd1')}/`]);

@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync, chmodSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { defaultProduct, hasSuspendFile, isListed, locateVmrun, parseAddress, parseRunningList, toolsNotRunning, usualVmrunPaths, vmrunArgv, vmrunFor, vmrunProblem } from '../../../../runner/vm/vmrun.js';
-import { parseRsyncStats, placeInput, pullArgv, pushArgv, remoteRsyncMissing, rsyncShell } from '../../../../runner/vm/sync.js';
+import { parseProgress2, parseRsyncStats, placeInput, pullArgv, pushArgv, remoteRsyncMissing, rsyncShell } from '../../../../runner/vm/sync.js';
 import { mktemp } from '../../../helpers/runner.js';
 
 const v = { bin: '/usr/bin/vmrun', product: 'ws' as const, vmx: '/vms/ubuntu/ubuntu.vmx' };
@@ -46,7 +46,7 @@ test('vmrun is found on PATH, then in the usual folders; missing vmrun and a mis
   expect(usualVmrunPaths('win32', { 'ProgramFiles(x86)': 'C:\\PF86' })[0]).toBe('C:\\PF86\\VMware\\VMware Workstation\\vmrun.exe');
   expect(() => locateVmrun(undefined, { PATH: mktemp('fruits-empty-') }, 'linux')).toThrow(/^vmrun not found on PATH or in the usual VMware folders: install VMware Workstation, Player or Fusion .*vm\.vmrun/);
   expect(() => locateVmrun(join(dir, 'nope'), {}, 'linux')).toThrow(/vmrun .*nope not found: fix vm\.vmrun/);
-  const e = (() => { try { vmrunFor({ vmx: join(dir, 'gone.vmx') }, { PATH: dir }); } catch (x) { return x as { exitCode: number; message: string }; } })();
+  const e = (() => { try { vmrunFor({ vmx: join(dir, 'gone.vmx') }, { PATH: dir }); } catch (x) { return x as { exitCode: number; message: string }; } return undefined; })();
   expect(e?.exitCode).toBe(2);
   expect(e?.message).toMatch(/^VM file .*gone\.vmx not found: fix vm\.vmx/);
 });
@@ -66,10 +66,10 @@ test('rsync argv: the VM\'s ssh options, checksummed and resumable push with --d
   const shell = rsyncShell(ssh);
   expect(shell).toMatch(/^ssh -o BatchMode=yes -o ConnectTimeout=10 -o StrictHostKeyChecking=yes -o UserKnownHostsFile=\/k\/kh -i \/k\/id -o IdentitiesOnly=yes .* -p 2222$/);
   expect(pushArgv(ssh, '/photos', '~/fruits/inputs/photos-1')).toEqual([
-    'rsync', '--archive', '--partial', '--partial-dir=.rsync-partial', '--stats', '--checksum', '--delete', '-e', shell, '/photos/', 'ubuntu@192.168.1.5:fruits/inputs/photos-1/',
+    'rsync', '--archive', '--partial', '--partial-dir=.rsync-partial', '--stats', '--info=progress2', '--no-inc-recursive', '--checksum', '--delete', '-e', shell, '/photos/', 'ubuntu@192.168.1.5:fruits/inputs/photos-1/',
   ]);
   expect(pullArgv(ssh, '/data/runs/r1', '/home/me/fruits-runs/r1')).toEqual([
-    'rsync', '--archive', '--partial', '--partial-dir=.rsync-partial', '--stats', '--delete', '-e', shell, 'ubuntu@192.168.1.5:/data/runs/r1/', '/home/me/fruits-runs/r1/',
+    'rsync', '--archive', '--partial', '--partial-dir=.rsync-partial', '--stats', '--info=progress2', '--no-inc-recursive', '--delete', '-e', shell, 'ubuntu@192.168.1.5:/data/runs/r1/', '/home/me/fruits-runs/r1/',
   ]);
 });
 
@@ -91,4 +91,6 @@ test('rsync --stats figures (with thousands separators) and a missing rsync on t
   expect(parseRsyncStats(stats)).toEqual({ files: 1203, transferred: 2, totalBytes: 12345678, literalBytes: 4096, matchedBytes: 8192 });
   expect(remoteRsyncMissing('bash: line 1: rsync: command not found\nrsync: connection unexpectedly closed (0 bytes received so far) [sender]')).toBe(true);
   expect(remoteRsyncMissing('rsync: [sender] write error: Broken pipe (32)')).toBe(false);
+  expect(parseProgress2('      4,194,304  45%   10.50MB/s    0:00:10 (xfr#3, to-chk=5/10)')).toEqual({ bytes: 4194304, percent: 45, rate: '10.50MB/s' });
+  expect(parseProgress2('Number of files: 3')).toBeUndefined();
 });
