@@ -41,7 +41,8 @@ test('with only vm.vmx and a key: starts the VM (stub vmrun), syncs the host pho
   const stubState = join(cwd, 'vmrun-state');
   const input = join(cwd, 'vm-images');
   for (const split of ['Training', 'Test']) sampleImages(input, 1, ['mango', 'raspberry'], split);
-  const { FRUITS_VM_HOST: _noHost, ...env } = vmEnv({ FRUITS_VMRUN: VMRUN_STUB, FRUITS_VM_VMX: vmx, FRUITS_VM_AFTER_RUN: 'stop', VMRUN_STUB_DIR: stubState });
+  const env: Record<string, string> = vmEnv({ FRUITS_VMRUN: VMRUN_STUB, FRUITS_VM_VMX: vmx, FRUITS_VM_AFTER_RUN: 'stop', VMRUN_STUB_DIR: stubState });
+  delete env.FRUITS_VM_HOST; // only vm.vmx: the address comes from (the stub's) VMware Tools
   const r = await fruits(['run', 'vm', '--input', input, '--run-id', 'vm1', '--k', '2', '--weights', 'test-only-random:2', '--json'], env, 800_000);
   expect({ code: r.exitCode, err: r.exitCode === 0 ? '' : r.stderr.slice(-2000) }).toEqual({ code: 0, err: '' });
   const calls = readFileSync(join(stubState, 'calls.log'), 'utf8').trim().split('\n').map((l) => l.split('\t').slice(2).join(' '));
