@@ -71,6 +71,49 @@ test('with only vm.vmx and a key: starts the VM (stub vmrun), syncs the host pho
   expect(again.stderr.trim()).toMatch(/^error: .*fruits-runs\/vm1 already holds a run vm1: pass another --run-id, or --overwrite/);
 }, 1_000_000);
 
+test('with vm.vmx: a snapshot revert before, a failed job\'s whole run folder home, the VM suspended after (fake job)', async () => {
+  const vmx = join(cwd, 'vmware2', 'ubuntu.vmx');
+  mkdirSync(join(cwd, 'vmware2'), { recursive: true });
+  writeFileSync(vmx, '');
+  const stubState = join(cwd, 'vmrun-state2');
+  const input = sampleImages(join(cwd, 'vm-images2'), 1, ['apple']);
+  // Like the real job: writes its run folder (here a failed run with partial results), prints the marker, exits 1.
+  const fake = join(cwd, 'fake', 'folder-spark-submit');
+  mkdirSync(join(cwd, 'fake'), { recursive: true });
+  writeFileSync(fake, [
+    '#!/bin/sh',
+    'while [ $# -gt 0 ]; do case "$1" in --input) in=$2;; --output) out=$2;; --run-id) id=$2;; esac; shift; done',
+    'd="$out/$id"; mkdir -p "$d/features" "$d/models"',
+    'ls "$in/Training/apple" > "$d/features/seen.txt"',
+    'echo model > "$d/models/pca.bin"',
+    `echo '{"status":"failed","run_id":"'$id'","error":"RuntimeError: late"}' > "$d/summary.json"`,
+    'echo "FRUITS_RUN_SUMMARY file://$PWD/$d/summary.json"',
+    'exit 1',
+  ].join('\n') + '\n');
+  chmodSync(fake, 0o755);
+  const env: Record<string, string> = vmEnv({
+    FRUITS_VMRUN: VMRUN_STUB, FRUITS_VM_VMX: vmx, FRUITS_VM_SNAPSHOT: 'clean', FRUITS_VM_AFTER_RUN: 'suspend', FRUITS_VM_SPARK_SUBMIT: fake,
+    VMRUN_STUB_DIR: stubState, VMRUN_STUB_SNAPSHOTS: 'clean',
+  });
+  delete env.FRUITS_VM_HOST;
+  const r = await fruits(['run', 'vm', '--input', input, '--run-id', 'snap1', '--json'], env);
+  expect(r.exitCode).toBe(1);
+  const calls = readFileSync(join(stubState, 'calls.log'), 'utf8').trim().split('\n').map((l) => l.split('\t').slice(2).join(' '));
+  expect(calls).toEqual([`revertToSnapshot ${vmx} clean`, 'list', `start ${vmx} nogui`, `getGuestIPAddress ${vmx} -wait`, `suspend ${vmx} soft`]);
+  const home = join(cwd, 'fruits-runs', 'snap1');
+  expect(JSON.parse(r.stdout)).toMatchObject({ exitCode: 1, jobExitCode: 1, localRun: home, summary: { status: 'failed', error: 'RuntimeError: late' } });
+  expect(readFileSync(join(home, 'features', 'seen.txt'), 'utf8').trim().split('\n')).toEqual(readdirSync(join(input, 'Training', 'apple'))); // the job saw the synced photos
+  expect(readFileSync(join(home, 'models', 'pca.bin'), 'utf8')).toBe('model\n');
+  expect(existsSync(join(vmx.replace(/\.vmx$/, '.vmss')))).toBe(true); // suspended
+
+  // VMware Tools never reporting an address: bounded, one line with the fix (the VM is left running, to look into)
+  const t0 = Date.now();
+  const noTools = await fruits(['run', 'vm', '--input', input, '--run-id', 'snap2'], { ...env, VMRUN_STUB_TOOLS: '0', FRUITS_VM_START_TIMEOUT_SECONDS: '2' });
+  expect(noTools.exitCode).toBe(3);
+  expect(noTools.stderr.trim().split('\n').at(-1)).toMatch(/^error: VMware Tools in the VM reported no address within 2 s: install VMware Tools in the VM/);
+  expect(Date.now() - t0).toBeLessThan(60_000);
+}, 120_000);
+
 test('Ctrl-C kills the remote process group through a second ssh, exit 130', async () => {
   const fakeDir = join(cwd, 'fake');
   mkdirSync(fakeDir, { recursive: true });
