@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up the Ubuntu VM (VMware Workstation) for `fruits run vm`:
 #   - Java 17 (openjdk-17-jre-headless)
+#   - rsync (photos and run folders travel with it) and, in a VMware guest, open-vm-tools
 #   - Apache Spark matching the pyspark pin of requirements.txt, in /opt/spark-<ver>,
 #     with /opt/spark -> /opt/spark-<ver> (the runner's default vm.sparkSubmit is
 #     /opt/spark/bin/spark-submit); the download is checked against Apache's SHA-512
@@ -56,6 +57,12 @@ else
   apt_install openjdk-17-jre-headless
   [ "$(java_major)" = 17 ] || die "Java 17 not active after install: select it with update-alternatives --config java"
 fi
+
+# --- rsync and VMware Tools ---------------------------------------------------------
+# `fruits run vm` syncs photos and run folders with rsync; VMware Tools (open-vm-tools)
+# reports the VM's address to `vmrun getGuestIPAddress` and shuts the guest down cleanly.
+if command -v rsync >/dev/null; then log "rsync present"; else apt_install rsync; fi
+if [ "$(systemd-detect-virt 2>/dev/null || true)" = vmware ] && ! command -v vmtoolsd >/dev/null; then apt_install open-vm-tools; fi
 
 # --- Spark, the same version as the pinned pyspark ----------------------------------
 pin=$(awk -F'==' 'tolower($1) ~ /^[[:space:]]*pyspark[[:space:]]*$/ {gsub(/[[:space:]]/, "", $2); print $2}' "$REQS")

@@ -116,7 +116,7 @@ export const runnerShape = {
     sparkConf: sparkConf({ default: {}, description: 'extra Spark settings (--conf key=value)' }),
   }),
   vm: section('`fruits run vm` (a local Ubuntu VM over SSH)', {
-    host: str({ env: 'FRUITS_VM_HOST', description: 'VM address' }),
+    host: str({ env: 'FRUITS_VM_HOST', description: 'VM address (optional with `vmx`: VMware Tools reports it)' }),
     user: str({ env: 'FRUITS_VM_USER', default: 'ubuntu', description: 'SSH user on the VM' }),
     port: sshPort('SSH port of the VM', 22, 'FRUITS_VM_PORT'),
     key: localPath({ env: 'FRUITS_VM_KEY', description: 'SSH private key for the VM' }),
@@ -128,8 +128,15 @@ export const runnerShape = {
     python: remotePath({ env: 'FRUITS_VM_PYTHON', default: '/opt/fruits/venv/bin/python', description: 'Python on the VM (laid down by bootstrap/vm-setup.sh)' }),
     master: str({ default: 'local[*]', description: 'Spark master on the VM' }),
     sparkConf: sparkConf({ default: {}, description: 'extra Spark settings on the VM' }),
-    summaryDir: localPath({ default: 'fruits-runs', defaultRelativeTo: 'file', defaultDoc: '`fruits-runs` beside the config file (without one: in the current folder)', description: "local folder where each VM run's summary.json is copied" }),
+    summaryDir: localPath({ default: 'fruits-runs', defaultRelativeTo: 'file', defaultDoc: '`fruits-runs` beside the config file (without one: in the current folder)', description: 'local folder that receives each VM run folder (`<run-id>/`: summary, metrics, report, features, models), synchronized back with rsync' }),
     connectTimeoutSeconds: int({ default: 10, min: 1, max: 600, description: 'SSH connect timeout' }),
+    // VMware (runner/vm/): with vmx set, the runner starts the VM and asks VMware Tools for its address.
+    vmx: localPath({ env: 'FRUITS_VM_VMX', description: 'the VM\'s `.vmx` file: `fruits run vm` starts the VM with vmrun if it is off and asks VMware Tools for its address (then `host` is optional); see docs/vm.md' }),
+    vmrun: localPath({ env: 'FRUITS_VMRUN', defaultDoc: '`vmrun` on PATH, then the usual install paths', description: "VMware's vmrun" }),
+    product: oneOf(['ws', 'player', 'fusion'], { env: 'FRUITS_VM_PRODUCT', defaultDoc: '`fusion` on macOS, else `ws`', description: 'vmrun -T: Workstation, Player (no snapshots) or Fusion' }),
+    snapshot: str({ env: 'FRUITS_VM_SNAPSHOT', description: 'a clean snapshot to revert to before each run (vmrun revertToSnapshot)' }),
+    afterRun: oneOf(['keep', 'stop', 'suspend'], { env: 'FRUITS_VM_AFTER_RUN', default: 'keep', description: 'what `run vm` does with a VM it manages (vmx set) once the run is over' }),
+    startTimeoutSeconds: int({ env: 'FRUITS_VM_START_TIMEOUT_SECONDS', default: 300, min: 1, max: 3600, description: 'how long to wait for the VM to start and report an address, and for its sshd to answer' }),
   }),
   emr: section('`fruits run emr` and the EMR day-to-day commands', {
     clusterId: str({ env: 'FRUITS_CLUSTER_ID', description: 'EMR cluster id (default: from the stack outputs file)' }),

@@ -191,6 +191,10 @@ async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<num
       const maxImagePixels = pixels === undefined ? undefined : jobFlag(loadJobContract(cfg.jobDir), 'max-image-pixels', pixels);
       return runClassify({ photo: rest[0], run: v.run, maxImagePixels, dryRun }, cfg, out, root);
     }
+    case 'vm': {
+      const { parseVmAction, vmCommand } = await import('./commands/vm.js');
+      return vmCommand(parseVmAction(rest), cfg, out, { dryRun });
+    }
     case 'vm-setup': {
       const { vmSetup } = await import('./commands/vm-setup.js');
       return vmSetup(cfg, root, { out, dryRun, signal });

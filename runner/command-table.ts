@@ -110,6 +110,10 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'status', args: '[step-id]', summary: 'state of one EMR step (and its run\'s progress), or the latest steps', groups: [{ title: '', options: [...EMR_AT, 'follow'] }] },
   { name: 'logs', args: '<step-id>', summary: 'stderr/stdout of an EMR step from the cluster\'s log URI', groups: [{ title: '', options: [...EMR_AT, 'wait-seconds'] }] },
   { name: 'doctor', args: '', summary: 'preflight checks and how to fix each miss', groups: [{ title: '', options: ['target', 'offline', 'host', 'user', 'port', 'key', ...EMR_AT, 'spark-submit', 'python'] }] },
+  {
+    name: 'vm', args: '<start|stop|suspend|status>', summary: 'start, stop, suspend or show the VMware VM of vm.vmx (vmrun)', groups: [],
+    notes: ['start: headless (vmrun start nogui), then waits for the address VMware Tools reports; stop/suspend: soft, hard if that fails.', 'fruits run vm starts the VM by itself when vm.vmx is set; see docs/vm.md.'],
+  },
   { name: 'vm-setup', args: '', summary: 'copy bootstrap/vm-setup.sh to the VM and run it (sudo)', groups: [{ title: '', options: ['host', 'user', 'port', 'key'] }] },
   { name: 'classify', args: '<photo>', summary: 'predict the fruit in one photo with a finished run\'s models', groups: [{ title: '', options: ['run', 'python', 'job-dir', 'max-image-pixels'] }] },
   { name: 'help', args: '[command]', summary: 'this text, or one command\'s options', groups: [] },

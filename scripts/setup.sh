@@ -2,7 +2,7 @@
 # Idempotent set-up of everything this repository needs, on a fresh Debian/Ubuntu
 # machine or a developer laptop: Node packages, the job's Python virtualenv (.venv,
 # from the pinned requirements.txt) and, with --test, the test tools (.venv-tools:
-# checkov + moto; openssh-server for the VM-target test).
+# checkov + moto; openssh-server and rsync for the VM-target test).
 # Each step is skipped when its inputs have not changed (stamp files hold hashes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -77,6 +77,8 @@ if [ "$WITH_TEST" = 1 ]; then
   # The VM-target test talks to a real sshd on 127.0.0.1.
   if ! command -v sshd >/dev/null && [ ! -x /usr/sbin/sshd ]; then apt_install openssh-server openssh-client; fi
   command -v ssh >/dev/null || apt_install openssh-client
+  # ... and rsync moves photos and run folders between the host and the VM.
+  command -v rsync >/dev/null || apt_install rsync
   # S3A for the deploy rehearsal's node-policy job (test/rehearsal): hadoop-aws of the
   # exact Hadoop version pyspark bundles, and the AWS SDK bundle that version was built
   # against, from Maven Central, checked against Central's SHA-1 files.

@@ -10,6 +10,7 @@ import type { RunnerConfig } from '../../config/index.js';
 import { isStructuredError, oneLine } from '../platform/errors.js';
 import { DEPLOY_HINT, readStackOutputs } from '../aws/stack-outputs.js';
 import { vmSshTarget } from '../targets/vm.js';
+import { vmwareChecks } from '../vm/checks.js';
 
 export type Area = 'local' | 'vm' | 'emr';
 export interface Check {
@@ -114,10 +115,12 @@ export async function runDoctor(cfg: RunnerConfig, o: { root: string; offline: b
   }
 
   if (want('vm')) {
-    if (!cfg.vm.host) add({ area: 'vm', name: 'vm config', status: 'skip', detail: 'vm.host not set (set FRUITS_VM_HOST to check the VM)' });
+    const vmware = await vmwareChecks(cfg, o.offline);
+    vmware.checks.forEach(add);
+    if (!cfg.vm.host && !vmware.address) add({ area: 'vm', name: 'vm config', status: 'skip', detail: cfg.vm.vmx ? 'no address yet (the VM is not running or VMware Tools has not reported it)' : 'vm.host / vm.vmx not set (set FRUITS_VM_HOST or FRUITS_VM_VMX to check the VM)' });
     else {
       try {
-        const t = vmSshTarget(cfg);
+        const t = vmSshTarget(cfg, vmware.address);
         add({ area: 'vm', name: 'vm config', status: 'ok', detail: `${t.user}@${t.host}:${t.port}${t.key ? ` key ${t.key}` : ''}` });
         if (o.offline) add({ area: 'vm', name: 'vm reachable', status: 'skip', detail: '--offline' });
         else {

@@ -8,6 +8,7 @@ import { envError, ExitCode, InterruptedError, oneLine, usageError, type ExitCod
 import type { RunnerConfig } from '../../config/index.js';
 import type { Output } from '../platform/output.js';
 import { vmSshTarget } from '../targets/vm.js';
+import { bringUpVm } from '../vm/machine.js';
 
 export interface VmSetupPlan {
   prepare: string[];
@@ -29,7 +30,8 @@ export function planVmSetup(t: SshTarget, workDir: string, files: { script: stri
 }
 
 export async function vmSetup(cfg: RunnerConfig, root: string, o: { out: Output; dryRun: boolean; signal: AbortSignal }): Promise<ExitCodeValue> {
-  const t = vmSshTarget(cfg);
+  // With vm.vmx and no vm.host: start the VM if needed and ask VMware Tools for its address.
+  const t = vmSshTarget(cfg, cfg.vm.vmx && !cfg.vm.host && !o.dryRun ? (await bringUpVm(cfg, (m) => o.out.info(m))).host : cfg.vm.host ?? (cfg.vm.vmx ? 'VM-ADDRESS' : undefined));
   const files = { script: join(root, 'bootstrap', 'vm-setup.sh'), requirements: join(root, 'requirements.txt') };
   for (const f of Object.values(files)) if (!existsSync(f)) throw usageError(`${f} not found`, 'run from a full checkout');
   const plan = planVmSetup(t, cfg.vm.workDir, files, process.stdin.isTTY === true && !o.out.json);

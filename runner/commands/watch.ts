@@ -87,7 +87,10 @@ async function vmReader(cfg: RunnerConfig): Promise<VmReader> {
   const { vmSshTarget, remoteSummaryPath, unreachable } = await import('../targets/vm.js');
   const { sshArgv, shQuote } = await import('../argv/ssh.js');
   const { capture } = await import('../platform/process.js');
-  const ssh = vmSshTarget(cfg);
+  // With vm.vmx and no vm.host: the address VMware Tools reports (the VM must be running).
+  const { vmAddress } = await import('../vm/machine.js');
+  const { vmrunFor } = await import('../vm/vmrun.js');
+  const ssh = vmSshTarget(cfg, cfg.vm.vmx && !cfg.vm.host ? await vmAddress(vmrunFor(cfg.vm), { wait: false, timeoutMs: 30_000 }) : undefined);
   return async (path) => {
     const r = await capture(sshArgv(ssh, `cat ${shQuote(remoteSummaryPath(cfg.vm.workDir, path))} 2>/dev/null || exit 3`));
     if (r.exitCode === 0) return r.stdout;

@@ -1,13 +1,14 @@
 // vm target against a real sshd on 127.0.0.1 (generated host/client keys, temp known_hosts).
 // The "remote" Spark is this machine's .venv spark-submit (vm.sparkSubmit is configurable).
 import { execa } from 'execa';
-import { existsSync, readFileSync, writeFileSync, chmodSync, mkdirSync, copyFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync, chmodSync, mkdirSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LAUNCHER, ROOT, alive, freePort, mktemp, sampleImages, startSshd, waitFor, type Sshd } from '../../helpers/runner.js';
 
 let sshd: Sshd;
 const cwd = mktemp('fruits-vm-cwd-');
 const remoteWork = join(cwd, 'vm-home', 'fruits');
+const VMRUN_STUB = join(ROOT, 'test', 'helpers', 'vmrun-stub', 'vmrun');
 
 beforeAll(async () => {
   sshd = await startSshd();
@@ -28,23 +29,90 @@ const vmEnv = (over: Record<string, string> = {}) => ({
   ...over,
 });
 
-const fruits = (args: string[], env: Record<string, string>) =>
-  execa(process.execPath, [LAUNCHER, ...args], { cwd, env, reject: false, timeout: 300_000 });
+const fruits = (args: string[], env: Record<string, string>, timeout = 300_000) =>
+  execa(process.execPath, [LAUNCHER, ...args], { cwd, env, reject: false, timeout });
 
 
-test('runs the real job on the "VM" over ssh and brings summary.json back', async () => {
-  const input = sampleImages(join(cwd, 'vm-images'), 2, ['mango', 'raspberry']);
-  const output = join(cwd, 'vm-out');
-  const r = await fruits(['run', 'vm', '--input', input, '--output', output, '--run-id', 'vm1', '--k', '2', '--weights', 'test-only-random:2', '--json'], vmEnv());
+test('with only vm.vmx and a key: starts the VM (stub vmrun), syncs the host photos, runs the real job, brings the run folder home, stops the VM; classify works on the host', async () => {
+  // The "VM": a .vmx the vmrun stub (test/helpers/vmrun-stub) starts, reporting 127.0.0.1, where the real sshd listens.
+  const vmx = join(cwd, 'vmware', 'ubuntu.vmx');
+  mkdirSync(join(cwd, 'vmware'), { recursive: true });
+  writeFileSync(vmx, '.encoding = "UTF-8"\n');
+  const stubState = join(cwd, 'vmrun-state');
+  const input = join(cwd, 'vm-images');
+  for (const split of ['Training', 'Test']) sampleImages(input, 1, ['mango', 'raspberry'], split);
+  const env: Record<string, string> = vmEnv({ FRUITS_VMRUN: VMRUN_STUB, FRUITS_VM_VMX: vmx, FRUITS_VM_AFTER_RUN: 'stop', VMRUN_STUB_DIR: stubState });
+  delete env.FRUITS_VM_HOST; // only vm.vmx: the address comes from (the stub's) VMware Tools
+  const r = await fruits(['run', 'vm', '--input', input, '--run-id', 'vm1', '--k', '2', '--weights', 'test-only-random:2', '--json'], env, 800_000);
   expect({ code: r.exitCode, err: r.exitCode === 0 ? '' : r.stderr.slice(-2000) }).toEqual({ code: 0, err: '' });
+  const calls = readFileSync(join(stubState, 'calls.log'), 'utf8').trim().split('\n').map((l) => l.split('\t').slice(2).join(' '));
+  expect(calls).toEqual(['list', `start ${vmx} nogui`, `getGuestIPAddress ${vmx} -wait`, `stop ${vmx} soft`]);
+  expect(r.stderr).toMatch(/the VM's address is 127\.0\.0\.1/);
   const result = JSON.parse(r.stdout);
-  expect(result).toMatchObject({ target: 'vm', runId: 'vm1', exitCode: 0, localSummary: join(cwd, 'fruits-runs', 'vm1', 'summary.json') });
+  const localRun = join(cwd, 'fruits-runs', 'vm1');
+  expect(result).toMatchObject({ target: 'vm', runId: 'vm1', exitCode: 0, localRun, localSummary: join(localRun, 'summary.json') });
   expect(result.summary).toMatchObject({ status: 'succeeded', counts: { total_files: 4, featurized: 4 } });
-  expect(JSON.parse(readFileSync(result.localSummary, 'utf8')).run_id).toBe('vm1');
-  // the job, its package and the requirements were copied to the VM
+  // the photos went to a mirror under vm.workDir; the job wrote to the default output (runs/ under vm.workDir)
+  const mirrors = readdirSync(join(remoteWork, 'inputs'));
+  expect(mirrors).toEqual([expect.stringMatching(/^vm-images-[0-9a-f]{8}$/)]);
+  expect(readdirSync(join(remoteWork, 'inputs', mirrors[0]!, 'Test', 'mango'))).toEqual(readdirSync(join(input, 'Test', 'mango')));
+  // the whole run folder came home, file for file
+  const listing = (d: string) => execa('find', ['.', '-type', 'f'], { cwd: d }).then((x) => x.stdout.split('\n').sort());
+  expect(await listing(localRun)).toEqual(await listing(join(remoteWork, 'runs', 'vm1')));
   for (const f of ['run_job.py', 'fruits_job.zip', 'requirements.txt']) expect(existsSync(join(remoteWork, 'code', 'vm1', f))).toBe(true);
-  expect(r.stderr).toContain('FRUITS_RUN_SUMMARY');
-}, 300_000);
+  // ... so classify --run works on the host
+  const photo = join(input, 'Test', 'mango', readdirSync(join(input, 'Test', 'mango'))[0]!);
+  const c = await fruits(['classify', photo, '--run', localRun, '--json'], env);
+  expect({ code: c.exitCode, err: c.exitCode === 0 ? '' : c.stderr }).toEqual({ code: 0, err: '' });
+  expect(['mango', 'raspberry']).toContain(JSON.parse(c.stdout).label);
+  // the same run id again would mix two runs in one host folder: refused before anything starts
+  const again = await fruits(['run', 'vm', '--input', input, '--run-id', 'vm1'], env);
+  expect(again.exitCode).toBe(2);
+  expect(again.stderr.trim()).toMatch(/^error: .*fruits-runs\/vm1 already holds a run vm1: pass another --run-id, or --overwrite/);
+}, 1_000_000);
+
+test('with vm.vmx: a snapshot revert before, a failed job\'s whole run folder home, the VM suspended after (fake job)', async () => {
+  const vmx = join(cwd, 'vmware2', 'ubuntu.vmx');
+  mkdirSync(join(cwd, 'vmware2'), { recursive: true });
+  writeFileSync(vmx, '');
+  const stubState = join(cwd, 'vmrun-state2');
+  const input = sampleImages(join(cwd, 'vm-images2'), 1, ['apple']);
+  // Like the real job: writes its run folder (here a failed run with partial results), prints the marker, exits 1.
+  const fake = join(cwd, 'fake', 'folder-spark-submit');
+  mkdirSync(join(cwd, 'fake'), { recursive: true });
+  writeFileSync(fake, [
+    '#!/bin/sh',
+    'while [ $# -gt 0 ]; do case "$1" in --input) in=$2;; --output) out=$2;; --run-id) id=$2;; esac; shift; done',
+    'd="$out/$id"; mkdir -p "$d/features" "$d/models"',
+    'ls "$in/Training/apple" > "$d/features/seen.txt"',
+    'echo model > "$d/models/pca.bin"',
+    `echo '{"status":"failed","run_id":"'$id'","error":"RuntimeError: late"}' > "$d/summary.json"`,
+    'echo "FRUITS_RUN_SUMMARY file://$PWD/$d/summary.json"',
+    'exit 1',
+  ].join('\n') + '\n');
+  chmodSync(fake, 0o755);
+  const env: Record<string, string> = vmEnv({
+    FRUITS_VMRUN: VMRUN_STUB, FRUITS_VM_VMX: vmx, FRUITS_VM_SNAPSHOT: 'clean', FRUITS_VM_AFTER_RUN: 'suspend', FRUITS_VM_SPARK_SUBMIT: fake,
+    VMRUN_STUB_DIR: stubState, VMRUN_STUB_SNAPSHOTS: 'clean',
+  });
+  delete env.FRUITS_VM_HOST;
+  const r = await fruits(['run', 'vm', '--input', input, '--run-id', 'snap1', '--json'], env);
+  expect(r.exitCode).toBe(1);
+  const calls = readFileSync(join(stubState, 'calls.log'), 'utf8').trim().split('\n').map((l) => l.split('\t').slice(2).join(' '));
+  expect(calls).toEqual([`revertToSnapshot ${vmx} clean`, 'list', `start ${vmx} nogui`, `getGuestIPAddress ${vmx} -wait`, `suspend ${vmx} soft`]);
+  const home = join(cwd, 'fruits-runs', 'snap1');
+  expect(JSON.parse(r.stdout)).toMatchObject({ exitCode: 1, jobExitCode: 1, localRun: home, summary: { status: 'failed', error: 'RuntimeError: late' } });
+  expect(readFileSync(join(home, 'features', 'seen.txt'), 'utf8').trim().split('\n')).toEqual(readdirSync(join(input, 'Training', 'apple'))); // the job saw the synced photos
+  expect(readFileSync(join(home, 'models', 'pca.bin'), 'utf8')).toBe('model\n');
+  expect(existsSync(join(vmx.replace(/\.vmx$/, '.vmss')))).toBe(true); // suspended
+
+  // VMware Tools never reporting an address: bounded, one line with the fix (the VM is left running, to look into)
+  const t0 = Date.now();
+  const noTools = await fruits(['run', 'vm', '--input', input, '--run-id', 'snap2'], { ...env, VMRUN_STUB_TOOLS: '0', FRUITS_VM_START_TIMEOUT_SECONDS: '2' });
+  expect(noTools.exitCode).toBe(3);
+  expect(noTools.stderr.trim().split('\n').at(-1)).toMatch(/^error: VMware Tools in the VM reported no address within 2 s: install VMware Tools in the VM/);
+  expect(Date.now() - t0).toBeLessThan(60_000);
+}, 120_000);
 
 test('Ctrl-C kills the remote process group through a second ssh, exit 130', async () => {
   const fakeDir = join(cwd, 'fake');
