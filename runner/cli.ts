@@ -32,7 +32,7 @@ function intFlag(name: string, v: string | undefined, min: number, max: number):
 /** Flags that override config, by config path; some depend on the target. */
 export function configFlags(v: Values, command: string, target?: Target): Record<string, unknown> {
   const where = target === 'vm' ? 'vm' : 'local';
-  const sshSection = command === 'tunnel' ? 'tunnel' : 'vm';
+  const sshSection = command === 'tunnel' || command === 'notebook' ? 'tunnel' : 'vm';
   return {
     jobDir: v['job-dir'],
     [`${where}.sparkSubmit`]: v['spark-submit'],
@@ -190,6 +190,11 @@ async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<num
       const pixels = v['max-image-pixels'];
       const maxImagePixels = pixels === undefined ? undefined : jobFlag(loadJobContract(cfg.jobDir), 'max-image-pixels', pixels);
       return runClassify({ photo: rest[0], run: v.run, maxImagePixels, dryRun }, cfg, out, root);
+    }
+    case 'notebook': {
+      const { notebookCommand } = await import('./commands/notebook.js');
+      const port = intFlag('notebook-port', v['notebook-port'], 1, 65535);
+      return notebookCommand(rest, cfg, out, root, { run: v.run, port, overwrite: v.overwrite ?? false, dryRun, signal });
     }
     case 'vm-setup': {
       const { vmSetup } = await import('./commands/vm-setup.js');
