@@ -61,9 +61,11 @@ export function pushPlan(o: { run: string; codeUri: string; notebooksUri: string
 /** Pure: `jupyter lab` bound to 127.0.0.1 only, from the checkout root, on a fixed port (no
  *  silent move to another port: the printed URL must be the one that answers). The token goes
  *  through the environment (JUPYTER_TOKEN), never the command line others can see in ps. */
-export function jupyterArgv(python: string, root: string, port: number): string[] {
+export function jupyterArgv(python: string, root: string, port: number, asRoot = false): string[] {
+  // Jupyter refuses to start as root (containers, CI) without --allow-root; bound to 127.0.0.1
+  // behind a token, that is the same exposure as any other user's server.
   return [python, '-m', 'jupyter', 'lab', '--no-browser', '--ip=127.0.0.1', `--port=${port}`,
-    '--ServerApp.port_retries=0', `--ServerApp.root_dir=${root}`];
+    '--ServerApp.port_retries=0', `--ServerApp.root_dir=${root}`, ...(asRoot ? ['--allow-root'] : [])];
 }
 
 export const notebookUrl = (port: number, token: string) =>
@@ -92,7 +94,7 @@ async function startLocal(cfg: RunnerConfig, out: Output, root: string, o: Noteb
   if (!existsSync(join(root, NOTEBOOK))) throw usageError(`${NOTEBOOK} not found under ${root}`, 'run fruits from the checkout');
   const python = findPython(cfg.local.python, root);
   const port = o.port ?? DEFAULT_NOTEBOOK_PORT;
-  const argv = jupyterArgv(python, root, port);
+  const argv = jupyterArgv(python, root, port, process.getuid?.() === 0);
   const token = randomBytes(24).toString('hex');
   const url = notebookUrl(port, token);
   if (o.dryRun) {
@@ -109,7 +111,7 @@ async function startLocal(cfg: RunnerConfig, out: Output, root: string, o: Noteb
       if (!shown && /is running at:|http:\/\/127\.0\.0\.1:\d+\//.test(line)) {
         shown = true;
         out.result({ url, port, run: o.run ?? null }, `fruits: the notebook (Ctrl-C stops Jupyter):\n${url}`);
-      } else if (/\b(ERROR|CRITICAL)\b|Errno|in use/.test(line)) out.info(line);
+      } else if (/^\[[EC] |Errno|in use/.test(line)) out.info(line); // Jupyter's errors and criticals only
     },
   });
   const stop = () => proc.kill('SIGTERM');
