@@ -123,3 +123,60 @@ def test_newest_run_is_the_latest_summary(tmp_path):
         os.utime(tmp_path / name / "summary.json", (mtime, mtime))
     (tmp_path / "not-a-run").mkdir()
     assert explore.newest_run(str(tmp_path)) == str(tmp_path / "run-b")
+
+
+@pytest.fixture()
+def moto_s3(monkeypatch):
+    """A moto S3 server on 127.0.0.1 (from .venv-tools, as the rehearsal uses), its endpoint
+    in FRUITS_AWS_ENDPOINT the way explore reads it."""
+    import socket
+    import time
+    import urllib.request
+
+    server = REPO / ".venv-tools" / "bin" / "moto_server"
+    if not server.exists():
+        pytest.skip("moto_server not installed (bash scripts/setup.sh --test)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([str(server), "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.3)
+        for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
+                     "FRUITS_AWS_ENDPOINT": f"http://127.0.0.1:{port}"}.items():
+            monkeypatch.setenv(k, v)
+        import boto3
+
+        yield boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_open_run_on_s3_as_on_emr(real_run, moto_s3, sample_dir):
+    """The EMR path: the run and a photo on S3, read with pyarrow's S3 filesystem; classify
+    works from the model files copied down."""
+    from fruits_job import explore
+
+    moto_s3.create_bucket(Bucket="data")
+    for f in real_run.run_dir.rglob("*"):
+        if f.is_file():
+            moto_s3.upload_file(str(f), "data", f"results/run-real/{f.relative_to(real_run.run_dir)}")
+    photo = sorted((sample_dir / "Test" / "lemon").glob("*.jpg"))[0]
+    moto_s3.upload_file(str(photo), "data", "images/lemon.jpg")
+
+    run = explore.open_run("s3://data/results/run-real/")
+    assert run.run_id == "run-real" and len(run.features()) == 140
+    assert run.confusion() == explore.open_run(str(real_run.run_dir)).confusion()
+    assert run.photo("s3://data/images/lemon.jpg").shape == (224, 224, 3)
+    from fruits_job.classify import classify, load_run
+
+    got = run.classify("s3://data/images/lemon.jpg")
+    want = classify(load_run(str(real_run.run_dir)), str(photo))
+    assert (got["label"], round(got["probability"], 6)) == (want["label"], round(want["probability"], 6))
