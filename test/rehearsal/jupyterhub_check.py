@@ -52,7 +52,7 @@ def check_jupyterhub(moto, outputs: dict, workdir: Path, failure) -> str:
                           text=True, timeout=300)
     if proc.returncode != 0:
         raise failure(f"fruits notebook push exited {proc.returncode}: {proc.stderr.strip()[-500:]}")
-    pushed = json.loads(proc.stdout.strip().splitlines()[-1])
+    pushed = json.loads(proc.stdout)  # --json: one (indented) JSON document on stdout
     key = f"jupyter/jovyan/explore_{RUN_ID}.ipynb"
     if pushed.get("notebook") != f"s3://{artifacts}/{key}":
         raise failure(f"notebook push wrote {pushed.get('notebook')}, not s3://{artifacts}/{key}")
