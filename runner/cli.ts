@@ -32,7 +32,7 @@ function intFlag(name: string, v: string | undefined, min: number, max: number):
 /** Flags that override config, by config path; some depend on the target. */
 export function configFlags(v: Values, command: string, target?: Target): Record<string, unknown> {
   const where = target === 'vm' ? 'vm' : 'local';
-  const sshSection = command === 'tunnel' ? 'tunnel' : 'vm';
+  const sshSection = command === 'tunnel' || command === 'notebook' ? 'tunnel' : 'vm';
   return {
     jobDir: v['job-dir'],
     [`${where}.sparkSubmit`]: v['spark-submit'],
@@ -194,6 +194,11 @@ async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<num
     case 'vm': {
       const { parseVmAction, vmCommand } = await import('./commands/vm.js');
       return vmCommand(parseVmAction(rest), cfg, out, { dryRun });
+    }
+    case 'notebook': {
+      const { notebookCommand } = await import('./commands/notebook.js');
+      const port = intFlag('notebook-port', v['notebook-port'], 1, 65535);
+      return notebookCommand(rest, cfg, out, root, { run: v.run, port, overwrite: v.overwrite ?? false, dryRun, signal });
     }
     case 'vm-setup': {
       const { vmSetup } = await import('./commands/vm-setup.js');

@@ -34,7 +34,7 @@ export const OPTIONS = {
   weights: { type: 'string', value: 'SRC', help: 'imagenet | FILE (.h5, or .onnx from convert_weights.py) | s3://... | test-only-random:SEED (default imagenet)' },
   'batch-size': { type: 'string', value: 'N', help: `images per inference call: ${jobRange('batch-size')}` },
   'max-image-pixels': { type: 'string', value: 'N', help: 'decompression-bomb guard (default: the limit the run was made with)' },
-  overwrite: { type: 'boolean', help: 'replace an existing run folder of the same run id' },
+  overwrite: { type: 'boolean', help: 'replace an existing run folder of the same run id (notebook push: the pushed notebook)' },
   conf: { type: 'string', multiple: true, value: 'KEY=VALUE', help: 'extra Spark setting (repeatable), e.g. spark.driver.memory=4g' },
   'spark-submit': { type: 'string', value: 'PATH', help: 'spark-submit to use (vm: the path on the VM)' },
   python: { type: 'string', value: 'PATH', help: 'python for driver and workers (vm: the path on the VM)' },
@@ -61,7 +61,8 @@ export const OPTIONS = {
   follow: { type: 'boolean', help: 'keep following the step with live progress until it ends' },
   target: { type: 'string', value: 'local|vm|emr', help: 'check only this target' },
   offline: { type: 'boolean', help: 'skip the checks that call AWS or ssh' },
-  run: { type: 'string', value: 'DIR', help: 'a finished run folder (<output>/<run-id>)' },
+  run: { type: 'string', value: 'DIR', help: 'a finished run folder (<output>/<run-id>; notebook push: s3://)' },
+  'notebook-port': { type: 'string', value: 'N', help: 'local Jupyter port on 127.0.0.1 (default 8888)' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -116,6 +117,14 @@ export const COMMANDS: CommandSpec[] = [
   },
   { name: 'vm-setup', args: '', summary: 'copy bootstrap/vm-setup.sh to the VM and run it (sudo)', groups: [{ title: '', options: ['host', 'user', 'port', 'key'] }] },
   { name: 'classify', args: '<photo>', summary: 'predict the fruit in one photo with a finished run\'s models', groups: [{ title: '', options: ['run', 'python', 'job-dir', 'max-image-pixels'] }] },
+  {
+    name: 'notebook', args: '[start|push|password]', summary: 'explore a run in Jupyter: locally, or pushed to the cluster\'s JupyterHub',
+    groups: [{ title: 'start', options: ['run', 'notebook-port', 'python'] }, { title: 'push', options: ['run', 'overwrite', 'region', 'outputs-file'] }, { title: 'password', options: ['key', 'master-dns', ...EMR_AT] }],
+    notes: [
+      'start (default): JupyterLab from the project\'s venv on 127.0.0.1, opened at notebooks/explore_run.ipynb; prints the URL with its token.',
+      'push: uploads the notebook (RUN filled in, PySpark kernel) to <notebooks_uri>jovyan/ and the job package to <code_uri>notebook/.',
+      'password: sets a new random password for JupyterHub\'s user jovyan over SSH and prints it once (stored nowhere).',
+    ] },
   { name: 'help', args: '[command]', summary: 'this text, or one command\'s options', groups: [] },
 ];
 

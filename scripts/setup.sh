@@ -70,7 +70,7 @@ make_venv() { # dir requirements-file...
   local req; for req in "$@"; do "$dir/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"; done
   echo "$want" > "$dir/.fruits-setup"
 }
-make_venv .venv requirements-dev.txt
+make_venv .venv requirements-dev.txt requirements-notebook.txt  # (named too, so a change to it re-runs pip)
 
 if [ "$WITH_TEST" = 1 ]; then
   make_venv .venv-tools requirements-tools.txt

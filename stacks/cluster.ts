@@ -123,8 +123,35 @@ export function clusterConfigurations(opts: {
       Classification: 'jupyter-s3-conf',
       Properties: { 's3.persistence.enabled': 'true', 's3.persistence.bucket': opts.notebooksBucket },
     });
+    // The PySpark kernel's cells run in a Livy Spark driver. Client mode keeps that driver on
+    // the master, whose venv has the driver-only packages the notebook plots with (matplotlib);
+    // core nodes keep the workers' smaller set.
+    configurations.push({ Classification: 'livy-conf', Properties: { 'livy.spark.deploy-mode': 'client' } });
   }
   return configurations;
+}
+
+/**
+ * JupyterHub on EMR ships an admin user jovyan with the published password "jupyter". This
+ * step, given at cluster creation, locks that password as soon as the jupyterhub container
+ * runs, so the default never stays usable; `fruits notebook password` then sets a random one
+ * over SSH (stdin only) and prints it once. No password is in this step, in Terraform state or
+ * in a log. If the lock cannot be confirmed the cluster terminates rather than run with the
+ * default (it waits up to 10 minutes for the container first).
+ */
+export const LOCK_JUPYTERHUB_PASSWORD_SCRIPT = [
+  'for i in $(seq 60); do sudo docker exec jupyterhub true 2>/dev/null && break; sleep 10; done',
+  'sudo docker exec jupyterhub passwd -l jovyan',
+  "sudo docker exec jupyterhub passwd -S jovyan | awk '{exit ($2 == \"L\") ? 0 : 1}'",
+].join(' && ');
+
+export function jupyterHubSteps(jupyterHub: boolean) {
+  if (!jupyterHub) return [];
+  return [{
+    name: 'lock-jupyterhub-default-password',
+    actionOnFailure: 'TERMINATE_CLUSTER',
+    hadoopJarStep: [{ jar: 'command-runner.jar', args: ['bash', '-c', LOCK_JUPYTERHUB_PASSWORD_SCRIPT] }],
+  }];
 }
 
 /**
@@ -206,6 +233,7 @@ export class Cluster extends Construct {
       terminationProtection: false,
       visibleToAllUsers: true,
       bootstrapAction: [bootstrap.action],
+      ...(config.jupyterHub ? { step: jupyterHubSteps(true) } : {}),
       configurationsJson: JSON.stringify(
         clusterConfigurations({
           jupyterHub: config.jupyterHub,

@@ -1,6 +1,6 @@
 // tunnel: SOCKS proxy to the EMR master for JupyterHub and the cluster web UIs.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { foxyProxyConfig, jupyterHubUrl, mergeFoxyProxy, tunnelArgv } from '../argv/ssh-tunnel.js';
+import { foxyProxyConfig, jupyterHubUrl, mergeFoxyProxy, PROXY_PATTERNS, tunnelArgv } from '../argv/ssh-tunnel.js';
 import { shJoin } from '../argv/ssh.js';
 import { startProcess } from '../platform/process.js';
 import { envError, ExitCode, usageError, type ExitCodeValue } from '../platform/errors.js';
@@ -17,13 +17,19 @@ export function tunnelKey(cfg: RunnerConfig): string {
 
 export async function openTunnel(cfg: RunnerConfig, masterDns: string, o: { out: Output; dryRun: boolean; signal: AbortSignal }): Promise<ExitCodeValue> {
   const argv = tunnelArgv({ key: tunnelKey(cfg), user: cfg.tunnel.user, masterDns, port: cfg.tunnel.port });
-  const info = { argv, jupyterHub: jupyterHubUrl(masterDns), socksPort: cfg.tunnel.port, foxyProxy: foxyProxyConfig(cfg.tunnel.port) };
+  const jupyterHub = jupyterHubUrl(masterDns);
+  // The FoxyProxy pattern that sends this URL through the tunnel (the same test FoxyProxy applies).
+  const pattern = PROXY_PATTERNS.find((p) => new RegExp(p.pattern, 'i').test(`${jupyterHub}/`));
+  const info = { argv, jupyterHub, jupyterHubPattern: pattern?.pattern ?? null, socksPort: cfg.tunnel.port, foxyProxy: foxyProxyConfig(cfg.tunnel.port) };
+  const hub = `JupyterHub: ${jupyterHub} through the SOCKS proxy localhost:${cfg.tunnel.port}` +
+    (pattern ? ` (FoxyProxy pattern "${pattern.title}": ${pattern.pattern})` : ' (no FoxyProxy pattern covers this host: set the browser\'s SOCKS proxy by hand)') +
+    `; user jovyan, password: fruits notebook password`;
   if (o.dryRun) {
-    o.out.result(info, `${shJoin(argv)}\nJupyterHub: ${info.jupyterHub}`);
+    o.out.result(info, `${shJoin(argv)}\n${hub}`);
     return ExitCode.ok;
   }
   o.out.info(`fruits: SOCKS proxy on localhost:${cfg.tunnel.port} -> ${masterDns} (Ctrl-C to close)`);
-  o.out.info(`fruits: JupyterHub: ${info.jupyterHub} (browser through the proxy; FoxyProxy config: fruits tunnel --foxyproxy > foxyproxy.json)`);
+  o.out.info(`fruits: ${hub}; FoxyProxy config: fruits tunnel --foxyproxy > foxyproxy.json`);
   const proc = startProcess(argv, { onStderrLine: (l) => o.out.info(l) });
   const stop = () => proc.kill('SIGTERM');
   o.signal.addEventListener('abort', stop, { once: true });
@@ -57,6 +63,11 @@ export async function tunnelCommand(cfg: RunnerConfig, out: Output, o: { dryRun:
     out.result(c, JSON.stringify(c, null, 2));
     return ExitCode.ok;
   }
+  return openTunnel(cfg, await masterDnsFor(cfg), { out, dryRun: o.dryRun, signal: o.signal });
+}
+
+/** The master's public DNS: tunnel.masterDns, the stack outputs, or DescribeCluster. */
+export async function masterDnsFor(cfg: RunnerConfig): Promise<string> {
   const { readStackOutputs, DEPLOY_HINT } = await import('../aws/stack-outputs.js');
   const outputs = readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack);
   let masterDns = cfg.tunnel.masterDns ?? (cfg.emr.clusterId ? undefined : outputs.masterPublicDns);
@@ -67,5 +78,5 @@ export async function tunnelCommand(cfg: RunnerConfig, out: Output, o: { dryRun:
     masterDns = (await describeClusterBrief(clientsFor(cfg, s).emr, s.clusterId)).masterDns;
     if (!masterDns) throw usageError(`cluster ${s.clusterId} has no master DNS yet (still starting or terminated)`, `wait, or ${DEPLOY_HINT}`);
   }
-  return openTunnel(cfg, masterDns, { out, dryRun: o.dryRun, signal: o.signal });
+  return masterDns;
 }

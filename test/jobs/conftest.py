@@ -113,6 +113,22 @@ def run_job(spark):
     return _run
 
 
+REAL_WEIGHTS = (REPO / ".." / "shared" / "models" / "mobilenet_v2"
+                / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5").resolve()
+
+
+@pytest.fixture(scope="session")
+def real_run(run_job, sample_dir, tmp_path_factory):
+    """One run of the job on the real sample with the real ImageNet weights (k=10), shared by
+    the session: test_real_weights.py checks it, test_notebook.py explores it."""
+    if not REAL_WEIGHTS.is_file():
+        pytest.skip(f"real MobileNetV2 weights not found at {REAL_WEIGHTS}")
+    result = run_job(sample_dir, tmp_path_factory.mktemp("out"), "run-real", "--k", "10", "--json",
+                     weights=str(REAL_WEIGHTS))
+    assert result.code == 0, result.stderr[-3000:]
+    return result
+
+
 def read_parquet(spark, path: Path):
     return spark.read.parquet(str(path))
 

@@ -55,14 +55,6 @@ def test_raspberries_are_strawberries(imagenet_top1):
     assert set(imagenet_top1["raspberry"]) == {"strawberry"}, imagenet_top1["raspberry"]
 
 
-@pytest.fixture(scope="module")
-def real_run(run_job, sample_dir, tmp_path_factory):
-    result = run_job(sample_dir, tmp_path_factory.mktemp("out"), "run-real", "--k", "10", "--json",
-                     weights=str(NO_TOP))
-    assert result.code == 0, result.stderr[-3000:]
-    return result
-
-
 def test_sample_test_split_is_classified_without_error(spark, real_run, sample_dir):
     s = real_run.summary
     n_test = len(list((sample_dir / "Test").rglob("*.jpg")))

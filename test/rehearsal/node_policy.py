@@ -143,9 +143,14 @@ def run_node_policy_check(moto, outputs: dict, synth_json: dict, out_dir: Path, 
                 if e.response["Error"]["Code"] not in ("404", "NoSuchKey"):
                     raise failure(f"HEAD s3://{data}/{probe} (an EMRFS probe) was refused: {e}") from e
 
+        # JupyterHub's S3 persistence saves, renames (copy + delete) notebooks under jupyter/ only.
+        user_s3.put_object(Bucket=artifacts, Key="jupyter/jovyan/saved.ipynb", Body=b"{}")
+        user_s3.copy_object(Bucket=artifacts, Key="jupyter/jovyan/renamed.ipynb",
+                            CopySource={"Bucket": artifacts, "Key": "jupyter/jovyan/saved.ipynb"})
+        user_s3.delete_object(Bucket=artifacts, Key="jupyter/jovyan/saved.ipynb")
         refused = 0
         for bucket, k in [(data, "images/Training/forbidden.jpg"), (artifacts, "bootstrap/forbidden.sh"),
-                          (NOT_OURS, "forbidden.txt")]:
+                          (artifacts, "jupyter-other/forbidden.ipynb"), (NOT_OURS, "forbidden.txt")]:
             try:
                 user_s3.put_object(Bucket=bucket, Key=k, Body=b"x")
             except user_s3.exceptions.ClientError as e:

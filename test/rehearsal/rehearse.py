@@ -475,6 +475,9 @@ def rehearse(moto: Moto, workdir: Path, counts: dict) -> str:
         raise RehearsalFailure(f"state keys {backend['key']} and {dev_key} not both in the bucket: {sorted(keys)}")
     if tf.plan_changes(prod_dir, "fruits-emr.fruits"):
         raise RehearsalFailure("applying fruits-dev changed what fruits plans (environments overlap)")
+    from jupyterhub_check import check_jupyterhub  # noqa: E402 (same folder)
+
+    hub = check_jupyterhub(moto, tf.outputs(dev_dir, "fruits-emr.fruits-dev"), workdir, RehearsalFailure)
 
     from node_policy import run_node_policy_check  # noqa: E402 (same folder)
 
@@ -496,7 +499,7 @@ def rehearse(moto: Moto, workdir: Path, counts: dict) -> str:
         raise RehearsalFailure(f"{counts['applied']} resources applied but {counts['destroyed']} destroyed")
     return (f"rehearsal: {counts['applied']} resources applied, re-planned (0 changes) and destroyed "
             f"(fruits-state, fruits-emr x2 environments, shared S3 state with lock file); "
-            f"node-policy job run ok; {refused} forbidden writes refused")
+            f"node-policy job run ok; {refused} forbidden writes refused; {hub}")
 
 
 def empty_bucket(s3, bucket: str) -> None:
