@@ -10,6 +10,7 @@ import type { RunnerConfig } from '../../config/index.js';
 import { isStructuredError, oneLine } from '../platform/errors.js';
 import { DEPLOY_HINT, readStackOutputs } from '../aws/stack-outputs.js';
 import { vmSshTarget } from '../targets/vm.js';
+import { isSupportedNode, supportedNodeRange } from '../platform/node-version.js';
 
 export type Area = 'local' | 'vm' | 'emr';
 export interface Check {
@@ -71,8 +72,7 @@ export async function runDoctor(cfg: RunnerConfig, o: { root: string; offline: b
   const add = (c: Check) => checks.push(c);
   const want = (a: Area) => o.areas.includes(a);
 
-  const major = Number(process.versions.node.split('.')[0]);
-  add({ area: 'common', name: 'node', status: major >= 20 ? 'ok' : 'miss', detail: process.version, fix: 'install Node.js 20 or newer' });
+  add({ area: 'common', name: 'node', status: isSupportedNode(process.versions.node) ? 'ok' : 'miss', detail: `${process.version} (supported: ${supportedNodeRange()})`, fix: 'install Node.js 24 LTS or 22.19+ (meanwhile scripts/setup.sh runs tests and the demo on pinned builds)' });
   const jobOk = existsSync(join(cfg.jobDir, 'run_job.py')) && existsSync(join(cfg.jobDir, 'fruits_job'));
   add({ area: 'common', name: 'job files', status: jobOk ? 'ok' : 'miss', detail: cfg.jobDir, fix: 'run from a full checkout or set FRUITS_JOB_DIR' });
 
