@@ -126,7 +126,7 @@ export async function runDoctor(cfg: RunnerConfig, o: { root: string; offline: b
           else {
             add({ area: 'vm', name: 'vm reachable', status: 'ok', detail: 'ssh ok' });
             const sparkOk = r.stdout.includes('spark-ok');
-            add({ area: 'vm', name: 'vm spark', status: sparkOk ? 'ok' : 'miss', detail: sparkOk ? `${cfg.vm.sparkSubmit}, pyspark ${r.stdout.split('\n')[1] ?? '?'}` : `${cfg.vm.sparkSubmit} missing`, fix: 'run `fruits vm-setup` (copies bootstrap/vm-setup.sh and requirements.txt to the VM and runs it with sudo)' });
+            add({ area: 'vm', name: 'vm spark', status: sparkOk ? 'ok' : 'miss', detail: sparkOk ? `${cfg.vm.sparkSubmit}, pyspark ${r.stdout.split('\n')[1] ?? '?'}` : `${cfg.vm.sparkSubmit} missing`, fix: 'run `fruits vm-setup` (copies bootstrap/vm-setup.sh, its Python installer and requirements.txt to the VM and runs it with sudo)' });
           }
         }
       } catch (e) {
