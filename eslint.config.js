@@ -7,12 +7,13 @@
 // service; the stylistic and `strict` sets are left out on purpose (tsc --strict already
 // covers types, and style is not worth churn across parallel branches).
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ['node_modules/', 'cdktf.out/', '.gen/', 'coverage/', 'dist/', '.venv/', '.venv-tools/', 'runs/'] },
   js.configs.recommended,
-  ...tseslint.configs.recommended,
+  tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
