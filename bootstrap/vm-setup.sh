@@ -5,11 +5,13 @@
 #   - Apache Spark matching the pyspark pin of requirements.txt, in /opt/spark-<ver>,
 #     with /opt/spark -> /opt/spark-<ver> (the runner's default vm.sparkSubmit is
 #     /opt/spark/bin/spark-submit); the download is checked against Apache's SHA-512
-#   - Python 3.11 venv /opt/fruits/venv with the shared pinned requirements.txt
-#     (the runner's default vm.python is /opt/fruits/venv/bin/python)
+#   - Python 3.11 venv /opt/fruits/venv with the shared pinned requirements.txt, installed by
+#     install-python-requirements.sh beside this script (the EMR bootstrap runs the same one);
+#     the runner's default vm.python is /opt/fruits/venv/bin/python
 #   - /etc/profile.d/fruits-spark.sh (SPARK_HOME, PATH, PYSPARK_PYTHON)
 #
 # Usage (on the VM):  sudo bash vm-setup.sh [path/to/requirements.txt]
+#   (install-python-requirements.sh must sit beside vm-setup.sh, as in the repository's bootstrap/)
 # Idempotent: finished steps are detected and skipped; re-run after changing the pins.
 # Logged to /var/log/fruits-vm-setup.log (and stderr). Any failure stops with
 # `error: ...` and a non-zero exit.
@@ -121,26 +123,18 @@ if ! command -v "$PYTHON" >/dev/null; then
   apt_install python3.11 python3.11-venv
 fi
 "$PYTHON" -c 'import venv, ensurepip' 2>/dev/null || apt_install python3.11-venv
+# The shared installer (also the EMR bootstrap's): pinned pip/setuptools/wheel, binary wheels
+# only, the driver-only filter, an idempotency marker, an import check.
+INSTALLER="$(dirname "$0")/install-python-requirements.sh"
+[ -f "$INSTALLER" ] || die "$INSTALLER not found: keep it beside vm-setup.sh (fruits vm-setup copies both)"
 ROLE=${FRUITS_VM_ROLE:-driver}
-INSTALL_REQS=$REQS
 case "$ROLE" in
-  driver) ;;
-  worker)
-    INSTALL_REQS=$(mktemp)
-    grep -vE '^[^#[:space:]].*#[[:space:]]*driver-only' "$REQS" > "$INSTALL_REQS" || true
-    log "FRUITS_VM_ROLE=worker: skipping $(grep -cE '^[^#[:space:]].*#[[:space:]]*driver-only' "$REQS" || true) driver-only line(s) (TensorFlow, the ONNX converter)" ;;
+  driver|worker) ;;
   *) die "FRUITS_VM_ROLE=$ROLE: use driver (default) or worker" ;;
 esac
-stamp="$VENV/.fruits-requirements.sha256"
-want=$(sha256sum "$INSTALL_REQS" | cut -d' ' -f1)
-if [ -x "$VENV/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
-  log "venv $VENV up to date with $REQS"
-else
-  [ -x "$VENV/bin/python" ] || { log "creating venv $VENV with $PYTHON"; mkdir -p "$(dirname "$VENV")"; "$PYTHON" -m venv "$VENV"; }
-  log "installing $REQS ($ROLE set) into $VENV (tensorflow is large: this takes a few minutes)"
-  "$VENV/bin/pip" install --disable-pip-version-check -q -r "$INSTALL_REQS" >>"$LOG" 2>&1 || die "pip install -r $REQS failed: see $LOG"
-  echo "$want" > "$stamp"
-fi
+log "Python packages: the $ROLE set of $REQS into $VENV (FRUITS_VM_ROLE=$ROLE)"
+bash "$INSTALLER" --requirements "$REQS" --venv "$VENV" --role "$ROLE" --python "$PYTHON" 2>&1 | tee -a "$LOG" >&2 ||
+  die "installing the Python packages failed (exit ${PIPESTATUS[0]}): see the lines above and $LOG"
 
 # --- Environment for login shells ---------------------------------------------------
 mkdir -p "$PROFILE_D"

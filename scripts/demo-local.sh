@@ -49,13 +49,18 @@ if [ "$skip_setup" != 1 ]; then
   bash scripts/setup.sh
 fi
 
+# A supported Node: the active one if it is 22.19+/24.11+, else the pinned Node 22 that setup
+# fetched from the npm registry into its cache (scripts/node-toolchain.sh; setup printed why).
+node_bin=$(bash scripts/node-toolchain.sh supported) || exit $?
+node=node
+[ "$node_bin" = "$(dirname "$(command -v node 2>/dev/null || echo /none/node)")" ] || node=$node_bin/node
 echo "[demo] running the job locally on $input -> $output/$run_id" >&2
 # Keep a copy of the output to spot the offline case (spark-submit merges the Python
 # driver's stderr into its stdout, so the job's error line may be on either stream).
 log=$(mktemp "${TMPDIR:-/tmp}/fruits-demo-XXXXXX")
 trap 'rm -f "$log"' EXIT
 set +e
-node runner/fruits.mjs run local --input "$input" --output "$output" --run-id "$run_id" "${pass[@]}" \
+"$node" runner/fruits.mjs run local --input "$input" --output "$output" --run-id "$run_id" "${pass[@]}" \
   > >(tee -a "$log") 2> >(tee -a "$log" >&2)
 code=$?
 set -e
@@ -82,5 +87,5 @@ Done. Results of run $run_id:
   models      $run_dir/models/        (classifier.json: the model file classify reads; pca, classifier: Spark's own; featurizer.onnx, featurizer.weights.h5)
 
 Classify a photo with this run's models:
-  node runner/fruits.mjs classify "$photo" --run "$run_dir"
+  $node runner/fruits.mjs classify "$photo" --run "$run_dir"
 EOF

@@ -29,17 +29,25 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null || die "apt-get install $* failed"
 }
 
-# --- Node.js ---------------------------------------------------------------
-command -v node >/dev/null || die "Node.js is not installed: install Node.js 20.19+ (LTS)"
-node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>20||(a===20&&b>=19)?0:1)' \
-  || die "Node.js $(node --version) is too old: install Node.js 20.19+ (it loads the ESM-only execa from CommonJS tools)"
+# --- Node.js 22 or 24 (scripts/node-toolchain.sh) -----------------------------
+command -v node >/dev/null || die "Node.js is not installed: install Node.js 24 LTS (or 22.19+)"
+# On an older (or not yet supported) Node: one line saying what to do; setup goes on with pinned
+# builds from the npm registry, so test and demo still run on a supported Node.
+bash scripts/node-toolchain.sh check || true
+# npm ci on Node 22: cdktf-cli's node-pty has prebuilt binaries up to Node 22 only (see node-toolchain.sh).
+node22=$(bash scripts/node-toolchain.sh line 22)
 stamp=node_modules/.fruits-setup
 want=$(hash_of package.json package-lock.json)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  log "installing Node packages (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  log "installing Node packages (npm ci, Node $("$node22/node" --version))"
+  PATH="$node22:$PATH" npm ci --no-audit --no-fund --loglevel=error
   echo "$want" > "$stamp"
 fi
+if [ "$WITH_TEST" = 1 ]; then
+  # The test command runs on the pinned Node 24 and runs the unit suite again on the pinned 22.
+  tests_node=" (tests: $("$(bash scripts/node-toolchain.sh pinned 24)/node" --version) and $("$(bash scripts/node-toolchain.sh pinned 22)/node" --version))"
+fi
+node_bin=$(bash scripts/node-toolchain.sh supported)
 
 # --- Java (Spark runs on the JVM) --------------------------------------------
 if ! command -v java >/dev/null; then
@@ -100,4 +108,4 @@ if [ "$WITH_TEST" = 1 ]; then
     mv "$jar.part" "$jar"
   done
 fi
-log "ready: node $(node --version), java $java_major, $(.venv/bin/python --version)"
+log "ready: node $("$node_bin/node" --version)${tests_node:-}, java $java_major, $(.venv/bin/python --version)"

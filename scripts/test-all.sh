@@ -6,6 +6,11 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh --test || exit $?
+# The TypeScript parts run on the pinned Node 24 (the main run) and the fast unit suite runs
+# again on the pinned Node 22, whatever node this machine has (scripts/node-toolchain.sh).
+node24=$(bash scripts/node-toolchain.sh pinned 24) || exit $?
+node22=$(bash scripts/node-toolchain.sh pinned 22) || exit $?
+export PATH="$node24:$PATH"
 
 reports=$(mktemp -d)
 trap 'rm -rf "$reports"' EXIT
@@ -17,7 +22,15 @@ stage() { # name command...
 }
 
 stage "typecheck (tsc)" npm run --silent typecheck
-stage "TypeScript tests (jest)" npm run --silent test:ts -- --json --outputFile="$reports/jest.json"
+# Each linter counts as one test in the closing line: passed or failed.
+lint() { # name npm-script
+  npm run --silent "$2"; local rc=$?; echo "$rc" > "$reports/lint-$1.rc"; return "$rc"
+}
+stage "lint TypeScript (eslint)" lint eslint lint
+stage "lint Python (ruff)" lint ruff lint:py
+stage "TypeScript tests (jest, Node $(node --version))" npm run --silent test:ts -- --json --outputFile="$reports/jest.json"
+stage "TypeScript unit tests again (jest test/unit, Node $("$node22/node" --version))" \
+  env PATH="$node22:$PATH" npm run --silent test:ts -- test/unit --json --outputFile="$reports/jest-node22.json"
 stage "Python job tests (pytest)" .venv/bin/python -m pytest -q --junitxml="$reports/pytest.xml"
 stage "security scan (checkov)" bash scripts/checkov-scan.sh
 # Real Terraform against moto on 127.0.0.1 (README "Deploy rehearsal"); one skip line without terraform or the mirror.
@@ -27,16 +40,24 @@ rehearse() { # counted in the closing line as one test: passed, failed or skippe
 }
 stage "deploy rehearsal (terraform + moto)" rehearse
 
-# One closing line over both runners and the rehearsal: "N passed, N failed".
+# One closing line over both runners (jest twice: Node 24, then the unit suite on Node 22), the
+# two linters (one test each) and the rehearsal: "N passed, N failed".
 node - "$reports" <<'JS'
 const fs = require('node:fs');
 const dir = process.argv[2];
 let passed = 0, failed = 0, skipped = 0;
-try {
-  const j = JSON.parse(fs.readFileSync(`${dir}/jest.json`, 'utf8'));
-  passed += j.numPassedTests; failed += j.numFailedTests; skipped += j.numPendingTests + j.numTodoTests;
-  if (!j.success && j.numFailedTests === 0) failed += Math.max(1, j.numFailedTestSuites);
-} catch { failed += 1; console.log('jest: no report (it did not run to the end)'); }
+for (const [file, name] of [['jest.json', 'jest'], ['jest-node22.json', 'jest (Node 22 unit run)']]) {
+  try {
+    const j = JSON.parse(fs.readFileSync(`${dir}/${file}`, 'utf8'));
+    passed += j.numPassedTests; failed += j.numFailedTests; skipped += j.numPendingTests + j.numTodoTests;
+    if (!j.success && j.numFailedTests === 0) failed += Math.max(1, j.numFailedTestSuites);
+  } catch { failed += 1; console.log(`${name}: no report (it did not run to the end)`); }
+}
+for (const linter of ['eslint', 'ruff']) {
+  try {
+    if (Number(fs.readFileSync(`${dir}/lint-${linter}.rc`, 'utf8').trim()) === 0) passed += 1; else failed += 1;
+  } catch { failed += 1; console.log(`${linter}: no result (it did not run to the end)`); }
+}
 try {
   const x = fs.readFileSync(`${dir}/pytest.xml`, 'utf8');
   const m = x.match(/<testsuite [^>]*/)[0];

@@ -298,7 +298,6 @@ def nearest_centroid_counts(test_df, centroids: dict) -> dict[tuple[str, str], i
     import numpy as np
     import pandas as pd
     from pyspark.ml.functions import vector_to_array
-    from pyspark.sql import functions as F
     from pyspark.sql.functions import pandas_udf
 
     labels = sorted(centroids)

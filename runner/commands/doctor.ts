@@ -11,6 +11,7 @@ import { isStructuredError, oneLine } from '../platform/errors.js';
 import { DEPLOY_HINT, readStackOutputs } from '../aws/stack-outputs.js';
 import { vmSshTarget } from '../targets/vm.js';
 import { vmwareChecks } from '../vm/checks.js';
+import { isSupportedNode, supportedNodeRange } from '../platform/node-version.js';
 
 export type Area = 'local' | 'vm' | 'emr';
 export interface Check {
@@ -72,8 +73,7 @@ export async function runDoctor(cfg: RunnerConfig, o: { root: string; offline: b
   const add = (c: Check) => checks.push(c);
   const want = (a: Area) => o.areas.includes(a);
 
-  const major = Number(process.versions.node.split('.')[0]);
-  add({ area: 'common', name: 'node', status: major >= 20 ? 'ok' : 'miss', detail: process.version, fix: 'install Node.js 20 or newer' });
+  add({ area: 'common', name: 'node', status: isSupportedNode(process.versions.node) ? 'ok' : 'miss', detail: `${process.version} (supported: ${supportedNodeRange()})`, fix: 'install Node.js 24 LTS or 22.19+ (meanwhile scripts/setup.sh runs tests and the demo on pinned builds)' });
   const jobOk = existsSync(join(cfg.jobDir, 'run_job.py')) && existsSync(join(cfg.jobDir, 'fruits_job'));
   add({ area: 'common', name: 'job files', status: jobOk ? 'ok' : 'miss', detail: cfg.jobDir, fix: 'run from a full checkout or set FRUITS_JOB_DIR' });
 
@@ -129,7 +129,7 @@ export async function runDoctor(cfg: RunnerConfig, o: { root: string; offline: b
           else {
             add({ area: 'vm', name: 'vm reachable', status: 'ok', detail: 'ssh ok' });
             const sparkOk = r.stdout.includes('spark-ok');
-            add({ area: 'vm', name: 'vm spark', status: sparkOk ? 'ok' : 'miss', detail: sparkOk ? `${cfg.vm.sparkSubmit}, pyspark ${r.stdout.split('\n')[1] ?? '?'}` : `${cfg.vm.sparkSubmit} missing`, fix: 'run `fruits vm-setup` (copies bootstrap/vm-setup.sh and requirements.txt to the VM and runs it with sudo)' });
+            add({ area: 'vm', name: 'vm spark', status: sparkOk ? 'ok' : 'miss', detail: sparkOk ? `${cfg.vm.sparkSubmit}, pyspark ${r.stdout.split('\n')[1] ?? '?'}` : `${cfg.vm.sparkSubmit} missing`, fix: 'run `fruits vm-setup` (copies bootstrap/vm-setup.sh, its Python installer and requirements.txt to the VM and runs it with sudo)' });
           }
         }
       } catch (e) {

@@ -1,4 +1,5 @@
-// vm-setup: copy bootstrap/vm-setup.sh and requirements.txt to the VM and run it there
+// vm-setup: copy bootstrap/vm-setup.sh, the Python installer it runs (shared with the EMR
+// bootstrap) and requirements.txt to the VM and run it there
 // (with sudo unless the VM user is root), streaming its log.
 import { existsSync } from 'node:fs';
 import { join, posix } from 'node:path';
@@ -17,14 +18,14 @@ export interface VmSetupPlan {
 }
 
 /** Pure: the three commands of a VM setup. `tty` lets sudo ask for a password. */
-export function planVmSetup(t: SshTarget, workDir: string, files: { script: string; requirements: string }, tty: boolean): VmSetupPlan {
+export function planVmSetup(t: SshTarget, workDir: string, files: { script: string; installer: string; requirements: string }, tty: boolean): VmSetupPlan {
   const dir = posix.join(workDir, 'setup');
   const sudo = t.user === 'root' ? '' : tty ? 'sudo ' : 'sudo -n ';
   const remote = `cd ${shQuote(dir)} && ${sudo}bash vm-setup.sh requirements.txt`;
   const ssh = sshArgv(t, remote);
   return {
     prepare: sshArgv(t, `mkdir -p ${shQuote(dir)}`),
-    copy: scpToArgv(t, [files.script, files.requirements], dir),
+    copy: scpToArgv(t, [files.script, files.installer, files.requirements], dir),
     run: tty ? [ssh[0]!, '-tt', ...ssh.slice(1)] : ssh,
   };
 }
@@ -32,7 +33,11 @@ export function planVmSetup(t: SshTarget, workDir: string, files: { script: stri
 export async function vmSetup(cfg: RunnerConfig, root: string, o: { out: Output; dryRun: boolean; signal: AbortSignal }): Promise<ExitCodeValue> {
   // With vm.vmx and no vm.host: start the VM if needed and ask VMware Tools for its address.
   const t = vmSshTarget(cfg, cfg.vm.vmx && !cfg.vm.host && !o.dryRun ? (await bringUpVm(cfg, (m) => o.out.info(m))).host : cfg.vm.host ?? (cfg.vm.vmx ? 'VM-ADDRESS' : undefined));
-  const files = { script: join(root, 'bootstrap', 'vm-setup.sh'), requirements: join(root, 'requirements.txt') };
+  const files = {
+    script: join(root, 'bootstrap', 'vm-setup.sh'),
+    installer: join(root, 'bootstrap', 'install-python-requirements.sh'),
+    requirements: join(root, 'requirements.txt'),
+  };
   for (const f of Object.values(files)) if (!existsSync(f)) throw usageError(`${f} not found`, 'run from a full checkout');
   const plan = planVmSetup(t, cfg.vm.workDir, files, process.stdin.isTTY === true && !o.out.json);
   if (o.dryRun) {

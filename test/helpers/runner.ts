@@ -182,7 +182,7 @@ export async function startSshd(): Promise<Sshd> {
   try {
     await waitForPort(port, 15_000, proc);
   } catch (e) {
-    throw new Error(`sshd did not start: ${(e as Error).message}: ${err.trim()}`);
+    throw new Error(`sshd did not start: ${(e as Error).message}: ${err.trim()}`, { cause: e });
   }
   return {
     port, dir, user, clientKey, knownHosts,

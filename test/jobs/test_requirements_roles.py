@@ -5,6 +5,7 @@ installed metadata (offline), or a core node / workers-only VM would miss a pack
 from __future__ import annotations
 
 import re
+import subprocess
 from importlib import metadata
 
 import pytest
@@ -59,3 +60,31 @@ def test_each_set_is_closed_under_its_dependencies(role):
 def test_installed_versions_match_the_pins():
     wrong = [f"{n} {metadata.version(n)} != {v}" for n, v in pins(None).items() if metadata.version(n) != v]
     assert wrong == []
+
+
+# --- the one installer (bootstrap/install-python-requirements.sh) -----------------------------
+INSTALLER = REPO / "bootstrap" / "install-python-requirements.sh"
+
+
+def installer_set(*args: str) -> dict[str, str]:
+    """name -> version of the lines the shared installer would install (its --print mode)."""
+    out = subprocess.run(["bash", str(INSTALLER), "--requirements", str(REPO / "requirements.txt"), "--print", *args],
+                         capture_output=True, text=True, check=True).stdout
+    return {canonicalize_name(m.group(1)): m.group(2) for m in map(PIN.match, out.splitlines()) if m}
+
+
+def test_the_installer_installs_the_sets_these_tests_check():
+    assert installer_set("--role", "worker") == pins(driver_only=False)
+    assert installer_set("--role", "driver") == pins(None)
+    emr_driver = installer_set("--role", "driver", "--skip-pyspark")
+    assert emr_driver == {n: v for n, v in pins(None).items() if n != "pyspark"}
+
+
+@pytest.mark.parametrize("script", ["emr-install-python-deps.sh", "vm-setup.sh"])
+def test_both_bootstraps_run_the_shared_installer_and_keep_no_copy_of_its_rules(script):
+    code = [ln for ln in (REPO / "bootstrap" / script).read_text().splitlines() if not ln.lstrip().startswith("#")]
+    text = "\n".join(code)
+    assert re.search(r"^\s*bash \"\$[A-Z_/]*(INSTALLER|install-python-requirements\.sh)", text, re.M)
+    assert "install-python-requirements.sh" in text
+    for rule in ("driver-only", "pip install", "--only-binary", "BOOTSTRAP_TOOLS"):
+        assert rule not in text, f"{script} has its own '{rule}': keep it in install-python-requirements.sh only"

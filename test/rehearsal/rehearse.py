@@ -28,7 +28,6 @@ mirror or moto: one skip line, exit 0.
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import os
 import re
@@ -178,7 +177,7 @@ class Moto:
                 return
             except OSError:
                 if self.proc.poll() is not None:
-                    raise RehearsalFailure(f"moto_server exited at start; see {rel(self.log)}")
+                    raise RehearsalFailure(f"moto_server exited at start; see {rel(self.log)}") from None
                 time.sleep(0.3)
         raise RehearsalFailure(f"moto_server did not answer on {self.url}; see {rel(self.log)}")
 
@@ -353,7 +352,7 @@ def gap_overrides(stack_dir: Path) -> dict:
     for rid in ids_of(s, "aws_security_group"):
         if "emr-master-sg" in rid or "emr-core-sg" in rid:  # MOTO_GAPS sg-revoke-emr-rules
             resources.setdefault("aws_security_group", {})[rid] = {"revoke_rules_on_delete": False}
-    for rid, body in s.get("resource", {}).get("aws_s3_bucket_server_side_encryption_configuration", {}).items():
+    for rid in s.get("resource", {}).get("aws_s3_bucket_server_side_encryption_configuration", {}):
         if rid.startswith("storage_data_"):  # MOTO_GAPS plain-http-sse-kms
             resources.setdefault("aws_s3_bucket_server_side_encryption_configuration", {})[rid] = {
                 "rule": [{"apply_server_side_encryption_by_default": [{"sse_algorithm": "AES256"}]}]}

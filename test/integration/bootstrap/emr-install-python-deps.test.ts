@@ -1,4 +1,4 @@
-// Runs bootstrap/emr-install-python-deps.sh for real under bash, with stand-ins for
+// Runs bootstrap/emr-install-python-deps.sh (and the shared installer it downloads) for real under bash, with stand-ins for
 // the EMR node's commands (aws, sudo, dnf, python3.11 and the venv's python) on PATH,
 // to check what it installs, its idempotency and that failures are loud.
 import { spawnSync } from 'node:child_process';
@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { REPO_ROOT, tempDir } from '../../helpers/stacks.js';
 
 const SCRIPT = join(REPO_ROOT, 'bootstrap/emr-install-python-deps.sh');
+const INSTALLER = join(REPO_ROOT, 'bootstrap/install-python-requirements.sh');
 const REQUIREMENTS = readFileSync(join(REPO_ROOT, 'requirements.txt'), 'utf8');
 
 function stub(bin: string, name: string, body: string): void {
@@ -26,6 +27,7 @@ function fakeNode(requirements = REQUIREMENTS) {
   mkdirSync(join(s3, 'bucket/bootstrap'), { recursive: true });
   mkdirSync(calls);
   writeFileSync(join(s3, 'bucket/bootstrap/requirements.txt'), requirements);
+  writeFileSync(join(s3, 'bucket/bootstrap/install-python-requirements.sh'), readFileSync(INSTALLER));
   stub(bin, 'aws', `echo "aws $*" >>"${calls}/log"; src="\${@: -2:1}"; cp "${s3}/\${src#s3://}" "\${@: -1}"`);
   stub(bin, 'sudo', 'exec "$@"');
   // The venv's python: pip install records the requirements it was given.
@@ -67,7 +69,7 @@ function fakeNode(requirements = REQUIREMENTS) {
 }
 
 /** Only the plain tools the script needs: no real python3.11, pip, aws or dnf can leak in. */
-const TOOLS = ['bash', 'env', 'cat', 'cp', 'mkdir', 'chmod', 'date', 'hostname', 'id', 'mktemp', 'rm', 'sha256sum', 'cut', 'awk', 'grep', 'tee', 'wc'];
+const TOOLS = ['bash', 'env', 'cat', 'cp', 'mkdir', 'chmod', 'date', 'hostname', 'id', 'mktemp', 'rm', 'dirname', 'sha256sum', 'cut', 'awk', 'grep', 'tee', 'wc'];
 function toolsDir(root: string): string {
   const dir = join(root, 'tools');
   mkdirSync(dir);
@@ -95,7 +97,7 @@ describe('emr-install-python-deps.sh', () => {
       expect(installed).toContain(line);
     }
     // The marker covers the pinned installer and the requirements, so changing either rebuilds.
-    const toolPins = /^BOOTSTRAP_TOOLS=\(([^)]*)\)/m.exec(readFileSync(SCRIPT, 'utf8'))![1]!.split(/\s+/);
+    const toolPins = /^BOOTSTRAP_TOOLS=\(([^)]*)\)/m.exec(readFileSync(INSTALLER, 'utf8'))![1]!.split(/\s+/);
     expect(readFileSync(join(node.venv, '.fruits-requirements.sha256'), 'utf8').trim()).toBe(sha256(`${toolPins.join('\n')}\n${installed}`));
     expect(r.out).toMatch(/skipping 1 pyspark line/);
     expect(r.out).toMatch(/\[fruits-bootstrap .*\] done: /);
@@ -109,7 +111,7 @@ describe('emr-install-python-deps.sh', () => {
     expect(tools).toContain('--only-binary=:all:');
     expect(tools).not.toMatch(/--upgrade|-U /);
     const log = node.log();
-    expect(log.indexOf('setuptools==')).toBeLessThan(log.indexOf('requirements-emr.txt'));
+    expect(log.indexOf('setuptools==')).toBeLessThan(log.indexOf('requirements-driver.txt'));
   });
 
   test('a second run with the same pins is a logged no-op', () => {
@@ -139,6 +141,18 @@ describe('emr-install-python-deps.sh', () => {
     expect(r.status).not.toBe(0);
     expect(r.out).toMatch(/FAILED: requirements\.txt sha256 .* differs from the deployed/);
     expect(node.log()).not.toMatch(/pip install/);
+  });
+
+  test('the installer is fetched beside requirements.txt and checked against the deployed hash', () => {
+    const node = fakeNode();
+    const ok = node.run(node.args(['--installer-sha256', sha256(readFileSync(INSTALLER, 'utf8'))]));
+    expect(ok.status).toBe(0);
+    expect(node.log()).toContain('aws s3 cp --only-show-errors s3://bucket/bootstrap/install-python-requirements.sh');
+    const other = fakeNode();
+    const bad = other.run(other.args(['--installer-sha256', sha256('an older installer')]));
+    expect(bad.status).not.toBe(0);
+    expect(bad.out).toMatch(/FAILED: install-python-requirements\.sh sha256 .* differs from the deployed/);
+    expect(other.log()).not.toMatch(/pip install|^dnf/m);
   });
 
   test('a failing pip install fails the bootstrap loudly, naming the command', () => {
@@ -178,7 +192,7 @@ describe('emr-install-python-deps.sh node roles (driver-only packages)', () => {
     const r = node.run(node.args(), { FRUITS_INSTANCE_INFO: instanceInfo(false) });
     expect(r.status).toBe(0);
     expect(r.out).toContain('role=worker');
-    expect(r.out).toContain(`worker node: skipping ${driverOnly.length} driver-only line(s)`);
+    expect(r.out).toContain(`worker set: skipping ${driverOnly.length} driver-only line(s)`);
     const installed = node.installed();
     for (const line of pins(REQUIREMENTS)) {
       if (driverOnly.includes(line)) expect(installed).not.toContain(line);

@@ -192,11 +192,16 @@ test('doctor --target vm reaches the VM and checks its spark', async () => {
   expect(byName).toMatchObject({ 'vm config': 'ok', 'vm reachable': 'ok', 'vm spark': 'ok' });
 }, 60_000);
 
-test('vm-setup copies the script and requirements to the VM; --dry-run shows the commands', async () => {
+test('vm-setup copies the script, the shared Python installer and requirements to the VM; --dry-run shows the commands', async () => {
   const dry = await fruits(['vm-setup', '--dry-run', '--json'], vmEnv());
   expect(dry.exitCode).toBe(0);
   const plan = JSON.parse(dry.stdout);
-  expect(plan.copy.slice(-3)).toEqual([join(ROOT, 'bootstrap', 'vm-setup.sh'), join(ROOT, 'requirements.txt'), `${sshd.user}@127.0.0.1:${remoteWork}/setup/`]);
+  expect(plan.copy.slice(-4)).toEqual([
+    join(ROOT, 'bootstrap', 'vm-setup.sh'),
+    join(ROOT, 'bootstrap', 'install-python-requirements.sh'),
+    join(ROOT, 'requirements.txt'),
+    `${sshd.user}@127.0.0.1:${remoteWork}/setup/`,
+  ]);
   const sudo = sshd.user === 'root' ? '' : 'sudo -n ';
   expect(plan.run.at(-1)).toBe(`cd ${remoteWork}/setup && ${sudo}bash vm-setup.sh requirements.txt`);
   expect(plan.run).not.toContain('-tt'); // no terminal: sudo must not prompt

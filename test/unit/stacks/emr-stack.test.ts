@@ -486,10 +486,12 @@ describe('bootstrap action and uploaded files', () => {
   const md5 = (path: string) => createHash('md5').update(readFileSync(path)).digest('hex');
   const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
   const scriptPath = join(REPO_ROOT, 'bootstrap/emr-install-python-deps.sh');
+  const installerPath = join(REPO_ROOT, 'bootstrap/install-python-requirements.sh');
   const requirementsPath = join(REPO_ROOT, 'requirements.txt');
 
-  test('script and requirements.txt are uploaded with content hashes tracked', () => {
+  test('script, the shared Python installer and requirements.txt are uploaded with content hashes tracked', () => {
     const script = byKey('bootstrap/emr-install-python-deps.sh');
+    expect(byKey('bootstrap/install-python-requirements.sh').source_hash).toBe(md5(installerPath));
     const requirements = byKey('bootstrap/requirements.txt');
     expect(script.bucket).toBe('${aws_s3_bucket.' + bucketId('artifacts') + '.bucket}');
     expect(script.source_hash).toBe(md5(scriptPath));
@@ -507,6 +509,10 @@ describe('bootstrap action and uploaded files', () => {
       `s3://${artifacts}/bootstrap/requirements.txt`,
       '--requirements-sha256',
       sha256(requirementsPath),
+      '--installer',
+      `s3://${artifacts}/bootstrap/install-python-requirements.sh`,
+      '--installer-sha256',
+      sha256(installerPath),
       '--venv',
       '/opt/fruits-venv',
     ]);
@@ -517,6 +523,7 @@ describe('bootstrap action and uploaded files', () => {
     const root = tempDir();
     mkdirSync(join(root, 'bootstrap'));
     cpSync(scriptPath, join(root, 'bootstrap/emr-install-python-deps.sh'));
+    cpSync(installerPath, join(root, 'bootstrap/install-python-requirements.sh'));
     writeFileSync(join(root, 'requirements.txt'), `${readFileSync(requirementsPath, 'utf8')}\n# changed\n`);
     const changed = synthEmr({}, { repoRoot: root });
     const changedCluster = resource(changed, 'aws_emr_cluster', 'cluster');
@@ -530,6 +537,11 @@ describe('bootstrap action and uploaded files', () => {
     writeFileSync(join(root, 'bootstrap/emr-install-python-deps.sh'), `${readFileSync(scriptPath, 'utf8')}\n# v2\n`);
     const changedScript = resource(synthEmr({}, { repoRoot: root }), 'aws_emr_cluster', 'cluster');
     expect(changedScript.bootstrap_action[0].name).not.toBe(cluster.bootstrap_action[0].name);
+
+    writeFileSync(join(root, 'bootstrap/install-python-requirements.sh'), `${readFileSync(installerPath, 'utf8')}\n# v2\n`);
+    const changedInstaller = resource(synthEmr({}, { repoRoot: root }), 'aws_emr_cluster', 'cluster');
+    expect(changedInstaller.bootstrap_action[0].name).not.toBe(changedScript.bootstrap_action[0].name);
+    expect(changedInstaller.bootstrap_action[0].args[7]).not.toBe(changedScript.bootstrap_action[0].args[7]);
     rmSync(root, { recursive: true, force: true });
   });
 
