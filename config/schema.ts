@@ -14,7 +14,7 @@ import {
   regionProblem,
   s3UriProblem,
 } from './rules.js';
-import { defaultJobContract, type JobOptionSpec } from '../runner/job-contract.js';
+import { defaultJobContract, type JobOptionSpec } from './job-contract.js';
 
 /**
  * The job owns its options' types and ranges (jobs/fruits_job/contract.json): the `job` section's

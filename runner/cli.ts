@@ -4,11 +4,11 @@ import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, parseWholeNumber, repoRoot } from '../config/index.js';
-import { causeChain, ExitCode, isStructuredError, problemLine, usageError, type ExitCodeValue } from './platform/errors.js';
+import { causeChain, ExitCode, isStructuredError, problemLine, usageError, type ExitCodeValue } from '../config/errors.js';
 import { makeOutput, type Output } from './platform/output.js';
 import { realClock, type Clock } from './platform/clock.js';
 import { newRunId, parseConfFlags } from './argv/spark-submit.js';
-import { jobFlag, loadJobContract } from './job-contract.js';
+import { jobFlag, loadJobContract } from '../config/job-contract.js';
 import type { RunRequest, RunContext } from './targets/run-request.js';
 import { allowedOptions, commandHelp, commandSpec, COMMANDS, globalHelp, parseArgsOptions } from './command-table.js';
 

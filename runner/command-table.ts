@@ -1,7 +1,7 @@
 // The `fruits` command table: every option, positional and help text declared once here.
 // parseArgs' config, the per-command allow-lists and every `--help` text are generated from it.
 import type { ParseArgsConfig } from 'node:util';
-import { defaultJobContract, describeRange } from './job-contract.js';
+import { defaultJobContract, describeRange } from '../config/job-contract.js';
 
 // The job's options are the job's (jobs/fruits_job/contract.json): their ranges and defaults in
 // the help come from its contract, so the help cannot promise what the job refuses.

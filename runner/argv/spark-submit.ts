@@ -1,7 +1,7 @@
 // Pure builders for the job invocation shared by every target (see contracts.md):
 // spark-submit [conf] --py-files fruits_job.zip run_job.py --input .. --output .. [options]
 import { randomBytes } from 'node:crypto';
-import { usageError } from '../platform/errors.js';
+import { usageError } from '../../config/errors.js';
 
 export interface JobArgs {
   input: string;
@@ -16,7 +16,7 @@ export interface JobArgs {
   extra?: string[];
 }
 
-/** The job's --run-id pattern (contract.json; test/unit/runner/job-contract.test.ts checks they agree): the
+/** The job's --run-id pattern (contract.json; test/unit/config/job-contract.test.ts checks they agree): the
  * runner puts the run id in paths (code/<run-id>/) before the contract is read, so it checks it here too. */
 export const RUN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { findPython } from '../platform/discover.js';
 import { capture } from '../platform/process.js';
-import { envError, ExitCode, FruitsError, jobError, oneLine, usageError, type ExitCodeValue } from '../platform/errors.js';
+import { envError, ExitCode, FruitsError, jobError, oneLine, usageError, type ExitCodeValue } from '../../config/errors.js';
 import type { RunnerConfig } from '../../config/index.js';
 import type { Output } from '../platform/output.js';
 

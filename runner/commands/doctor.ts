@@ -7,7 +7,7 @@ import { makeAwsClients } from '../aws/clients.js';
 import { describeClusterBrief } from '../aws/cluster-info.js';
 import { shQuote, sshArgv } from '../argv/ssh.js';
 import type { RunnerConfig } from '../../config/index.js';
-import { isStructuredError, oneLine } from '../platform/errors.js';
+import { isStructuredError, oneLine } from '../../config/errors.js';
 import { DEPLOY_HINT, readStackOutputs } from '../aws/stack-outputs.js';
 import { vmSshTarget } from '../targets/vm.js';
 

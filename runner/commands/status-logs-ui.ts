@@ -4,7 +4,7 @@ import type { RunnerConfig } from '../../config/index.js';
 import type { Output } from '../platform/output.js';
 import { describeClusterBrief } from '../aws/cluster-info.js';
 import { runFolderFromStepArgs } from '../argv/emr-step.js';
-import { ExitCode, FruitsError, usageError, type ExitCodeValue } from '../platform/errors.js';
+import { ExitCode, FruitsError, usageError, type ExitCodeValue } from '../../config/errors.js';
 import { FINAL_STATES } from '../aws/emr-watch.js';
 import { sparkUiLink } from '../aws/spark-ui.js';
 import { describeStep, formatStepLine, stepLogs } from '../aws/step-status.js';

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { foxyProxyConfig, jupyterHubUrl, mergeFoxyProxy, tunnelArgv } from '../argv/ssh-tunnel.js';
 import { shJoin } from '../argv/ssh.js';
 import { startProcess } from '../platform/process.js';
-import { envError, ExitCode, usageError, type ExitCodeValue } from '../platform/errors.js';
+import { envError, ExitCode, usageError, type ExitCodeValue } from '../../config/errors.js';
 import type { RunnerConfig } from '../../config/index.js';
 import type { Output } from '../platform/output.js';
 

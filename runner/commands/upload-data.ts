@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, realpathSync, statSync, existsSync } from 'node:fs';
 import { join, relative, sep, extname } from 'node:path';
 import { joinS3, parseS3Uri } from '../aws/s3-uri.js';
-import { ExitCode, fromAwsError, InterruptedError, isNotFoundKey, usageError } from '../platform/errors.js';
+import { ExitCode, InterruptedError, usageError } from '../../config/errors.js';
+import { fromAwsError, isNotFoundKey } from '../aws/errors.js';
 import type { RunnerConfig } from '../../config/index.js';
 import type { Output } from '../platform/output.js';
 

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { scpToArgv, shJoin, shQuote, sshArgv, type SshTarget } from '../argv/ssh.js';
 import { capture, startProcess } from '../platform/process.js';
-import { envError, ExitCode, InterruptedError, oneLine, usageError, type ExitCodeValue } from '../platform/errors.js';
+import { envError, ExitCode, InterruptedError, oneLine, usageError, type ExitCodeValue } from '../../config/errors.js';
 import type { RunnerConfig } from '../../config/index.js';
 import type { Output } from '../platform/output.js';
 import { vmSshTarget } from '../targets/vm.js';

@@ -5,7 +5,7 @@ import type { Clock } from '../platform/clock.js';
 import type { RunnerConfig } from '../../config/index.js';
 import type { Output } from '../platform/output.js';
 import { isS3Uri } from '../aws/s3-uri.js';
-import { InterruptedError, jobError, usageError, type ExitCodeValue } from '../platform/errors.js';
+import { InterruptedError, jobError, usageError, type ExitCodeValue } from '../../config/errors.js';
 import { makeProgressView } from '../progress/progress-view.js';
 import { readProgress, readSummaryAt, runFile, SUMMARY_FILE, VM_PREFIX, type VmReader } from '../progress/progress-source.js';
 import { describeSummary, summaryStatusExit } from '../targets/run-request.js';

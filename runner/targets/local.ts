@@ -7,7 +7,7 @@ import { buildSparkSubmitArgv, parseSummaryLine } from '../argv/spark-submit.js'
 import { shJoin } from '../argv/ssh.js';
 import { findJava, findPython, findSparkSubmit, JAVA_HINT } from '../platform/discover.js';
 import { startProcess } from '../platform/process.js';
-import { envError, ExitCode, InterruptedError, usageError } from '../platform/errors.js';
+import { envError, ExitCode, InterruptedError, usageError } from '../../config/errors.js';
 import { locateJob, writeJobZip } from '../packaging/package-job.js';
 import { PROGRESS_LINES_ENV } from '../progress/run-progress.js';
 import { describeSummary, exitForJob, jobArgvFor, jobOutputRouter, summaryStatusExit, type RunContext, type RunOutcome, type RunRequest } from './run-request.js';

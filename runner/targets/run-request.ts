@@ -3,8 +3,8 @@ import type { Clock } from '../platform/clock.js';
 import type { RunnerConfig } from '../../config/index.js';
 import type { Output } from '../platform/output.js';
 import { buildJobArgs, type JobArgs } from '../argv/spark-submit.js';
-import { checkJobArgv, loadJobContract } from '../job-contract.js';
-import { ExitCode, type ExitCodeValue } from '../platform/errors.js';
+import { checkJobArgv, loadJobContract } from '../../config/job-contract.js';
+import { ExitCode, type ExitCodeValue } from '../../config/errors.js';
 import { makeProgressView, type ProgressView } from '../progress/progress-view.js';
 import { parseProgressLine } from '../progress/run-progress.js';
 

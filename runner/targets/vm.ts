@@ -10,7 +10,7 @@ import {
 } from '../argv/ssh.js';
 import { capture, startProcess } from '../platform/process.js';
 import { which } from '../platform/discover.js';
-import { envError, ExitCode, InterruptedError, oneLine, usageError } from '../platform/errors.js';
+import { envError, ExitCode, InterruptedError, oneLine, usageError } from '../../config/errors.js';
 import { locateJob, writeJobZip } from '../packaging/package-job.js';
 import type { RunnerConfig } from '../../config/index.js';
 import { PROGRESS_LINES_ENV } from '../progress/run-progress.js';

@@ -103,7 +103,7 @@ describe('upload-data over the wire', () => {
   test('missing bucket is a one-line error naming the fix (exit 3)', async () => {
     const r = await cli(['upload-data', images, '--to', 's3://no-such-bucket/x/']);
     expect(r.code).toBe(3);
-    expect(r.out.errors).toEqual([expect.stringMatching(/^error: listing s3:\/\/no-such-bucket\/x\/: the bucket no-such-bucket does not exist: check the s3:\/\/ URI/)]);
+    expect(r.out.errors).toEqual([expect.stringMatching(/^error: listing s3:\/\/no-such-bucket\/x\/: the bucket no-such-bucket does not exist; check the s3:\/\/ URI/)]);
   });
 });
 

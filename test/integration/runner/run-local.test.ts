@@ -40,8 +40,8 @@ describe('fruits run local', () => {
   });
 
   test.each([
-    [['run', 'local', '--input', '/does/not/exist', '--output', '/tmp/x'], 2, /^error: input \/does\/not\/exist does not exist: pass an existing image folder/],
-    [['run', 'moon'], 2, /^error: unknown target "moon": use local, vm or emr/],
+    [['run', 'local', '--input', '/does/not/exist', '--output', '/tmp/x'], 2, /^error: input \/does\/not\/exist does not exist; pass an existing image folder/],
+    [['run', 'moon'], 2, /^error: unknown target "moon"; use local, vm or emr/],
     [['run', 'local', '--input', '.', '--output', 'o', '--k', 'many'], 2, /^error: --k must be an integer/],
     [['run', 'local', '--input', '.', '--output', 'o', '--k', '3', '--variance-target', '0.9'], 2, /exclusive/],
     [['frobnicate'], 2, /^error: unknown command "frobnicate"/],

@@ -1,6 +1,6 @@
 // runner/argv/spark-submit.ts: the pure job argv and spark-submit argv builders, run ids, --conf flags.
 import { buildJobArgs, buildSparkSubmitArgv, newRunId, parseConfFlags, parseSummaryLine } from '../../../../runner/argv/spark-submit.js';
-import { FruitsError } from '../../../../runner/platform/errors.js';
+import { FruitsError } from '../../../../config/errors.js';
 
 describe('spark-submit builders', () => {
   test('job args carry input, output, run id and only the options given', () => {

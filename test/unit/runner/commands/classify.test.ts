@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildClassifyArgv, classifyFailure, formatClassification } from '../../../../runner/commands/classify.js';
-import { ExitCode } from '../../../../runner/platform/errors.js';
+import { ExitCode } from '../../../../config/errors.js';
 import { LAUNCHER, ROOT, mktemp } from '../../../helpers/runner.js';
 
 const fruits = (args: string[], cwd: string, timeout = 120_000) =>
@@ -63,8 +63,8 @@ echo '{"photo": "'"$2"'", "run": "'"$4"'", "label": "lemon", "probability": 0.87
   test.each([
     [['classify', 'missing.jpg', '--run', 'r'], 2, /^error: photo missing\.jpg does not exist; give the path/],
     [['classify', 'crash.jpg', '--run', 'r'], 1, /^error: classify failed \(exit 1\): RuntimeError: kaput$/],
-    [['classify', '--run', 'r'], 2, /^error: missing photo: fruits classify <photo> --run <run folder>$/],
-    [['classify', 'p.jpg'], 2, /^error: missing --run: pass the run folder/],
+    [['classify', '--run', 'r'], 2, /^error: missing photo; fruits classify <photo> --run <run folder>$/],
+    [['classify', 'p.jpg'], 2, /^error: missing --run; pass the run folder/],
     [['classify', 'a.jpg', 'b.jpg', '--run', 'r'], 2, /^error: one photo at a time/],
     [['classify', 'p.jpg', '--run', 'r', '--k', '3'], 2, /^error: --k does not apply to "classify"/],
   ])('%j exits %i with one error line', async (args, code, message) => {

@@ -5,7 +5,7 @@ import { mktemp } from '../../../helpers/runner.js';
 import { resolveConfig } from '../../../../config/index.js';
 import { parsePins, doctorExit, tunnelKeyCheck } from '../../../../runner/commands/doctor.js';
 import { describeSummary, exitForJob, jobArgsFor, summaryStatusExit } from '../../../../runner/targets/run-request.js';
-import { fromAwsError } from '../../../../runner/platform/errors.js';
+import { fromAwsError } from '../../../../runner/aws/errors.js';
 
 describe('small helpers', () => {
   test('requirement pins', () => {

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { usageError } from './platform/errors.js';
+import { usageError } from './errors.js';
 
 export interface JobOptionSpec {
   type: 'integer' | 'number' | 'string' | 'flag';

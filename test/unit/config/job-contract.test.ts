@@ -19,7 +19,7 @@ import { summaryUri } from '../../../runner/argv/emr-step.js';
 import { writeJobZip } from '../../../runner/packaging/package-job.js';
 import { SUMMARY_FILE } from '../../../runner/progress/progress-source.js';
 import { PROGRESS_FILE } from '../../../runner/progress/run-progress.js';
-import { checkJobArgv, DEFAULT_JOB_DIR, defaultJobContract, describeRange, loadJobContract, type JobContract, type JobOptionSpec } from '../../../runner/job-contract.js';
+import { checkJobArgv, DEFAULT_JOB_DIR, defaultJobContract, describeRange, loadJobContract, type JobContract, type JobOptionSpec } from '../../../config/job-contract.js';
 import { captureOutput, fakeClock, mktemp, ROOT } from '../../helpers/runner.js';
 
 const contract: JobContract = loadJobContract(join(ROOT, 'jobs'));
@@ -158,7 +158,7 @@ describe('the job contract', () => {
   test('a job dir without the contract is one line naming the fix', async () => {
     const { code, out } = await fruits(['run', 'emr', '--dry-run'], { FRUITS_JOB_DIR: dir });
     expect(code).toBe(2);
-    expect(out.errors).toEqual([expect.stringMatching(/^error: job contract .*contract\.json not found: set jobDir \/ FRUITS_JOB_DIR/)]);
+    expect(out.errors).toEqual([expect.stringMatching(/^error: job contract .*contract\.json not found; set jobDir \/ FRUITS_JOB_DIR/)]);
   });
 
   test('the exclusive pair is named as the job names it', () => {
