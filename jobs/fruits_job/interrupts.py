@@ -14,8 +14,10 @@ import signal
 import threading
 import time
 
+from . import contract
+
 SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
-EXIT_CODE = 130
+EXIT_CODE = contract.exit_code("interrupted")
 
 
 class Interrupted(KeyboardInterrupt):
