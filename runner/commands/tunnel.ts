@@ -6,6 +6,7 @@ import { startProcess } from '../platform/process.js';
 import { envError, ExitCode, usageError, type ExitCodeValue } from '../../config/errors.js';
 import type { RunnerConfig } from '../../config/index.js';
 import type { Output } from '../platform/output.js';
+import { boolFlag, stringFlag, type CommandHandler } from './handler.js';
 
 export function tunnelKey(cfg: RunnerConfig): string {
   const key = cfg.tunnel.key;
@@ -61,7 +62,7 @@ export async function tunnelCommand(cfg: RunnerConfig, out: Output, o: { dryRun:
   const outputs = readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack);
   let masterDns = cfg.tunnel.masterDns ?? (cfg.emr.clusterId ? undefined : outputs.masterPublicDns);
   if (!masterDns) {
-    const { resolveEmrSettings, clientsFor } = await import('../targets/emr.js');
+    const { resolveEmrSettings, clientsFor } = await import('../aws/emr-settings.js');
     const { describeClusterBrief } = await import('../aws/cluster-info.js');
     const s = resolveEmrSettings(cfg, outputs);
     masterDns = (await describeClusterBrief(clientsFor(cfg, s).emr, s.clusterId)).masterDns;
@@ -69,3 +70,6 @@ export async function tunnelCommand(cfg: RunnerConfig, out: Output, o: { dryRun:
   }
   return openTunnel(cfg, masterDns, { out, dryRun: o.dryRun, signal: o.signal });
 }
+
+/** `fruits tunnel` (command table handler). */
+export const handle: CommandHandler = (c) => tunnelCommand(c.cfg, c.out, { dryRun: c.dryRun, foxyproxy: boolFlag(c, 'foxyproxy'), merge: stringFlag(c, 'merge'), signal: c.signal });

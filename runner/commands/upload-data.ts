@@ -11,6 +11,7 @@ import { ExitCode, InterruptedError, usageError } from '../../config/errors.js';
 import { fromAwsError, isNotFoundKey } from '../aws/errors.js';
 import type { RunnerConfig } from '../../config/index.js';
 import type { Output } from '../platform/output.js';
+import { boolFlag, stringFlag, type CommandHandler } from './handler.js';
 
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png']);
 
@@ -223,3 +224,7 @@ export async function uploadDataCommand(rest: string[], cfg: RunnerConfig, out: 
   out.result(r, human);
   return ExitCode.ok;
 }
+
+/** `fruits upload-data <dir>` (command table handler). */
+export const handle: CommandHandler = (c) =>
+  uploadDataCommand(c.args, c.cfg, c.out, { dryRun: c.dryRun, checksum: boolFlag(c, 'checksum'), to: stringFlag(c, 'to'), signal: c.signal });

@@ -10,7 +10,9 @@ import { startProcess } from '../platform/process.js';
 import { envError, ExitCode, InterruptedError, usageError } from '../../config/errors.js';
 import { locateJob, writeJobZip } from '../packaging/package-job.js';
 import { PROGRESS_LINES_ENV } from '../progress/run-progress.js';
-import { describeSummary, exitForJob, jobArgvFor, jobOutputRouter, summaryStatusExit, type RunContext, type RunOutcome, type RunRequest } from './run-request.js';
+import { exitForJob, jobArgvFor, jobOutputRouter, type RunContext, type RunOutcome, type RunRequest } from './run-request.js';
+import type { Target } from './registry.js';
+import { describeSummary, summaryStatusExit } from '../progress/run-summary.js';
 
 const hasScheme = (p: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(p);
 export const toLocalPath = (p: string) => (p.startsWith('file://') ? fileURLToPath(p) : p);
@@ -91,3 +93,6 @@ function finish(runId: string, code: number | undefined, summaryUri: string | un
   ctx.out.result({ target: 'local', runId, exitCode, jobExitCode: code, summaryUri, summary }, human);
   return { exitCode, data: { summary } };
 }
+
+/** The local target (targets/registry.ts). */
+export const localTarget: Target = { run: runLocal };

@@ -1,7 +1,7 @@
 // vm target: the Ubuntu VM (VMware Workstation) over SSH. Copies the job, runs
 // spark-submit there with output streamed back, fetches summary.json, and on
 // Ctrl-C kills the remote process group through a second ssh.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { buildSparkSubmitArgv, parseSummaryLine } from '../argv/spark-submit.js';
@@ -10,41 +10,15 @@ import {
 } from '../argv/ssh.js';
 import { capture, startProcess } from '../platform/process.js';
 import { which } from '../platform/discover.js';
-import { envError, ExitCode, InterruptedError, oneLine, usageError } from '../../config/errors.js';
+import { envError, ExitCode, InterruptedError, usageError } from '../../config/errors.js';
 import { locateJob, writeJobZip } from '../packaging/package-job.js';
 import type { RunnerConfig } from '../../config/index.js';
+import { SUMMARY_FILE } from '../progress/progress-source.js';
 import { PROGRESS_LINES_ENV } from '../progress/run-progress.js';
-import { describeSummary, exitForJob, jobArgvFor, jobOutputRouter, summaryStatusExit, type RunContext, type RunOutcome, type RunRequest } from './run-request.js';
-
-/** Validated SSH target from config; one-line errors for a missing host or a bad key. */
-export function vmSshTarget(cfg: RunnerConfig): SshTarget {
-  const vm = cfg.vm;
-  if (!vm.host) throw usageError('no VM host', 'set vm.host in fruits.config.json or FRUITS_VM_HOST (or pass --host)');
-  if (vm.key) {
-    if (!existsSync(vm.key)) throw usageError(`VM ssh key ${vm.key} not found`, 'fix vm.key / FRUITS_VM_KEY / --key');
-    if ((statSync(vm.key).mode & 0o077) !== 0) throw usageError(`VM ssh key ${vm.key} is readable by others and ssh will refuse it`, `chmod 600 ${vm.key}`);
-  }
-  if (vm.knownHosts && !existsSync(vm.knownHosts) && vm.strictHostKeyChecking === 'yes') {
-    throw usageError(`known_hosts file ${vm.knownHosts} not found`, `create it (ssh-keyscan -p ${vm.port} ${vm.host} > ${vm.knownHosts}) or set vm.strictHostKeyChecking to accept-new`);
-  }
-  return { host: vm.host, user: vm.user, port: vm.port, key: vm.key, knownHosts: vm.knownHosts, strictHostKeyChecking: vm.strictHostKeyChecking, connectTimeoutSeconds: vm.connectTimeoutSeconds };
-}
-
-const SSH_FAILED = 255;
-const lastLine = (lines: string[]) => oneLine(lines.filter((l) => l.trim()).slice(-1)[0] ?? 'no details');
-const HOST_KEY_FAILURE = /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|host key .* (not known|differs)|No \S+ host key is known/i;
-
-/** ssh exit 255: a host-key problem names ssh-keyscan and vm.strictHostKeyChecking; anything else is "unreachable". */
-export function unreachable(t: SshTarget, tailLines: string[]) {
-  if (tailLines.some((l) => HOST_KEY_FAILURE.test(l))) {
-    const file = t.knownHosts ?? '~/.ssh/known_hosts';
-    return envError(
-      `ssh refused the VM's host key (${lastLine(tailLines.filter((l) => HOST_KEY_FAILURE.test(l)))})`,
-      `if the VM is new or was rebuilt, check its key and record it with \`ssh-keyscan -p ${t.port} ${t.host} >> ${file}\` (remove a stale entry with ssh-keygen -R), or set vm.strictHostKeyChecking to accept-new for a first connection`,
-    );
-  }
-  return envError(`cannot reach the VM ${t.user}@${t.host}:${t.port} over ssh (${lastLine(tailLines)})`, 'check that the VM is running and vm.host/port/user/key');
-}
+import { exitForJob, jobArgvFor, jobOutputRouter, type RunContext, type RunOutcome, type RunRequest } from './run-request.js';
+import { describeSummary, summaryStatusExit } from '../progress/run-summary.js';
+import { lastLine, remoteSummaryPath, SSH_FAILED, unreachable, vmSshTarget } from '../platform/vm-ssh.js';
+import type { Target } from './registry.js';
 
 export interface VmPlan {
   ssh: SshTarget;
@@ -165,12 +139,6 @@ export async function runVm(req: RunRequest, ctx: RunContext): Promise<RunOutcom
   }
 }
 
-/** Pure: the VM path of the summary.json named by the job's FRUITS_RUN_SUMMARY line (relative paths are under vm.workDir). */
-export function remoteSummaryPath(workDir: string, summaryUri: string): string {
-  const p = summaryUri.replace(/^file:\/\//, '');
-  return p.startsWith('/') || p.startsWith('~') ? p : posix.join(workDir, p);
-}
-
 /**
  * Side effect: copies summary.json from the VM into vm.summaryDir/<run-id>/. Only when the
  * job printed its marker: a summary.json found without it could be an older run's (e.g. the
@@ -181,7 +149,7 @@ async function fetchSummary(cfg: RunnerConfig, ssh: SshTarget, runId: string, su
   const remotePath = remoteSummaryPath(cfg.vm.workDir, summaryUri);
   const dir = join(cfg.vm.summaryDir, runId);
   mkdirSync(dir, { recursive: true });
-  const local = join(dir, 'summary.json');
+  const local = join(dir, SUMMARY_FILE);
   const got = await capture(scpFromArgv(ssh, remotePath, local));
   if (got.exitCode !== 0) {
     info(`fruits: could not fetch ${remotePath} from the VM (${lastLine(got.stderr.split('\n'))})`);
@@ -194,3 +162,6 @@ async function fetchSummary(cfg: RunnerConfig, ssh: SshTarget, runId: string, su
     return { remotePath, localSummary: local };
   }
 }
+
+/** The vm target (targets/registry.ts). */
+export const vmTarget: Target = { run: runVm };
