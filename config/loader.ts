@@ -267,6 +267,8 @@ export interface LoadOptions {
   cwd?: string;
   /** Checkout root holding the default fruits.config.json (default: this checkout). */
   root?: string;
+  /** The job contract whose options make the job section (default: this checkout's). */
+  contract?: JobContract;
 }
 
 /**
@@ -292,7 +294,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   } else if (explicit !== undefined) {
     throw new ConfigError(`${via} points at ${path}, which does not exist`, `fix the path or unset ${via}`);
   }
-  return resolveConfig({ file, filePath: file === undefined ? undefined : path, env, flags: opts.flags, root, cwd });
+  return resolveConfig({ file, filePath: file === undefined ? undefined : path, env, flags: opts.flags, root, cwd, contract: opts.contract });
 }
 
 /** fruits-emr's config: the operator's SSH source and key are set. */

@@ -91,7 +91,7 @@ async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<num
   const target = command === 'run' ? runTargetName(rest) : undefined;
   const env = deps.env ?? process.env;
   let cfg: RunnerConfig | undefined;
-  if (spec.loadsConfig !== false) cfg = loadConfig({ configPath: v.config as string | undefined, env, flags: configFlags(v, command, target, contract) });
+  if (spec.loadsConfig !== false) cfg = loadConfig({ configPath: v.config as string | undefined, env, flags: configFlags(v, command, target, contract), contract });
   const ctx: CommandContext = {
     command,
     values: v,
