@@ -73,14 +73,13 @@ function sectionShape(schema: z.ZodType): Record<string, z.ZodType> {
 /** Every field by dotted path, in schema order (sections hold one level of fields). */
 export function configFields(schema: z.ZodObject = configSchema): Leaf[] {
   const out: Leaf[] = [];
-  for (const [key, s] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
-    const schema = s;
-    const info = fieldRegistry.get(schema);
+  for (const [key, field] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
+    const info = fieldRegistry.get(field);
     if (info) {
       out.push({ path: key, info });
       continue;
     }
-    for (const [sub, s] of Object.entries(sectionShape(schema))) out.push({ path: `${key}.${sub}`, info: fieldRegistry.get(s)! });
+    for (const [sub, s] of Object.entries(sectionShape(field))) out.push({ path: `${key}.${sub}`, info: fieldRegistry.get(s)! });
   }
   return out;
 }

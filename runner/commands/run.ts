@@ -3,14 +3,14 @@
 import { usageError } from '../../config/errors.js';
 import { exclusiveProblem, loadJobContract, parseJobOption, runnerOptions, type JobOptionValues } from '../../config/job-contract.js';
 import { newRunId, parseConfFlags } from '../argv/spark-submit.js';
-import { targetEntry } from '../targets/registry.js';
+import { targetEntry, targetNames } from '../targets/registry.js';
 import type { RunRequest } from '../targets/run-request.js';
 import { boolFlag, stringFlag, type CommandContext, type CommandHandler } from './handler.js';
 
 /** The target named by the first positional (checked by the cli before the config loads). */
 export function runTargetName(args: string[]): string {
   const t = args[0];
-  if (!t) throw usageError('missing target', 'fruits run <local|vm|emr> ...');
+  if (!t) throw usageError('missing target', `fruits run <${targetNames().join('|')}> ...`);
   const name = targetEntry(t).name;
   if (args.length > 1) throw usageError(`unexpected argument "${args[1]}"`, 'job options go after flags, extra job args after --');
   return name;
