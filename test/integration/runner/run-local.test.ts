@@ -57,7 +57,7 @@ describe('fruits run local', () => {
   test('missing java is an environment error (exit 3) with the fix', async () => {
     const r = await fruits(['run', 'local', '--input', cwd, '--output', join(cwd, 'o')], { cwd, env: { PATH: '/nonexistent', JAVA_HOME: '' } });
     expect(r.exitCode).toBe(3);
-    expect(r.stderr.trim()).toMatch(/^error: java not found: install Java 17/);
+    expect(r.stderr.trim()).toMatch(/^error: java not found; install Java 17/);
   });
 
   test.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('%s (Ctrl-C, kill, closed terminal) stops the whole spark-submit process group and exits 130', async (sig) => {
