@@ -10,7 +10,8 @@ import type { z } from 'zod';
 import { ConfigError, type Problem } from './errors.js';
 import { fieldRegistry, type FieldInfo } from './fields.js';
 import { operatorCidrCheck, parsePublicKey, privateKeyPathFor, releaseLabelProblem } from './rules.js';
-import { configSchema, RUNNER_SECTIONS, type ParsedConfig } from './schema.js';
+import { configSchema, configSchemaFor, RUNNER_SECTIONS, type JobDefaults, type ParsedConfig } from './schema.js';
+import { configKey, configOptions, defaultJobContract, exclusiveProblem, type JobContract } from './job-contract.js';
 
 /** Everything in fruits.config.json, typed and validated. */
 export type Config = Omit<ParsedConfig, 'stateRegion'> & { stateRegion: string };
@@ -19,7 +20,7 @@ export type RunnerSection = (typeof RUNNER_SECTIONS)[number];
 export type FruitsConfig = Omit<Config, RunnerSection>;
 /** The runner's part (its sections). */
 export type RunnerConfig = Pick<Config, RunnerSection>;
-export type JobDefaults = Config['job'];
+export type { JobDefaults };
 export type DeployMode = Config['emr']['deployMode'];
 export type ActionOnFailure = Config['emr']['actionOnFailure'];
 export type CancelOption = Config['emr']['cancelOption'];
@@ -49,6 +50,8 @@ export interface ConfigSources {
   root?: string;
   /** Folder that relative paths from the environment and flags are relative to. */
   cwd?: string;
+  /** The job contract whose options make the job section (default: this checkout's). */
+  contract?: JobContract;
 }
 
 type Source = 'default' | 'file' | 'env' | 'flag';
@@ -68,21 +71,37 @@ function sectionShape(schema: z.ZodType): Record<string, z.ZodType> {
 }
 
 /** Every field by dotted path, in schema order (sections hold one level of fields). */
-export function configFields(): Leaf[] {
+export function configFields(schema: z.ZodObject = configSchema): Leaf[] {
   const out: Leaf[] = [];
-  for (const [key, schema] of Object.entries(configSchema.shape as Record<string, z.ZodType>)) {
-    const info = fieldRegistry.get(schema);
+  for (const [key, field] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
+    const info = fieldRegistry.get(field);
     if (info) {
       out.push({ path: key, info });
       continue;
     }
-    for (const [sub, s] of Object.entries(sectionShape(schema))) out.push({ path: `${key}.${sub}`, info: fieldRegistry.get(s)! });
+    for (const [sub, s] of Object.entries(sectionShape(field))) out.push({ path: `${key}.${sub}`, info: fieldRegistry.get(s)! });
   }
   return out;
 }
-const FIELDS = configFields();
-const FIELD_BY_PATH = new Map(FIELDS.map((f) => [f.path, f]));
-const SECTIONS = new Set<string>(RUNNER_SECTIONS.filter((s) => !FIELD_BY_PATH.has(s)));
+interface SchemaParts {
+  schema: z.ZodObject;
+  FIELDS: Leaf[];
+  FIELD_BY_PATH: Map<string, Leaf>;
+  SECTIONS: Set<string>;
+}
+const partsCache = new WeakMap<JobContract, SchemaParts>();
+/** The schema for a job contract and its fields by path (built once per contract). */
+function schemaParts(contract: JobContract): SchemaParts {
+  let p = partsCache.get(contract);
+  if (!p) {
+    const schema = contract === defaultJobContract() ? configSchema : configSchemaFor(contract);
+    const FIELDS = configFields(schema);
+    const FIELD_BY_PATH = new Map(FIELDS.map((f) => [f.path, f]));
+    p = { schema, FIELDS, FIELD_BY_PATH, SECTIONS: new Set<string>(RUNNER_SECTIONS.filter((s) => !FIELD_BY_PATH.has(s))) };
+    partsCache.set(contract, p);
+  }
+  return p;
+}
 
 function getPath(obj: Plain, path: string): unknown {
   return path.split('.').reduce<unknown>((cur, p) => (isPlain(cur) ? cur[p] : undefined), obj);
@@ -137,7 +156,7 @@ function typeProblem(info: FieldInfo, raw: unknown): Problem {
 }
 
 /** Checks the file's keys against the schema: a typo is refused, never silently ignored. */
-function checkKeys(file: Plain, label: string): void {
+function checkKeys(file: Plain, label: string, { FIELDS, FIELD_BY_PATH, SECTIONS }: SchemaParts): void {
   for (const [key, value] of Object.entries(file)) {
     if (isComment(key)) continue;
     if (FIELD_BY_PATH.has(key)) continue;
@@ -171,7 +190,10 @@ export function resolveConfig(src: ConfigSources = {}): Config {
     throw new ConfigError(`${label} must contain a JSON object of settings`, 'see fruits.config.example.json');
   }
   const file = (src.file ?? {}) as Plain;
-  checkKeys(file, label);
+  const contract = src.contract ?? defaultJobContract();
+  const parts = schemaParts(contract);
+  const { FIELDS, FIELD_BY_PATH, SECTIONS } = parts;
+  checkKeys(file, label, parts);
 
   const input: Plain = Object.fromEntries(RUNNER_SECTIONS.filter((s) => SECTIONS.has(s)).map((s) => [s, {}]));
   const origin = new Map<string, { source: Source; raw: unknown }>();
@@ -196,7 +218,7 @@ export function resolveConfig(src: ConfigSources = {}): Config {
     throw ConfigError.at(at(path), p);
   };
 
-  const parsed = configSchema.safeParse(input);
+  const parsed = parts.schema.safeParse(input) as z.ZodSafeParseResult<ParsedConfig>;
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.path.slice(0, 2).map(String).join('.');
@@ -213,9 +235,9 @@ export function resolveConfig(src: ConfigSources = {}): Config {
   }
   const release = releaseLabelProblem(c.releaseLabel, c.allowUnknownReleaseLabel);
   if (release) fail('releaseLabel', release);
-  if (c.job.k !== undefined && c.job.varianceTarget !== undefined) {
-    throw new ConfigError(`${at('job.k')} and ${at('job.varianceTarget')} are exclusive`, 'set only one');
-  }
+  const setJobFields = configOptions(contract).filter(([name]) => c.job[configKey(name)] !== undefined);
+  const exclusive = exclusiveProblem(contract, Object.fromEntries(setJobFields.map(([name]) => [name, at(`job.${configKey(name)}`)])), 'set only one');
+  if (exclusive) throw new ConfigError(exclusive.problem, exclusive.fix);
 
   // Paths: from the file relative to the file, from env/flags relative to the cwd, defaults to the checkout root (or the file).
   for (const { path, info } of FIELDS) {
@@ -244,6 +266,8 @@ export interface LoadOptions {
   cwd?: string;
   /** Checkout root holding the default fruits.config.json (default: this checkout). */
   root?: string;
+  /** The job contract whose options make the job section (default: this checkout's). */
+  contract?: JobContract;
 }
 
 /**
@@ -269,7 +293,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   } else if (explicit !== undefined) {
     throw new ConfigError(`${via} points at ${path}, which does not exist`, `fix the path or unset ${via}`);
   }
-  return resolveConfig({ file, filePath: file === undefined ? undefined : path, env, flags: opts.flags, root, cwd });
+  return resolveConfig({ file, filePath: file === undefined ? undefined : path, env, flags: opts.flags, root, cwd, contract: opts.contract });
 }
 
 /** fruits-emr's config: the operator's SSH source and key are set. */

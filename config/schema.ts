@@ -14,34 +14,47 @@ import {
   regionProblem,
   s3UriProblem,
 } from './rules.js';
-import { defaultJobContract, type JobOptionSpec } from '../runner/job-contract.js';
+import { configKey, configOptions, defaultJobContract, type JobContract, type JobOptionSpec } from './job-contract.js';
 
 /**
- * The job owns its options' types and ranges (jobs/fruits_job/contract.json): the `job` section's
- * defaults take theirs from it, so the schema, its JSON Schema and README's table cannot drift
- * from the job. (A custom jobDir's contract is checked again before each run: targets/run-request.ts.)
+ * The job owns its options' types and ranges (jobs/fruits_job/contract.json): the `job` section has
+ * one field per contract option with a `runner.config` entry, typed and bounded by the contract, so
+ * the schema, its JSON Schema and README's table cannot drift from the job, and a new option needs
+ * no line here. (A custom jobDir's contract is checked again before each run: targets/run-request.ts.)
  */
-function jobOption(name: string, type: JobOptionSpec['type']): JobOptionSpec & { min: number; max: number } {
-  const spec = defaultJobContract().options[name];
-  if (!spec || spec.type !== type) throw new Error(`the job's contract has no ${type} option --${name}; update config/schema.ts with it`);
-  return spec as JobOptionSpec & { min: number; max: number };
-}
-const jobInt = (name: string, description: string) => {
-  const s = jobOption(name, 'integer');
-  return int({ min: s.min, max: s.max, description: `${description} (the job's --${name})` });
-};
-const jobNum = (name: string, description: string) => {
-  const s = jobOption(name, 'number');
-  return num({ min: s.min, max: s.max, ...(s.min_exclusive ? { minExclusive: true } : {}), description: `${description} (the job's --${name})` });
-};
-const jobStr = (name: string, description: string) => {
-  const s = jobOption(name, 'string');
+function jobField(name: string, s: JobOptionSpec, description: string) {
+  const d = `${description} (the job's --${name})`;
+  if (s.type === 'flag') return bool({ description: d });
+  if (s.type === 'integer' || s.type === 'number') {
+    if (s.min === undefined || s.max === undefined) throw new Error(`the job's contract gives --${name} no min and max; a config default needs both`);
+    return s.type === 'integer'
+      ? int({ min: s.min, max: s.max, description: d })
+      : num({ min: s.min, max: s.max, ...(s.min_exclusive ? { minExclusive: true } : {}), description: d });
+  }
   const pattern = s.pattern === undefined ? undefined : new RegExp(`^(?:${s.pattern})$`);
+  const choices = s.choices;
   return str({
-    description: `${description} (the job's --${name})`,
-    ...(pattern ? { rule: (v: string) => (pattern.test(v) ? undefined : { problem: `must be ${s.pattern_text ?? `like ${s.pattern}`}, got ${JSON.stringify(v)}` }) } : {}),
+    description: d,
+    ...(pattern || choices
+      ? {
+          rule: (v: string) =>
+            choices && !choices.includes(v)
+              ? { problem: `must be one of ${choices.join(', ')}, got ${JSON.stringify(v)}` }
+              : pattern && !pattern.test(v)
+                ? { problem: `must be ${s.pattern_text ?? `like ${s.pattern}`}, got ${JSON.stringify(v)}` }
+                : undefined,
+        }
+      : {}),
   });
-};
+}
+
+/** fruits.config.json's job section: the job options' defaults, by config key (see configKey). */
+export type JobDefaults = Record<string, string | number | boolean | undefined>;
+
+export function jobSection(c: JobContract) {
+  const shape = Object.fromEntries(configOptions(c).map(([name, s]) => [configKey(name), jobField(name, s, s.runner.config!)]));
+  return section('default job options (flags win)', shape) as unknown as z.ZodType<JobDefaults>;
+}
 
 
 const instanceType = (description: string, env: string) =>
@@ -100,15 +113,10 @@ const section = <S extends z.ZodRawShape>(description: string, shape: S) =>
 const sshPort = (description: string, def: number, env?: string) =>
   int({ description, default: def, min: 1, max: 65535, ...(env ? { env } : {}) });
 
-/** The runner's sections (runner/, the `fruits` CLI). */
-export const runnerShape = {
+/** The runner's sections (runner/, the `fruits` CLI), with the job section of a contract. */
+export const runnerShapeFor = (contract: JobContract) => ({
   jobDir: localPath({ env: 'FRUITS_JOB_DIR', default: 'jobs', defaultDoc: '`jobs` at the checkout root', description: 'folder holding run_job.py and the fruits_job/ package' }),
-  job: section('default job options (flags win)', {
-    k: jobInt('k', 'PCA components (exclusive with varianceTarget; the job defaults to 50)'),
-    varianceTarget: jobNum('variance-target', 'PCA: smallest k reaching this explained variance (exclusive with k)'),
-    weights: jobStr('weights', 'MobileNetV2 weights: `imagenet`, a .h5/.onnx file (local or s3://) or test-only-random:<seed>'),
-    batchSize: jobInt('batch-size', 'images per inference batch'),
-  }),
+  job: jobSection(contract),
   local: section('`fruits run local` (spark-submit on this host)', {
     sparkSubmit: localPath({ env: 'FRUITS_SPARK_SUBMIT', description: 'spark-submit to use (default: $SPARK_HOME/bin, then beside local.python, then the pyspark install, then PATH)' }),
     python: localPath({ env: 'FRUITS_PYTHON', defaultDoc: '`.venv/bin/python`', description: 'the Python that runs the job locally' }),
@@ -163,11 +171,17 @@ export const runnerShape = {
   upload: section('`fruits upload`', {
     concurrency: int({ default: 8, min: 1, max: 64, description: 'parallel S3 uploads' }),
   }),
-};
+});
+
+/** This checkout's runner sections (the job section from its contract). */
+export const runnerShape = runnerShapeFor(defaultJobContract());
 
 export const RUNNER_SECTIONS = Object.keys(runnerShape) as (keyof typeof runnerShape)[];
 
-/** The whole file, as the loader validates it (after env, flags and coercion). */
+/** The whole file, as the loader validates it (after env, flags and coercion), for a job contract. */
+export const configSchemaFor = (contract: JobContract) => z.strictObject({ ...stackShape, ...runnerShapeFor(contract) });
+
+/** The whole file with this checkout's job contract. */
 export const configSchema = z.strictObject({ ...stackShape, ...runnerShape });
 
 export type ParsedConfig = z.output<typeof configSchema>;

@@ -40,7 +40,7 @@ output=${output:-$repo/runs}
 # Same form as the job's and the runner's default ids: the random suffix keeps two demos started
 # in the same second apart.
 run_id=${run_id:-run-$(date -u +%Y%m%d-%H%M%S)-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')}
-[ -d "$input" ] || die "image folder $input does not exist: pass one (<root>/<Split>/<Label>/*.jpg) as the first argument"
+[ -d "$input" ] || die "image folder $input does not exist; pass one (<root>/<Split>/<Label>/*.jpg) as the first argument"
 input=$(cd "$input" && pwd)
 
 cd "$repo"

@@ -15,11 +15,12 @@ import logging
 import os
 import sys
 
+from . import contract
 from .options import JobOptions, parse_args
 from .errors import UsageError, missing_input
 from .layout import is_local, local_path
 
-SUMMARY_MARKER = "FRUITS_RUN_SUMMARY"
+SUMMARY_MARKER = contract.marker("summary")
 
 
 class _CurrentStderrHandler(logging.StreamHandler):

@@ -29,6 +29,24 @@ def option(name: str) -> dict:
     return options()[name]
 
 
+def marker(key: str) -> str:
+    """A stdout marker (or its environment switch) the runner reads: summary, progress, progress_lines_env."""
+    return load()["markers"][key]
+
+
+def exit_code(meaning: str) -> int:
+    """The job's exit code for a meaning: ok, failed, usage, tensorflow_missing, interrupted."""
+    return load()["exit_codes"][meaning]
+
+
+def default(name: str):
+    """An option's default as the job takes it (flags: False, or True for a store_false dest)."""
+    spec = option(name)
+    if spec["type"] == "flag":
+        return bool(spec.get("dest"))
+    return spec.get("default")
+
+
 def run_file(key: str) -> str:
     """Path of a run folder file, relative to <output>/<run-id>/."""
     return load()["run_folder"]["files"][key]["path"]

@@ -1,4 +1,6 @@
-"""Exceptions that map to the job's exit codes (0 ok, 2 bad input/usage, 1 job failure)."""
+"""Exceptions that map to the job's exit codes (contract.json exit_codes: 0 ok, 2 bad input/usage, 1 job failure)."""
+
+from . import contract
 
 
 def one_line(error: BaseException, limit: int = 500) -> str:
@@ -9,7 +11,7 @@ def one_line(error: BaseException, limit: int = 500) -> str:
 class UsageError(Exception):
     """Bad input or usage, detected before anything is written. Exit 2, one-line message."""
 
-    exit_code = 2
+    exit_code = contract.exit_code("usage")
 
 
 def missing_input(uri: str) -> UsageError:
@@ -20,4 +22,4 @@ def missing_input(uri: str) -> UsageError:
 class JobFailure(Exception):
     """The run started but could not complete. Exit 1; summary.json says "failed"."""
 
-    exit_code = 1
+    exit_code = contract.exit_code("failed")

@@ -24,10 +24,12 @@ import signal
 import threading
 import time
 
+from . import contract
+
 log = logging.getLogger("fruits_job")
 
 SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
-EXIT_CODE = 130
+EXIT_CODE = contract.exit_code("interrupted")
 
 
 class Interrupted(KeyboardInterrupt):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from . import contract
 from .errors import UsageError
-from .layout import LAYOUT_SPLIT_LABEL, default_run_id, image_glob
+from .layout import default_run_id, image_glob
 
 # Defaults and ranges live in contract.json (the runner reads the same file).
 DEFAULT_K = contract.option("k")["default"]
@@ -19,25 +19,28 @@ SPARK_BINARY_FILE_LIMIT = 2**31 - 1  # binaryFile cannot hold a file of 2 GiB or
 TEST_ONLY_RANDOM_PREFIX = "test-only-random:"
 
 
+_default = contract.default  # every default below is the contract's (the runner reads the same file)
+
+
 @dataclass(frozen=True)
 class JobOptions:
     input: str
     output: str
     run_id: str
-    k: int | None = DEFAULT_K
-    variance_target: float | None = None
-    weights: str = "imagenet"
-    batch_size: int = DEFAULT_BATCH_SIZE
-    overwrite: bool = False
-    json: bool = False
+    k: int | None = _default("k")
+    variance_target: float | None = _default("variance-target")
+    weights: str = _default("weights")
+    batch_size: int = _default("batch-size")
+    overwrite: bool = _default("overwrite")
+    json: bool = _default("json")
     path_glob: str = field(default_factory=lambda: image_glob(DEFAULT_EXTENSIONS.split(",")))
     max_file_bytes: int = DEFAULT_MAX_FILE_MB * 1024 * 1024
-    max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS
-    tf_threads: int | None = None  # None: spark.task.cpus (see model.py)
-    train: bool = True  # train + evaluate the classifier on the PCA features (train.py)
-    engine: str = "onnx"  # featurizer engine (engines.py): onnx (default) or keras (the reference)
-    layout: str = LAYOUT_SPLIT_LABEL  # how split and label are read from the path (layout.py)
-    verbose: bool = False  # Spark's INFO lines on stderr
+    max_image_pixels: int = _default("max-image-pixels")
+    tf_threads: int | None = _default("tf-threads")  # None: spark.task.cpus (see model.py)
+    train: bool = _default("no-train")  # train + evaluate the classifier on the PCA features (train.py)
+    engine: str = _default("engine")  # featurizer engine (engines.py): onnx (default) or keras (the reference)
+    layout: str = _default("layout")  # how split and label are read from the path (layout.py)
+    verbose: bool = _default("verbose")  # Spark's INFO lines on stderr
 
 
 class _Parser(argparse.ArgumentParser):

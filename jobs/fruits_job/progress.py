@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 
-from . import run_files
+from . import contract, run_files
 from .errors import one_line
 from .layout import is_local, join_uri
 from .summary import utc_now
@@ -32,8 +32,8 @@ from .summary import utc_now
 log = logging.getLogger("fruits_job")
 
 PROGRESS_FILE = run_files.PROGRESS
-MARKER = "FRUITS_PROGRESS"
-LINES_ENV = "FRUITS_PROGRESS_LINES"
+MARKER = contract.marker("progress")
+LINES_ENV = contract.marker("progress_lines_env")
 INTERVAL_ENV = "FRUITS_PROGRESS_SECONDS"
 SCHEMA_VERSION = 1
 

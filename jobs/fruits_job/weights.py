@@ -21,6 +21,7 @@ import tempfile
 import hashlib
 from dataclasses import dataclass, replace
 
+from . import contract
 from .options import TEST_ONLY_RANDOM_PREFIX
 from .errors import UsageError, one_line
 from .layout import is_local, local_path
@@ -54,7 +55,7 @@ def is_test_only(spec: str) -> bool:
 class ConverterMissing(UsageError):
     """Keras weights given on a driver without TensorFlow (a workers-only install). Exit 3."""
 
-    exit_code = 3
+    exit_code = contract.exit_code("tensorflow_missing")
 
 
 def require_tensorflow(spec: str, modules=("tensorflow", "keras", "tf2onnx")) -> None:

@@ -1,4 +1,5 @@
 // Pure builders for the EMR step, its code location and its log location.
+import { defaultJobContract } from '../../config/job-contract.js';
 import type { ActionOnFailure, DeployMode } from '../../config/index.js';
 import { buildSparkSubmitArgv } from './spark-submit.js';
 import { joinS3 } from '../aws/s3-uri.js';
@@ -49,7 +50,7 @@ export function stepLogUris(logUri: string, clusterId: string, stepId: string) {
   return { dir, stderr: joinS3(dir, 'stderr.gz'), stdout: joinS3(dir, 'stdout.gz') };
 }
 
-export const summaryUri = (output: string, runId: string) => joinS3(output, runId, 'summary.json');
+export const summaryUri = (output: string, runId: string) => joinS3(output, runId, defaultJobContract().run_folder.files.summary!.path);
 
 /** The run a step works on, from its spark-submit args (`--output X --run-id Y`); undefined for foreign steps. */
 export function runFolderFromStepArgs(args: string[]): { output: string; runId: string } | undefined {

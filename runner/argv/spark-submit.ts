@@ -1,24 +1,22 @@
 // Pure builders for the job invocation shared by every target (see contracts.md):
 // spark-submit [conf] --py-files fruits_job.zip run_job.py --input .. --output .. [options]
 import { randomBytes } from 'node:crypto';
-import { usageError } from '../platform/errors.js';
+import { usageError } from '../../config/errors.js';
+import { defaultJobContract, runIdPattern, type JobOptionValues } from '../../config/job-contract.js';
 
 export interface JobArgs {
   input: string;
   output: string;
   runId: string;
-  k?: number;
-  varianceTarget?: number;
-  weights?: string;
-  batchSize?: number;
-  overwrite?: boolean;
+  /** Job options by contract name, in the order they are passed (a flag is `true`). */
+  options?: JobOptionValues;
   /** Passed through verbatim after the known options (args after `--`). */
   extra?: string[];
 }
 
-/** The job's --run-id pattern (contract.json; test/unit/runner/job-contract.test.ts checks they agree): the
- * runner puts the run id in paths (code/<run-id>/) before the contract is read, so it checks it here too. */
-export const RUN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** The job's --run-id pattern, from the contract: the runner puts the run id in paths
+ * (code/<run-id>/) before a custom jobDir's contract is read, so it checks it here too. */
+export const RUN_ID_RE = runIdPattern(defaultJobContract());
 
 /** Same default as the job: run-YYYYMMDD-HHMMSS-<6 random hex> in UTC, so two runs started
  * in the same second never share a folder (the job's atomic claim refuses it anyway). */
@@ -27,15 +25,14 @@ export function newRunId(now: Date, suffix: string = randomBytes(3).toString('he
   return `run-${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}-${suffix}`;
 }
 
+/** The job's argv: --input, --output, --run-id, then every option as data (no per-option code). */
 export function buildJobArgs(a: JobArgs): string[] {
   if (!RUN_ID_RE.test(a.runId)) throw usageError(`bad --run-id "${a.runId}"`, `use letters, digits, '.', '_' or '-'`);
-  if (a.k !== undefined && a.varianceTarget !== undefined) throw usageError('--k and --variance-target are exclusive', 'pass only one');
   const args = ['--input', a.input, '--output', a.output, '--run-id', a.runId];
-  if (a.k !== undefined) args.push('--k', String(a.k));
-  if (a.varianceTarget !== undefined) args.push('--variance-target', String(a.varianceTarget));
-  if (a.weights !== undefined) args.push('--weights', a.weights);
-  if (a.batchSize !== undefined) args.push('--batch-size', String(a.batchSize));
-  if (a.overwrite) args.push('--overwrite');
+  for (const [name, value] of Object.entries(a.options ?? {})) {
+    if (value === true) args.push(`--${name}`);
+    else args.push(`--${name}`, String(value));
+  }
   return [...args, ...(a.extra ?? [])];
 }
 
@@ -69,7 +66,8 @@ export function parseConfFlags(values: string[]): Record<string, string> {
   return out;
 }
 
-export const SUMMARY_MARKER = 'FRUITS_RUN_SUMMARY';
+/** The job's `FRUITS_RUN_SUMMARY <uri>` stdout marker (contract markers.summary). */
+export const SUMMARY_MARKER = defaultJobContract().markers.summary;
 
 /** Finds the summary URI in a line of driver stdout (`FRUITS_RUN_SUMMARY <uri>`). */
 export function parseSummaryLine(line: string): string | undefined {

@@ -1,6 +1,6 @@
 // Small DescribeCluster look-ups used by status/logs/tunnel.
 import { DescribeClusterCommand, type EMRClient } from '@aws-sdk/client-emr';
-import { fromAwsError } from '../platform/errors.js';
+import { fromAwsError } from './errors.js';
 
 export async function describeClusterBrief(emr: EMRClient, clusterId: string) {
   try {

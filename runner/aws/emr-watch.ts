@@ -4,7 +4,8 @@
 import { CancelStepsCommand, DescribeStepCommand, type EMRClient, type Step, type StepState } from '@aws-sdk/client-emr';
 import type { Clock } from '../platform/clock.js';
 import type { CancelOption } from '../../config/index.js';
-import { FruitsError, fromAwsError, isAccessDenied, isCredentialsMissing, isThrottling, jobError, oneLine } from '../platform/errors.js';
+import { FruitsError, jobError, oneLine } from '../../config/errors.js';
+import { fromAwsError, isAccessDenied, isCredentialsMissing, isThrottling } from './errors.js';
 
 export const FINAL_STATES: ReadonlySet<string> = new Set<StepState>(['COMPLETED', 'FAILED', 'CANCELLED', 'INTERRUPTED']);
 

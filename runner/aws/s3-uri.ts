@@ -1,5 +1,5 @@
 // Pure S3 URI helpers.
-import { usageError } from '../platform/errors.js';
+import { usageError } from '../../config/errors.js';
 
 export interface S3Location {
   bucket: string;

@@ -4,7 +4,8 @@ import {
   CreatePersistentAppUICommand, DescribeClusterCommand, GetPersistentAppUIPresignedURLCommand, type EMRClient,
 } from '@aws-sdk/client-emr';
 import type { Clock } from '../platform/clock.js';
-import { authError, fromAwsError, isAccessDenied, jobError } from '../platform/errors.js';
+import { authError, jobError } from '../../config/errors.js';
+import { fromAwsError, isAccessDenied } from './errors.js';
 
 /** What the operator's IAM identity needs for `fruits ui` (docs/runner.md "Spark UI"). */
 export const SPARK_UI_ACTIONS = [

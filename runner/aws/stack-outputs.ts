@@ -1,7 +1,7 @@
 // Reads `npx cdktf deploy fruits-emr --outputs-file cdktf-outputs.json`.
 // cdktf may write output ids as snake_case or camelCase: accept both.
 import { readFileSync, existsSync } from 'node:fs';
-import { usageError } from '../platform/errors.js';
+import { usageError } from '../../config/errors.js';
 
 export interface StackOutputs {
   region?: string;

@@ -5,7 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import type { Clock } from '../platform/clock.js';
 import { stepLogUris } from '../argv/emr-step.js';
 import { parseS3Uri } from './s3-uri.js';
-import { fromAwsError, isAccessDenied, isCredentialsMissing, isNotFoundKey } from '../platform/errors.js';
+import { fromAwsError, isAccessDenied, isCredentialsMissing, isNotFoundKey } from './errors.js';
 
 export interface StepLogs {
   stderr?: string;

@@ -3,7 +3,8 @@ import { DescribeStepCommand, ListStepsCommand, type StepSummary, type Step } fr
 import type { AwsClients } from './clients.js';
 import type { Clock } from '../platform/clock.js';
 import { describeFailure } from './emr-watch.js';
-import { fromAwsError, usageError } from '../platform/errors.js';
+import { usageError } from '../../config/errors.js';
+import { fromAwsError } from './errors.js';
 import { fetchStepLogs, type StepLogs } from './step-logs.js';
 import { checkClusterLogUri } from './cluster-info.js';
 

@@ -5,9 +5,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { findPython } from '../platform/discover.js';
 import { capture } from '../platform/process.js';
-import { envError, ExitCode, FruitsError, jobError, oneLine, usageError, type ExitCodeValue } from '../platform/errors.js';
+import { envError, ExitCode, FruitsError, jobError, oneLine, usageError, type ExitCodeValue } from '../../config/errors.js';
 import type { RunnerConfig } from '../../config/index.js';
 import type { Output } from '../platform/output.js';
+import { stringFlag, type CommandHandler } from './handler.js';
+import { jobFlag, loadJobContract } from '../../config/job-contract.js';
 
 export interface ClassifyRequest {
   photo?: string;
@@ -71,3 +73,11 @@ export async function runClassify(req: ClassifyRequest, cfg: RunnerConfig, out: 
   out.result(result, formatClassification(result));
   return ExitCode.ok;
 }
+
+/** `fruits classify <photo> --run <run folder>` (command table handler). */
+export const handle: CommandHandler = async (c) => {
+  if (c.args.length > 1) throw usageError(`one photo at a time: unexpected argument "${c.args[1]}"`);
+  const pixels = stringFlag(c, 'max-image-pixels');
+  const maxImagePixels = pixels === undefined ? undefined : jobFlag(loadJobContract(c.cfg.jobDir), 'max-image-pixels', pixels);
+  return runClassify({ photo: c.args[0], run: stringFlag(c, 'run'), maxImagePixels, dryRun: c.dryRun }, c.cfg, c.out, c.root);
+};

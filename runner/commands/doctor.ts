@@ -7,11 +7,13 @@ import { makeAwsClients } from '../aws/clients.js';
 import { describeClusterBrief } from '../aws/cluster-info.js';
 import { shQuote, sshArgv } from '../argv/ssh.js';
 import type { RunnerConfig } from '../../config/index.js';
-import { isStructuredError, oneLine } from '../platform/errors.js';
+import { isStructuredError, oneLine } from '../../config/errors.js';
 import { DEPLOY_HINT, readStackOutputs } from '../aws/stack-outputs.js';
-import { vmSshTarget } from '../targets/vm.js';
+import { vmSshTarget } from '../platform/vm-ssh.js';
 import { vmwareChecks } from '../vm/checks.js';
 import { isSupportedNode, supportedNodeRange } from '../platform/node-version.js';
+import { boolFlag, stringFlag, type CommandHandler } from './handler.js';
+import { targetEntry, targetNames } from '../targets/registry.js';
 
 export type Area = 'local' | 'vm' | 'emr';
 export interface Check {
@@ -198,3 +200,13 @@ export function tunnelKeyCheck(key: string | undefined): Check {
   if ((statSync(key).mode & 0o077) !== 0) return { ...base, status: 'miss', detail: `${key} is readable by others`, fix: `ssh refuses keys others can read: chmod 600 ${key}` };
   return { ...base, status: 'ok', detail: key };
 }
+
+/** `fruits doctor [--target <name>]` (command table handler). */
+export const handle: CommandHandler = async (c) => {
+  const target = stringFlag(c, 'target');
+  const areas = (target !== undefined ? [targetEntry(target, '--target').name] : targetNames()) as Area[];
+  const checks = await runDoctor(c.cfg, { root: c.root, offline: boolFlag(c, 'offline'), areas });
+  const code = doctorExit(checks);
+  c.out.result({ ok: code === 0, exitCode: code, checks }, formatChecks(checks) + (code === 0 ? '\nall checks passed' : '\nsome checks failed: see the fix lines above'));
+  return code;
+};

@@ -6,6 +6,7 @@
 //                                            package zip it imports to the code prefix
 //   fruits notebook password                 a new random JupyterHub password for jovyan, set
 //                                            over SSH and printed once
+import { boolFlag, intFlag, stringFlag, type CommandHandler } from './handler.js';
 import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -14,7 +15,8 @@ import { join } from 'node:path';
 import { joinS3, parseS3Uri, isS3Uri } from '../aws/s3-uri.js';
 import { findPython } from '../platform/discover.js';
 import { startProcess } from '../platform/process.js';
-import { envError, ExitCode, fromAwsError, isNotFoundKey, usageError, type ExitCodeValue } from '../platform/errors.js';
+import { envError, ExitCode, usageError, type ExitCodeValue } from '../../config/errors.js';
+import { fromAwsError, isNotFoundKey } from '../aws/errors.js';
 import type { RunnerConfig } from '../../config/index.js';
 import type { Output } from '../platform/output.js';
 
@@ -219,3 +221,9 @@ async function setPassword(cfg: RunnerConfig, out: Output, o: NotebookOptions): 
     `JupyterHub user ${JUPYTERHUB_USER}, password (shown once, stored nowhere): ${password}`);
   return ExitCode.ok;
 }
+
+/** `fruits notebook [start|push|password]` (command table handler). */
+export const handle: CommandHandler = (c) =>
+  notebookCommand(c.args, c.cfg, c.out, c.root, {
+    run: stringFlag(c, 'run'), port: intFlag(c, 'notebook-port', 1, 65535), overwrite: boolFlag(c, 'overwrite'), dryRun: c.dryRun, signal: c.signal,
+  });

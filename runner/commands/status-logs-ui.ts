@@ -4,11 +4,13 @@ import type { RunnerConfig } from '../../config/index.js';
 import type { Output } from '../platform/output.js';
 import { describeClusterBrief } from '../aws/cluster-info.js';
 import { runFolderFromStepArgs } from '../argv/emr-step.js';
-import { ExitCode, FruitsError, usageError, type ExitCodeValue } from '../platform/errors.js';
+import { ExitCode, FruitsError, usageError, type ExitCodeValue } from '../../config/errors.js';
 import { FINAL_STATES } from '../aws/emr-watch.js';
 import { sparkUiLink } from '../aws/spark-ui.js';
 import { describeStep, formatStepLine, stepLogs } from '../aws/step-status.js';
-import { clientsFor, followStep, resolveEmrSettings } from '../targets/emr.js';
+import { clientsFor, resolveEmrSettings } from '../aws/emr-settings.js';
+import { followStep } from '../aws/step-follow.js';
+import { boolFlag, intFlag, type CommandHandler, type CommandContext } from './handler.js';
 
 export interface OpsContext {
   cfg: RunnerConfig;
@@ -89,3 +91,13 @@ export async function ui(c: OpsContext): Promise<ExitCodeValue> {
   c.out.result({ clusterId: s.clusterId, ...link }, `Spark UI of ${s.clusterId} (presigned, valid for a short time): ${link.url}`);
   return ExitCode.ok;
 }
+
+function noExtraArgs(c: CommandContext, max: number): void {
+  if (c.args.length > max) throw usageError(`unexpected argument "${c.args[max]}" (see fruits ${c.command} --help)`);
+}
+const opsOf = (c: CommandContext): OpsContext => ({ cfg: c.cfg, out: c.out, clock: c.clock, signal: c.signal });
+
+/** `fruits status [step-id]`, `fruits logs <step-id>`, `fruits ui` (command table handlers). */
+export const handleStatus: CommandHandler = async (c) => (noExtraArgs(c, 1), status(c.args[0], { ...opsOf(c), follow: boolFlag(c, 'follow') }));
+export const handleLogs: CommandHandler = async (c) => (noExtraArgs(c, 1), logs(c.args[0], { ...opsOf(c), waitSeconds: intFlag(c, 'wait-seconds', 0, 3600) ?? 0 }));
+export const handleUi: CommandHandler = async (c) => (noExtraArgs(c, 0), ui(opsOf(c)));

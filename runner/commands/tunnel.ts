@@ -3,9 +3,10 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { foxyProxyConfig, jupyterHubUrl, mergeFoxyProxy, PROXY_PATTERNS, tunnelArgv } from '../argv/ssh-tunnel.js';
 import { shJoin } from '../argv/ssh.js';
 import { startProcess } from '../platform/process.js';
-import { envError, ExitCode, usageError, type ExitCodeValue } from '../platform/errors.js';
+import { envError, ExitCode, usageError, type ExitCodeValue } from '../../config/errors.js';
 import type { RunnerConfig } from '../../config/index.js';
 import type { Output } from '../platform/output.js';
+import { boolFlag, stringFlag, type CommandHandler } from './handler.js';
 
 export function tunnelKey(cfg: RunnerConfig): string {
   const key = cfg.tunnel.key;
@@ -72,7 +73,7 @@ export async function masterDnsFor(cfg: RunnerConfig): Promise<string> {
   const outputs = readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack);
   let masterDns = cfg.tunnel.masterDns ?? (cfg.emr.clusterId ? undefined : outputs.masterPublicDns);
   if (!masterDns) {
-    const { resolveEmrSettings, clientsFor } = await import('../targets/emr.js');
+    const { resolveEmrSettings, clientsFor } = await import('../aws/emr-settings.js');
     const { describeClusterBrief } = await import('../aws/cluster-info.js');
     const s = resolveEmrSettings(cfg, outputs);
     masterDns = (await describeClusterBrief(clientsFor(cfg, s).emr, s.clusterId)).masterDns;
@@ -80,3 +81,6 @@ export async function masterDnsFor(cfg: RunnerConfig): Promise<string> {
   }
   return masterDns;
 }
+
+/** `fruits tunnel` (command table handler). */
+export const handle: CommandHandler = (c) => tunnelCommand(c.cfg, c.out, { dryRun: c.dryRun, foxyproxy: boolFlag(c, 'foxyproxy'), merge: stringFlag(c, 'merge'), signal: c.signal });

@@ -7,9 +7,11 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, realpathSync, statSync, existsSync } from 'node:fs';
 import { join, relative, sep, extname } from 'node:path';
 import { joinS3, parseS3Uri } from '../aws/s3-uri.js';
-import { ExitCode, fromAwsError, InterruptedError, isNotFoundKey, usageError } from '../platform/errors.js';
+import { ExitCode, InterruptedError, usageError } from '../../config/errors.js';
+import { fromAwsError, isNotFoundKey } from '../aws/errors.js';
 import type { RunnerConfig } from '../../config/index.js';
 import type { Output } from '../platform/output.js';
+import { boolFlag, stringFlag, type CommandHandler } from './handler.js';
 
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png']);
 
@@ -222,3 +224,7 @@ export async function uploadDataCommand(rest: string[], cfg: RunnerConfig, out: 
   out.result(r, human);
   return ExitCode.ok;
 }
+
+/** `fruits upload-data <dir>` (command table handler). */
+export const handle: CommandHandler = (c) =>
+  uploadDataCommand(c.args, c.cfg, c.out, { dryRun: c.dryRun, checksum: boolFlag(c, 'checksum'), to: stringFlag(c, 'to'), signal: c.signal });

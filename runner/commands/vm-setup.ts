@@ -5,11 +5,12 @@ import { existsSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { scpToArgv, shJoin, shQuote, sshArgv, type SshTarget } from '../argv/ssh.js';
 import { capture, startProcess } from '../platform/process.js';
-import { envError, ExitCode, InterruptedError, oneLine, usageError, type ExitCodeValue } from '../platform/errors.js';
+import { envError, ExitCode, InterruptedError, oneLine, usageError, type ExitCodeValue } from '../../config/errors.js';
 import type { RunnerConfig } from '../../config/index.js';
 import type { Output } from '../platform/output.js';
-import { vmSshTarget } from '../targets/vm.js';
+import { vmSshTarget } from '../platform/vm-ssh.js';
 import { bringUpVm } from '../vm/machine.js';
+import type { CommandHandler } from './handler.js';
 
 export interface VmSetupPlan {
   prepare: string[];
@@ -58,3 +59,6 @@ export async function vmSetup(cfg: RunnerConfig, root: string, o: { out: Output;
   o.out.result({ ok: true, host: t.host }, `VM ${t.host} is set up: spark-submit ${cfg.vm.sparkSubmit}, python ${cfg.vm.python}`);
   return ExitCode.ok;
 }
+
+/** `fruits vm-setup` (command table handler). */
+export const handle: CommandHandler = (c) => vmSetup(c.cfg, c.root, { out: c.out, dryRun: c.dryRun, signal: c.signal });

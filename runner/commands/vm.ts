@@ -1,7 +1,8 @@
 // `fruits vm start|stop|suspend|status`: the VMware VM of vm.vmx, driven by vmrun.
+import type { CommandHandler } from './handler.js';
 import type { RunnerConfig } from '../../config/index.js';
 import { shJoin } from '../argv/ssh.js';
-import { ExitCode, usageError, type ExitCodeValue } from '../platform/errors.js';
+import { ExitCode, usageError, type ExitCodeValue } from '../../config/errors.js';
 import type { Output } from '../platform/output.js';
 import { bringUpVm, parkVm, vmAddress, vmState } from '../vm/machine.js';
 import { vmrunArgv, vmrunFor } from '../vm/vmrun.js';
@@ -53,3 +54,6 @@ export async function vmCommand(action: VmAction, cfg: RunnerConfig, out: Output
   out.result({ action, state: after, vmx: v.vmx, changed: true }, `VM ${v.vmx} is ${after}`);
   return ExitCode.ok;
 }
+
+/** `fruits vm <start|stop|suspend|status>` (command table handler). */
+export const handle: CommandHandler = (c) => vmCommand(parseVmAction(c.args), c.cfg, c.out, { dryRun: c.dryRun });

@@ -5,11 +5,12 @@ import type { Clock } from '../platform/clock.js';
 import type { RunnerConfig } from '../../config/index.js';
 import type { Output } from '../platform/output.js';
 import { isS3Uri } from '../aws/s3-uri.js';
-import { InterruptedError, jobError, usageError, type ExitCodeValue } from '../platform/errors.js';
+import { InterruptedError, jobError, usageError, type ExitCodeValue } from '../../config/errors.js';
 import { makeProgressView } from '../progress/progress-view.js';
 import { readProgress, readSummaryAt, runFile, SUMMARY_FILE, VM_PREFIX, type VmReader } from '../progress/progress-source.js';
-import { describeSummary, summaryStatusExit } from '../targets/run-request.js';
+import { describeSummary, summaryStatusExit } from '../progress/run-summary.js';
 import { PROGRESS_FILE } from '../progress/run-progress.js';
+import type { CommandHandler } from './handler.js';
 
 export interface WatchContext {
   cfg: RunnerConfig;
@@ -84,7 +85,7 @@ async function s3For(cfg: RunnerConfig): Promise<S3Client> {
 
 /** `ssh cat` of a run file on the VM (relative paths are under vm.workDir, as for the job). */
 async function vmReader(cfg: RunnerConfig): Promise<VmReader> {
-  const { vmSshTarget, remoteSummaryPath, unreachable } = await import('../targets/vm.js');
+  const { vmSshTarget, remoteSummaryPath, unreachable } = await import('../platform/vm-ssh.js');
   const { sshArgv, shQuote } = await import('../argv/ssh.js');
   const { capture } = await import('../platform/process.js');
   // With vm.vmx and no vm.host: the address VMware Tools reports (the VM must be running).
@@ -98,3 +99,9 @@ async function vmReader(cfg: RunnerConfig): Promise<VmReader> {
     throw unreachable(ssh, r.stderr.split('\n'));
   };
 }
+
+/** `fruits watch <run-folder>` (command table handler). */
+export const handle: CommandHandler = async (c) => {
+  if (c.args.length !== 1) throw usageError('one run folder: fruits watch <output>/<run-id> (a local path, vm:<path on the VM> or s3://)');
+  return watchRun(c.args[0]!, { cfg: c.cfg, out: c.out, clock: c.clock, signal: c.signal });
+};

@@ -5,7 +5,7 @@ import { createWriteStream, existsSync, readFileSync, readdirSync, statSync } fr
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ZipFile } from 'yazl';
-import { usageError } from '../platform/errors.js';
+import { usageError } from '../../config/errors.js';
 
 export const PACKAGE_RULE_FILE = 'packaging.json';
 

@@ -2,7 +2,7 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { capture } from './process.js';
-import { envError } from './errors.js';
+import { envError } from '../../config/errors.js';
 
 export function which(cmd: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (cmd.includes('/')) return isExecutable(cmd) ? cmd : undefined;

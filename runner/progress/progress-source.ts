@@ -4,10 +4,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isS3Uri, joinS3, parseS3Uri } from '../aws/s3-uri.js';
-import { fromAwsError, isNotFoundKey, usageError } from '../platform/errors.js';
+import { usageError } from '../../config/errors.js';
+import { defaultJobContract } from '../../config/job-contract.js';
+import { fromAwsError, isNotFoundKey } from '../aws/errors.js';
 import { parseProgressText, PROGRESS_FILE, type RunProgress } from './run-progress.js';
 
-export const SUMMARY_FILE = 'summary.json';
+/** summary.json: the job's name for it (contract.json run_folder). */
+export const SUMMARY_FILE = defaultJobContract().run_folder.files.summary!.path;
 
 const hasScheme = (p: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(p);
 

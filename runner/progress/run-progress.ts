@@ -1,11 +1,14 @@
 // The job's progress document (<run>/progress.json, or a `FRUITS_PROGRESS {json}` line of
 // driver output): parsing and one-line formatting. Pure; the job side is jobs/fruits_job/progress.py.
 import { formatElapsed } from '../platform/clock.js';
+import { defaultJobContract } from '../../config/job-contract.js';
 
-export const PROGRESS_FILE = 'progress.json';
-export const PROGRESS_MARKER = 'FRUITS_PROGRESS';
+// File name, marker and switch are the job's (contract.json run_folder and markers).
+const contract = defaultJobContract();
+export const PROGRESS_FILE = contract.run_folder.files.progress!.path;
+export const PROGRESS_MARKER = contract.markers.progress;
 /** Set in the job's environment by runners that stream driver output (local, vm). */
-export const PROGRESS_LINES_ENV = 'FRUITS_PROGRESS_LINES';
+export const PROGRESS_LINES_ENV = contract.markers.progress_lines_env;
 
 export interface RunProgress {
   run_id: string;

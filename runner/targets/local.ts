@@ -7,11 +7,13 @@ import { buildSparkSubmitArgv, parseSummaryLine } from '../argv/spark-submit.js'
 import { shJoin } from '../argv/ssh.js';
 import { findJava, findPython, findSparkSubmit, JAVA_HINT } from '../platform/discover.js';
 import { startProcess } from '../platform/process.js';
-import { envError, ExitCode, InterruptedError, usageError } from '../platform/errors.js';
+import { envError, ExitCode, InterruptedError, usageError } from '../../config/errors.js';
 import { locateJob, writeJobZip } from '../packaging/package-job.js';
 import { PROGRESS_LINES_ENV } from '../progress/run-progress.js';
 import { awaitFinalSummary, summaryStatus, type SettledSummary } from '../progress/final-summary.js';
-import { describeSummary, exitForJob, jobArgvFor, jobOutputRouter, summaryStatusExit, type RunContext, type RunOutcome, type RunRequest } from './run-request.js';
+import { exitForJob, jobArgvFor, jobOutputRouter, type RunContext, type RunOutcome, type RunRequest } from './run-request.js';
+import type { Target } from './registry.js';
+import { describeSummary, summaryStatusExit } from '../progress/run-summary.js';
 
 const hasScheme = (p: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(p);
 export const toLocalPath = (p: string) => (p.startsWith('file://') ? fileURLToPath(p) : p);
@@ -122,3 +124,6 @@ function finish(runId: string, code: number | undefined, summaryUri: string | un
   ctx.out.result({ target: 'local', runId, exitCode, jobExitCode: code, summaryUri, summary }, human);
   return { exitCode, data: { summary } };
 }
+
+/** The local target (targets/registry.ts). */
+export const localTarget: Target = { run: runLocal };

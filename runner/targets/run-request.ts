@@ -3,14 +3,19 @@ import type { Clock } from '../platform/clock.js';
 import type { RunnerConfig } from '../../config/index.js';
 import type { Output } from '../platform/output.js';
 import { buildJobArgs, type JobArgs } from '../argv/spark-submit.js';
-import { checkJobArgv, loadJobContract } from '../job-contract.js';
-import { ExitCode, type ExitCodeValue } from '../platform/errors.js';
+import { checkJobArgv, configKey, defaultJobContract, loadJobContract, runnerOptions, type JobContract, type JobOptionValues } from '../../config/job-contract.js';
+import { ExitCode, type ExitCodeValue } from '../../config/errors.js';
 import { makeProgressView, type ProgressView } from '../progress/progress-view.js';
 import { parseProgressLine } from '../progress/run-progress.js';
 
-export interface RunRequest extends Omit<JobArgs, 'input' | 'output'> {
+export interface RunRequest {
   input?: string;
   output?: string;
+  runId: string;
+  /** Job options given as flags, by contract name (config defaults are filled in by jobArgsFor). */
+  options: JobOptionValues;
+  /** Passed through verbatim after the known options (args after `--`). */
+  extra: string[];
   /** Extra Spark settings from --conf (merged over the target's sparkConf). */
   conf: Record<string, string>;
   dryRun: boolean;
@@ -31,79 +36,55 @@ export interface RunOutcome {
   data: Record<string, unknown>;
 }
 
-/** Job options with the config defaults filled in (flags win). */
-export function jobArgsFor(req: RunRequest, cfg: RunnerConfig, input: string, output: string): JobArgs {
-  const k = req.k ?? (req.varianceTarget === undefined ? cfg.job.k : undefined);
-  const varianceTarget = req.varianceTarget ?? (req.k === undefined ? cfg.job.varianceTarget : undefined);
-  return {
-    input,
-    output,
-    runId: req.runId,
-    k,
-    varianceTarget,
-    weights: req.weights ?? cfg.job.weights,
-    batchSize: req.batchSize ?? cfg.job.batchSize,
-    overwrite: req.overwrite,
-    extra: req.extra,
-  };
+/**
+ * Job options with the config defaults filled in (flags win; a config default yields to a flag
+ * given for an option it is exclusive with), in contract order, with where each came from.
+ */
+export function jobOptionsFor(req: Pick<RunRequest, 'options'>, cfg: RunnerConfig, contract: JobContract): { options: JobOptionValues; sources: Record<string, string> } {
+  const options: JobOptionValues = {};
+  const sources: Record<string, string> = {};
+  for (const [name, spec] of runnerOptions(contract)) {
+    const flag = req.options[name];
+    if (flag !== undefined) {
+      options[name] = flag;
+      continue;
+    }
+    if (!spec.runner.config) continue;
+    const key = configKey(name);
+    const value = cfg.job[key];
+    const partnerGiven = (spec.exclusive_with ?? []).some((other) => req.options[other] !== undefined);
+    if (value === undefined || value === false || partnerGiven) continue;
+    options[name] = value === true ? true : value;
+    sources[name] = `config job.${key}`;
+  }
+  return { options, sources };
 }
 
-/** Config paths of the job defaults, by job option (named in errors when a default is refused). */
-const CONFIG_SOURCES: Record<string, keyof RunnerConfig['job']> = { k: 'k', 'variance-target': 'varianceTarget', weights: 'weights', 'batch-size': 'batchSize' };
+/** The job's arguments as data: input, output, run id and the options (flags over config defaults). */
+export function jobArgsFor(req: RunRequest, cfg: RunnerConfig, input: string, output: string, contract: JobContract = loadJobContract(cfg.jobDir)): JobArgs {
+  return { input, output, runId: req.runId, options: jobOptionsFor(req, cfg, contract).options, extra: req.extra };
+}
 
 /**
  * The job's arguments (flags over config defaults, then the args after --), checked against the
  * job's contract in cfg.jobDir: what the job would refuse is refused here, before anything starts.
  */
 export function jobArgvFor(req: RunRequest, cfg: RunnerConfig, input: string, output: string): string[] {
-  const argv = buildJobArgs(jobArgsFor(req, cfg, input, output));
-  const fromFlag: Record<string, unknown> = { k: req.k, 'variance-target': req.varianceTarget, weights: req.weights, 'batch-size': req.batchSize };
-  const fromConfig = Object.entries(CONFIG_SOURCES).filter(([o, path]) => fromFlag[o] === undefined && cfg.job[path] !== undefined);
-  const sources = Object.fromEntries(fromConfig.map(([o, path]) => [o, `config job.${path}`]));
-  checkJobArgv(loadJobContract(cfg.jobDir), argv, sources);
+  const contract = loadJobContract(cfg.jobDir);
+  const { options, sources } = jobOptionsFor(req, cfg, contract);
+  const argv = buildJobArgs({ input, output, runId: req.runId, options, extra: req.extra });
+  checkJobArgv(contract, argv, sources);
   return argv;
 }
 
-/** Exit code of the runner for a job's exit code (job: 0 ok, 2 bad input, else failure). */
+/** Exit code of the runner for a job's exit code (contract exit_codes: ok, usage, interrupted; anything else is a failure). */
 export function exitForJob(code: number | undefined): ExitCodeValue {
-  if (code === 0) return ExitCode.ok;
-  if (code === 2) return ExitCode.usage;
-  if (code === 130) return ExitCode.interrupted; // the job stopped on SIGINT/SIGTERM/SIGHUP
+  const job = defaultJobContract().exit_codes;
+  if (code === job.ok) return ExitCode.ok;
+  if (code === job.usage) return ExitCode.usage;
+  if (code === job.interrupted) return ExitCode.interrupted; // the job stopped on SIGINT/SIGTERM/SIGHUP
   return ExitCode.jobFailed;
 }
-
-interface Summary {
-  status?: string;
-  run_id?: string;
-  output?: string;
-  error?: string;
-  counts?: { total_files?: number; featurized?: number; failed?: number };
-  pca?: { k?: number; cumulative?: number[] };
-  classifier?: { status?: string; evaluated?: boolean; accuracy?: number | null; test?: { images?: number } };
-}
-
-/** The classifier's part of the summary line (absent for runs made before the stage existed). */
-function describeClassifier(c: Summary['classifier']): string {
-  if (!c) return '';
-  if (c.status !== 'trained') return '; no classifier';
-  if (!c.evaluated || typeof c.accuracy !== 'number') return '; classifier trained, not evaluated (no Training/Test pair)';
-  return `; classifier accuracy ${c.accuracy.toFixed(3)} on ${c.test?.images ?? '?'} test images`;
-}
-
-/** One human line about a summary.json. */
-export function describeSummary(s: unknown): string {
-  const x = (s ?? {}) as Summary;
-  const c = x.counts ?? {};
-  const cum = x.pca?.cumulative;
-  const variance = cum && cum.length ? `, explained variance ${Number(cum[cum.length - 1]).toFixed(3)}` : '';
-  const base = `run ${x.run_id ?? '?'} ${x.status ?? 'unknown'}: ${c.featurized ?? '?'}/${c.total_files ?? '?'} images featurized, ${c.failed ?? 0} failed; PCA k=${x.pca?.k ?? '?'}${variance}${describeClassifier(x.classifier)}`;
-  return x.error ? `${base}; error: ${x.error}` : base;
-}
-
-export const summaryStatusExit = (s: unknown): ExitCodeValue => {
-  const status = (s as Summary | undefined)?.status;
-  return status === 'succeeded' ? ExitCode.ok : status === 'interrupted' ? ExitCode.interrupted : ExitCode.jobFailed;
-};
 
 /**
  * Streams a driver's output (local, vm): `FRUITS_PROGRESS` lines feed the progress view,

@@ -15,44 +15,17 @@ import {
 } from '../argv/ssh.js';
 import { capture, startProcess } from '../platform/process.js';
 import { which } from '../platform/discover.js';
-import { envError, ExitCode, InterruptedError, oneLine, usageError } from '../platform/errors.js';
+import { envError, ExitCode, InterruptedError, usageError } from '../../config/errors.js';
 import { locateJob, writeJobZip } from '../packaging/package-job.js';
 import type { RunnerConfig } from '../../config/index.js';
+import { SUMMARY_FILE } from '../progress/progress-source.js';
 import { PROGRESS_LINES_ENV } from '../progress/run-progress.js';
 import { awaitFinalSummary, summaryStatus } from '../progress/final-summary.js';
 import type { Clock } from '../platform/clock.js';
-import { describeSummary, exitForJob, jobArgvFor, jobOutputRouter, summaryStatusExit, type RunContext, type RunOutcome, type RunRequest } from './run-request.js';
-
-/** Validated SSH target from config; one-line errors for a missing host or a bad key. */
-export function vmSshTarget(cfg: RunnerConfig, address?: string): SshTarget {
-  const vm = cfg.vm;
-  const host = address ?? vm.host;
-  if (!host) throw usageError('no VM host', 'set vm.vmx (the runner then asks VMware for the address) or vm.host / FRUITS_VM_HOST (or pass --host)');
-  if (vm.key) {
-    if (!existsSync(vm.key)) throw usageError(`VM ssh key ${vm.key} not found`, 'fix vm.key / FRUITS_VM_KEY / --key');
-    if ((statSync(vm.key).mode & 0o077) !== 0) throw usageError(`VM ssh key ${vm.key} is readable by others and ssh will refuse it`, `chmod 600 ${vm.key}`);
-  }
-  if (vm.knownHosts && !existsSync(vm.knownHosts) && vm.strictHostKeyChecking === 'yes') {
-    throw usageError(`known_hosts file ${vm.knownHosts} not found`, `create it (ssh-keyscan -p ${vm.port} ${host} > ${vm.knownHosts}) or set vm.strictHostKeyChecking to accept-new`);
-  }
-  return { host, user: vm.user, port: vm.port, key: vm.key, knownHosts: vm.knownHosts, strictHostKeyChecking: vm.strictHostKeyChecking, connectTimeoutSeconds: vm.connectTimeoutSeconds };
-}
-
-const SSH_FAILED = 255;
-const lastLine = (lines: string[]) => oneLine(lines.filter((l) => l.trim()).slice(-1)[0] ?? 'no details');
-const HOST_KEY_FAILURE = /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|host key .* (not known|differs)|No \S+ host key is known/i;
-
-/** ssh exit 255: a host-key problem names ssh-keyscan and vm.strictHostKeyChecking; anything else is "unreachable". */
-export function unreachable(t: SshTarget, tailLines: string[]) {
-  if (tailLines.some((l) => HOST_KEY_FAILURE.test(l))) {
-    const file = t.knownHosts ?? '~/.ssh/known_hosts';
-    return envError(
-      `ssh refused the VM's host key (${lastLine(tailLines.filter((l) => HOST_KEY_FAILURE.test(l)))})`,
-      `if the VM is new or was rebuilt, check its key and record it with \`ssh-keyscan -p ${t.port} ${t.host} >> ${file}\` (remove a stale entry with ssh-keygen -R), or set vm.strictHostKeyChecking to accept-new for a first connection`,
-    );
-  }
-  return envError(`cannot reach the VM ${t.user}@${t.host}:${t.port} over ssh (${lastLine(tailLines)})`, 'check that the VM is running and vm.host/port/user/key');
-}
+import { exitForJob, jobArgvFor, jobOutputRouter, type RunContext, type RunOutcome, type RunRequest } from './run-request.js';
+import { describeSummary, summaryStatusExit } from '../progress/run-summary.js';
+import { lastLine, remoteSummaryPath, SSH_FAILED, unreachable, vmSshTarget } from '../platform/vm-ssh.js';
+import type { Target } from './registry.js';
 
 export interface VmPlan {
   ssh: SshTarget;
@@ -110,7 +83,7 @@ export async function runVm(req: RunRequest, ctx: RunContext): Promise<RunOutcom
   const output = req.output ?? DEFAULT_VM_OUTPUT;
   const localRun = join(cfg.vm.summaryDir, req.runId);
   // The run folder comes home into vm.summaryDir/<run-id>/: never over another run's files unasked.
-  if (!req.overwrite && existsSync(localRun) && readdirSync(localRun).length) {
+  if (req.options['overwrite'] !== true && existsSync(localRun) && readdirSync(localRun).length) {
     throw usageError(`${localRun} already holds a run ${req.runId}`, 'pass another --run-id, or --overwrite to replace it (here and on the VM)');
   }
   const job = locateJob(cfg.jobDir);
@@ -245,12 +218,6 @@ async function runOnVm(req: RunRequest, ctx: RunContext, p: VmRunParts): Promise
   }
 }
 
-/** Pure: the VM path of the summary.json named by the job's FRUITS_RUN_SUMMARY line (relative paths are under vm.workDir). */
-export function remoteSummaryPath(workDir: string, summaryUri: string): string {
-  const p = summaryUri.replace(/^file:\/\//, '');
-  return p.startsWith('/') || p.startsWith('~') ? p : posix.join(workDir, p);
-}
-
 /**
  * Side effect: copies the run folder (summary, metrics, report, features, models) from the VM
  * into vm.summaryDir/<run-id>/. Only when the job printed its marker or its progress lines (both
@@ -263,7 +230,7 @@ async function fetchRun(cfg: RunnerConfig, ssh: SshTarget, localRun: string, sum
   if (!summaryUri) return {};
   const remotePath = remoteSummaryPath(cfg.vm.workDir, summaryUri);
   mkdirSync(localRun, { recursive: true });
-  const local = join(localRun, 'summary.json');
+  const local = join(localRun, SUMMARY_FILE);
   let failure: string | undefined;
   const read = async () => {
     const got = await capture(scpFromArgv(ssh, remotePath, local));
@@ -290,3 +257,6 @@ async function fetchRun(cfg: RunnerConfig, ssh: SshTarget, localRun: string, sum
   }
   return settled.summary !== undefined ? { remotePath, localSummary: local, summary: settled.summary } : { remotePath, localSummary: local };
 }
+
+/** The vm target (targets/registry.ts). */
+export const vmTarget: Target = { run: runVm };

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import type { RunnerConfig } from '../../config/index.js';
 import type { Check } from '../commands/doctor.js';
 import { which } from '../platform/discover.js';
-import { oneLine } from '../platform/errors.js';
+import { oneLine } from '../../config/errors.js';
 import { ADDRESS_FIX, vmAddress, vmState } from './machine.js';
 import { defaultProduct, locateVmrun, type Vmrun } from './vmrun.js';
 import { RSYNC_FIX } from './transfer.js';

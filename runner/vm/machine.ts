@@ -3,7 +3,7 @@
 import type { RunnerConfig } from '../../config/index.js';
 import { sshArgv, type SshTarget } from '../argv/ssh.js';
 import { capture } from '../platform/process.js';
-import { envError, InterruptedError, oneLine } from '../platform/errors.js';
+import { envError, InterruptedError, oneLine } from '../../config/errors.js';
 import { hasSuspendFile, isListed, parseAddress, parseRunningList, toolsNotRunning, vmrunArgv, vmrunFor, vmrunProblem, type Vmrun } from './vmrun.js';
 
 export type VmState = 'running' | 'suspended' | 'off';

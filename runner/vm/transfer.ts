@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import type { SshTarget } from '../argv/ssh.js';
 import { shJoin } from '../argv/ssh.js';
 import { which } from '../platform/discover.js';
-import { envError, oneLine, type FruitsError } from '../platform/errors.js';
+import { envError, oneLine, type FruitsError } from '../../config/errors.js';
 import { startProcess } from '../platform/process.js';
 import { describeStats, parseProgress2, parseRsyncStats, pullArgv, pushArgv, remoteRsyncMissing, type RsyncStats } from './sync.js';
 import type { Output } from '../platform/output.js';

@@ -3,7 +3,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { which } from '../platform/discover.js';
-import { envError, oneLine, usageError } from '../platform/errors.js';
+import { envError, oneLine, usageError } from '../../config/errors.js';
 
 export type VmProduct = 'ws' | 'player' | 'fusion';
 

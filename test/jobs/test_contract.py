@@ -161,3 +161,38 @@ def test_a_real_run_folder_has_exactly_the_contracts_files(separable):
     # a trained, evaluated onnx run with Keras (random) weights writes every file the contract lists
     assert present == files
     assert json.loads((run / "summary.json").read_text())["status"] == "succeeded"
+
+
+def test_job_options_take_every_default_from_the_contract():
+    """JobOptions() repeats no default: each field named after an option has the contract's."""
+    import dataclasses
+
+    fields = {f.name: f for f in dataclasses.fields(JobOptions)}
+    by_field = {spec.get("dest", name.replace("-", "_")): name for name, spec in OPTIONS.items()}
+    checked = 0
+    for field_name, option_name in by_field.items():
+        f = fields.get(field_name)
+        if f is None or f.default is dataclasses.MISSING:
+            continue
+        assert f.default == contract.default(option_name), field_name
+        checked += 1
+    assert checked >= 12
+
+
+def test_markers_and_exit_codes_are_the_contracts():
+    from fruits_job import cli, errors, interrupts, progress, weights
+
+    c = contract.load()
+    assert (cli.SUMMARY_MARKER, progress.MARKER, progress.LINES_ENV) == (
+        c["markers"]["summary"], c["markers"]["progress"], c["markers"]["progress_lines_env"])
+    assert (errors.UsageError.exit_code, errors.JobFailure.exit_code, interrupts.EXIT_CODE, weights.ConverterMissing.exit_code) == (
+        c["exit_codes"]["usage"], c["exit_codes"]["failed"], c["exit_codes"]["interrupted"], c["exit_codes"]["tensorflow_missing"])
+
+
+def test_the_summary_fields_the_runner_prints_are_declared():
+    fields = contract.load()["summary"]["fields"]
+    for path in contract.load()["summary"]["printed"]:
+        head, *rest = path.split(".")
+        assert head in fields, path
+        if rest and "fields" in fields[head]:
+            assert rest[0] in fields[head]["fields"], path

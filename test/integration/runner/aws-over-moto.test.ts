@@ -103,7 +103,7 @@ describe('upload-data over the wire', () => {
   test('missing bucket is a one-line error naming the fix (exit 3)', async () => {
     const r = await cli(['upload-data', images, '--to', 's3://no-such-bucket/x/']);
     expect(r.code).toBe(3);
-    expect(r.out.errors).toEqual([expect.stringMatching(/^error: listing s3:\/\/no-such-bucket\/x\/: the bucket no-such-bucket does not exist: check the s3:\/\/ URI/)]);
+    expect(r.out.errors).toEqual([expect.stringMatching(/^error: listing s3:\/\/no-such-bucket\/x\/: the bucket no-such-bucket does not exist; check the s3:\/\/ URI/)]);
   });
 });
 
@@ -145,7 +145,7 @@ describe('emr target over the wire', () => {
     const r = await cli(['run', 'emr', '--cluster-id', clusterId, '--run-id', 'w2', '--timeout-minutes', '1']);
     expect(r.code).toBe(1);
     expect(r.out.statuses[0]).toMatch(/^\[00:00\] step s-\w+ (PENDING|RUNNING)$/);
-    expect(r.out.errors[0]).toMatch(/still (PENDING|RUNNING) after 1 min: .*fruits status s-/);
+    expect(r.out.errors[0]).toMatch(/still (PENDING|RUNNING) after 1 min; .*fruits status s-/);
   });
 
   test('logs fetches and gunzips stderr/stdout from <log_uri>/<cluster>/steps/<step>/', async () => {
@@ -219,7 +219,7 @@ describe('emr target over the wire', () => {
     const r = await cli(['run', 'emr', '--cluster-id', 'j-DOESNOTEXIST', '--run-id', 'w4']);
     expect(r.out.errors).toHaveLength(1);
     expect(r.code).toBe(2);
-    expect(r.out.errors[0]).toMatch(/DescribeCluster j-DOESNOTEXIST: .*not valid.*: check --cluster-id or redeploy/);
+    expect(r.out.errors[0]).toMatch(/DescribeCluster j-DOESNOTEXIST: .*not valid.*; check --cluster-id or redeploy/);
   });
 });
 

@@ -62,6 +62,6 @@ test('offline ImageNet failure keeps the exit code and names the test-only fix',
 test('a missing image folder is one error line, exit 2', async () => {
   const r = await demo(['no-such-folder']);
   expect(r.exitCode).toBe(2);
-  expect(r.stderr.trim()).toBe(`error: image folder ${join(cwd, 'no-such-folder')} does not exist: pass one (<root>/<Split>/<Label>/*.jpg) as the first argument`);
+  expect(r.stderr.trim()).toBe(`error: image folder ${join(cwd, 'no-such-folder')} does not exist; pass one (<root>/<Split>/<Label>/*.jpg) as the first argument`);
 });
 

@@ -40,8 +40,8 @@ describe('fruits run local', () => {
   });
 
   test.each([
-    [['run', 'local', '--input', '/does/not/exist', '--output', '/tmp/x'], 2, /^error: input \/does\/not\/exist does not exist: pass an existing image folder/],
-    [['run', 'moon'], 2, /^error: unknown target "moon": use local, vm or emr/],
+    [['run', 'local', '--input', '/does/not/exist', '--output', '/tmp/x'], 2, /^error: input \/does\/not\/exist does not exist; pass an existing image folder/],
+    [['run', 'moon'], 2, /^error: unknown target "moon"; use local, vm or emr/],
     [['run', 'local', '--input', '.', '--output', 'o', '--k', 'many'], 2, /^error: --k must be an integer/],
     [['run', 'local', '--input', '.', '--output', 'o', '--k', '3', '--variance-target', '0.9'], 2, /exclusive/],
     [['frobnicate'], 2, /^error: unknown command "frobnicate"/],
@@ -57,7 +57,7 @@ describe('fruits run local', () => {
   test('missing java is an environment error (exit 3) with the fix', async () => {
     const r = await fruits(['run', 'local', '--input', cwd, '--output', join(cwd, 'o')], { cwd, env: { PATH: '/nonexistent', JAVA_HOME: '' } });
     expect(r.exitCode).toBe(3);
-    expect(r.stderr.trim()).toMatch(/^error: java not found: install Java 17/);
+    expect(r.stderr.trim()).toMatch(/^error: java not found; install Java 17/);
   });
 
   test.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('%s (Ctrl-C, kill, closed terminal) stops the whole spark-submit process group and exits 130', async (sig) => {

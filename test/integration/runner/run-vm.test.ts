@@ -158,14 +158,14 @@ test('a job failure on the VM is exit 1 and brings the failed summary.json back;
 test('missing spark on the VM says to run vm-setup.sh (exit 3)', async () => {
   const r = await fruits(['run', 'vm', '--input', '/in', '--output', '/out', '--run-id', 'm1'], vmEnv({ FRUITS_VM_SPARK_SUBMIT: '/opt/nowhere/spark-submit' }));
   expect(r.exitCode).toBe(3);
-  expect(r.stderr.trim().split('\n').pop()).toMatch(/^error: \/opt\/nowhere\/spark-submit not found on the VM: run bootstrap\/vm-setup.sh/);
+  expect(r.stderr.trim().split('\n').pop()).toMatch(/^error: \/opt\/nowhere\/spark-submit not found on the VM; run bootstrap\/vm-setup.sh/);
 }, 60_000);
 
 test('unreachable VM: one line, exit 3', async () => {
   const closed = await freePort();
   const r = await fruits(['run', 'vm', '--input', '/in', '--output', '/out'], vmEnv({ FRUITS_VM_PORT: String(closed) }));
   expect(r.exitCode).toBe(3);
-  expect(r.stderr.trim().split('\n').pop()).toMatch(new RegExp(`^error: cannot reach the VM .*@127.0.0.1:${closed} over ssh \\(.*refused.*\\): check that the VM is running`));
+  expect(r.stderr.trim().split('\n').pop()).toMatch(new RegExp(`^error: cannot reach the VM .*@127.0.0.1:${closed} over ssh \\(.*refused.*\\); check that the VM is running`));
 }, 60_000);
 
 test('wrong key is refused by sshd: exit 3 naming the key; missing key and open permissions: exit 2', async () => {
@@ -176,7 +176,7 @@ test('wrong key is refused by sshd: exit 3 naming the key; missing key and open 
   expect(wrong.stderr).toMatch(/Permission denied/);
   const missing = await fruits(['run', 'vm', '--input', '/in', '--output', '/out'], vmEnv({ FRUITS_VM_KEY: join(cwd, 'nope') }));
   expect(missing.exitCode).toBe(2);
-  expect(missing.stderr.trim()).toMatch(/^error: VM ssh key .*nope not found: fix vm.key/);
+  expect(missing.stderr.trim()).toMatch(/^error: VM ssh key .*nope not found; fix vm.key/);
   const open = join(cwd, 'open_key');
   copyFileSync(other, open);
   chmodSync(open, 0o644);
@@ -212,7 +212,7 @@ test('an unknown VM host key names ssh-keyscan and vm.strictHostKeyChecking (rea
   writeFileSync(emptyKnownHosts, '');
   const r = await fruits(['run', 'vm', '--input', '/in', '--output', '/out', '--run-id', 'hk1'], vmEnv({ FRUITS_VM_KNOWN_HOSTS: emptyKnownHosts }));
   expect(r.exitCode).toBe(3);
-  expect(r.stderr.trim().split('\n').at(-1)).toMatch(new RegExp(`^error: ssh refused the VM's host key \\(.*\\): .*ssh-keyscan -p ${sshd.port} 127\\.0\\.0\\.1 >> ${emptyKnownHosts}.*vm\\.strictHostKeyChecking to accept-new`));
+  expect(r.stderr.trim().split('\n').at(-1)).toMatch(new RegExp(`^error: ssh refused the VM's host key \\(.*\\); .*ssh-keyscan -p ${sshd.port} 127\\.0\\.0\\.1 >> ${emptyKnownHosts}.*vm\\.strictHostKeyChecking to accept-new`));
 }, 60_000);
 
 test('fruits watch vm:<run folder> follows a run on the VM over ssh', async () => {

@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pullRun, pushInput } from '../../../runner/vm/transfer.js';
-import { unreachable } from '../../../runner/targets/vm.js';
+import { unreachable } from '../../../runner/platform/vm-ssh.js';
 import type { SshTarget } from '../../../runner/argv/ssh.js';
 import { mktemp, sampleImages, startSshd, type Sshd } from '../../helpers/runner.js';
 

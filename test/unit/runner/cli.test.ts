@@ -22,7 +22,7 @@ describe('cli surface', () => {
   test('--json errors are machine-readable too', async () => {
     const r = await cli(['run', 'local', '--json']);
     expect(r.code).toBe(2);
-    expect(r.out.errors).toEqual(['error: missing --input: pass the image folder (<root>/<Split>/<Label>/*.jpg)']);
+    expect(r.out.errors).toEqual(['error: missing --input; pass the image folder (<root>/<Split>/<Label>/*.jpg)']);
   });
 
   test('status/logs validate ids before calling AWS', async () => {
@@ -46,9 +46,9 @@ describe('errors under --json', () => {
     expect(code).toBe(2);
     expect(JSON.parse(chunks.out)).toEqual({
       status: 'error', exitCode: 2,
-      error: 'missing --input: pass the image folder (<root>/<Split>/<Label>/*.jpg)',
+      error: 'missing --input; pass the image folder (<root>/<Split>/<Label>/*.jpg)',
       problem: 'missing --input', fix: 'pass the image folder (<root>/<Split>/<Label>/*.jpg)',
     });
-    expect(chunks.err).toBe('error: missing --input: pass the image folder (<root>/<Split>/<Label>/*.jpg)\n');
+    expect(chunks.err).toBe('error: missing --input; pass the image folder (<root>/<Split>/<Label>/*.jpg)\n');
   });
 });

@@ -1,5 +1,7 @@
 // runner/command-table.ts: parseArgs, the per-command allow-lists and every --help generated from one table.
-import { COMMANDS, COMMON_OPTIONS, OPTIONS, commandHelp, globalHelp, allowedOptions } from '../../../runner/command-table.js';
+import { COMMANDS, COMMON_OPTIONS, OPTIONS, commandHelp, configFlags, expandHelp, globalHelp, allowedOptions, type OptionSpec } from '../../../runner/command-table.js';
+import { configFields } from '../../../config/loader.js';
+import { TARGETS, targetNames } from '../../../runner/targets/registry.js';
 import { EMR_OUTPUTS, inProcessCli, mockedAws } from '../../helpers/in-process-cli.js';
 
 mockedAws();
@@ -47,5 +49,50 @@ describe('per-command help from one command table', () => {
     const bad = await cli(['logs', 's-1', '--follow']);
     expect(bad.code).toBe(2);
     expect(bad.out.errors[0]).toMatch(/--follow does not apply to "logs" \(see fruits logs --help\)/);
+  });
+});
+
+describe('flags linked to config fields', () => {
+  const fields = new Map(configFields().map((f) => [f.path, f.info]));
+  const links = Object.entries(OPTIONS as Record<string, OptionSpec>).filter(([, o]) => o.config !== undefined);
+
+  test('every link names a field of the schema, and no linked help hard-codes a default', () => {
+    expect(links.length).toBeGreaterThan(10);
+    for (const [name, o] of links) {
+      for (const path of typeof o.config === 'string' ? [o.config] : Object.values(o.config!)) expect([name, fields.has(path)]).toEqual([name, true]);
+      expect([name, o.help]).not.toEqual([name, expect.stringMatching(/default [^{:]/)]);
+    }
+  });
+
+  test('help defaults, ranges and choices are the schema\'s', () => {
+    const run = commandHelp('run');
+    expect(run).toContain(`Spark master (default ${fields.get('local.master')!.default})`);
+    expect(run).toContain(`where the Spark driver runs (default ${fields.get('emr.deployMode')!.default})`);
+    expect(run).toContain(`ssh port (vm: default ${fields.get('vm.port')!.default}; tunnel: local SOCKS port, default ${fields.get('tunnel.port')!.default})`);
+    expect(run).toContain(`${fields.get('emr.actionOnFailure')!.default} (default) | `);
+    const c = fields.get('upload.concurrency')!;
+    expect(commandHelp('upload-data')).toContain(`parallel uploads, ${c.min}-${c.max} (default ${c.default})`);
+    expect(() => expandHelp('{default:vm.nope}')).toThrow(/config field vm.nope/);
+  });
+
+  test('the config overrides of the flags follow the links (by target, by command, else *)', () => {
+    expect(configFlags({ 'spark-submit': '/s', port: '2222', 'cluster-id': 'j-1' }, 'run', 'vm')).toEqual({ 'vm.sparkSubmit': '/s', 'vm.port': '2222', 'emr.clusterId': 'j-1' });
+    expect(configFlags({ 'spark-submit': '/s', master: 'local[2]' }, 'run', 'local')).toEqual({ 'local.sparkSubmit': '/s', 'local.master': 'local[2]' });
+    expect(configFlags({ port: '9000', key: '/k' }, 'tunnel')).toEqual({ 'tunnel.port': '9000', 'tunnel.key': '/k' });
+    expect(configFlags({ python: '/p', port: '22' }, 'doctor')).toEqual({ 'local.python': '/p', 'vm.port': '22' });
+  });
+});
+
+describe('command handlers and the target registry', () => {
+  test('every row names a handler module that exports a function', async () => {
+    for (const c of COMMANDS) expect([c.name, typeof (await c.handler())]).toEqual([c.name, 'function']);
+  });
+
+  test('every registered target loads one module with a run function; run and doctor take their names from the registry', async () => {
+    for (const t of TARGETS) expect([t.name, typeof (await t.load()).run]).toEqual([t.name, 'function']);
+    expect(commandHelp('run').split('\n')[0]).toBe(`usage: fruits run <${targetNames().join('|')}> [options] [-- <extra job args>]`);
+    expect(commandHelp('doctor')).toContain(`--target ${targetNames().join('|')}`);
+    const r = await cli(['run', 'moon']);
+    expect(r.out.errors).toEqual(['error: unknown target "moon"; use local, vm or emr']);
   });
 });

@@ -1,18 +1,18 @@
 // runner/argv/spark-submit.ts: the pure job argv and spark-submit argv builders, run ids, --conf flags.
 import { buildJobArgs, buildSparkSubmitArgv, newRunId, parseConfFlags, parseSummaryLine } from '../../../../runner/argv/spark-submit.js';
-import { FruitsError } from '../../../../runner/platform/errors.js';
+import { FruitsError } from '../../../../config/errors.js';
 
 describe('spark-submit builders', () => {
   test('job args carry input, output, run id and only the options given', () => {
     expect(buildJobArgs({ input: '/in', output: '/out', runId: 'r1' })).toEqual(['--input', '/in', '--output', '/out', '--run-id', 'r1']);
     expect(
-      buildJobArgs({ input: 's3://b/i/', output: 's3://b/o/', runId: 'r2', varianceTarget: 0.95, weights: 'test-only-random:1', batchSize: 16, overwrite: true, extra: ['--x'] }),
+      buildJobArgs({ input: 's3://b/i/', output: 's3://b/o/', runId: 'r2', options: { 'variance-target': 0.95, weights: 'test-only-random:1', 'batch-size': 16, overwrite: true }, extra: ['--x'] }),
     ).toEqual(['--input', 's3://b/i/', '--output', 's3://b/o/', '--run-id', 'r2', '--variance-target', '0.95', '--weights', 'test-only-random:1', '--batch-size', '16', '--overwrite', '--x']);
   });
 
-  test('bad run id and k with variance target are usage errors', () => {
+  test('a bad run id is a usage error (exclusive options are the contract check\'s: run-request.test.ts)', () => {
+    expect(() => buildJobArgs({ input: 'a', output: 'b', runId: '../etc' })).toThrow(FruitsError);
     expect(() => buildJobArgs({ input: 'a', output: 'b', runId: '../etc' })).toThrow(/bad --run-id/);
-    expect(() => buildJobArgs({ input: 'a', output: 'b', runId: 'r', k: 5, varianceTarget: 0.9 })).toThrow(FruitsError);
   });
 
   test('spark-submit argv orders options, sorts conf, then script and job args', () => {

@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildClassifyArgv, classifyFailure, formatClassification } from '../../../../runner/commands/classify.js';
-import { ExitCode } from '../../../../runner/platform/errors.js';
+import { ExitCode } from '../../../../config/errors.js';
 import { LAUNCHER, ROOT, mktemp } from '../../../helpers/runner.js';
 
 const fruits = (args: string[], cwd: string, timeout = 120_000) =>
@@ -63,25 +63,13 @@ echo '{"photo": "'"$2"'", "run": "'"$4"'", "label": "lemon", "probability": 0.87
   test.each([
     [['classify', 'missing.jpg', '--run', 'r'], 2, /^error: photo missing\.jpg does not exist; give the path/],
     [['classify', 'crash.jpg', '--run', 'r'], 1, /^error: classify failed \(exit 1\): RuntimeError: kaput$/],
-    [['classify', '--run', 'r'], 2, /^error: missing photo: fruits classify <photo> --run <run folder>$/],
-    [['classify', 'p.jpg'], 2, /^error: missing --run: pass the run folder/],
+    [['classify', '--run', 'r'], 2, /^error: missing photo; fruits classify <photo> --run <run folder>$/],
+    [['classify', 'p.jpg'], 2, /^error: missing --run; pass the run folder/],
     [['classify', 'a.jpg', 'b.jpg', '--run', 'r'], 2, /^error: one photo at a time/],
     [['classify', 'p.jpg', '--run', 'r', '--k', '3'], 2, /^error: --k does not apply to "classify"/],
   ])('%j exits %i with one error line', async (args, code, message) => {
     const r = await fruits([...(args as string[]), '--python', fake], cwd);
     expect(r.exitCode).toBe(code);
     expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(message as RegExp)]);
-  });
-});
-
-describe('run summary line', () => {
-  test('names the classifier accuracy, or why there is none', async () => {
-    const { describeSummary } = await import('../../../../runner/targets/run-request.js');
-    const base = { status: 'succeeded', run_id: 'r', counts: { total_files: 4, featurized: 4, failed: 0 }, pca: { k: 2, cumulative: [0.5, 0.9] } };
-    expect(describeSummary({ ...base, classifier: { status: 'trained', evaluated: true, accuracy: 0.875, test: { images: 8 } } })).toBe(
-      'run r succeeded: 4/4 images featurized, 0 failed; PCA k=2, explained variance 0.900; classifier accuracy 0.875 on 8 test images',
-    );
-    expect(describeSummary({ ...base, classifier: { status: 'trained', evaluated: false, accuracy: null } })).toMatch(/classifier trained, not evaluated/);
-    expect(describeSummary({ ...base, classifier: { status: 'skipped' } })).toMatch(/; no classifier$/);
   });
 });

@@ -2,10 +2,8 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mktemp } from '../../../helpers/runner.js';
-import { resolveConfig } from '../../../../config/index.js';
 import { parsePins, doctorExit, tunnelKeyCheck } from '../../../../runner/commands/doctor.js';
-import { describeSummary, exitForJob, jobArgsFor, summaryStatusExit } from '../../../../runner/targets/run-request.js';
-import { fromAwsError } from '../../../../runner/platform/errors.js';
+import { fromAwsError } from '../../../../runner/aws/errors.js';
 
 describe('small helpers', () => {
   test('requirement pins', () => {
@@ -21,23 +19,7 @@ describe('small helpers', () => {
     expect(doctorExit([{ ...ok, status: 'miss' }, { ...ok, status: 'miss', auth: true }])).toBe(3);
   });
 
-  test('job exit codes map to runner exit codes', () => {
-    expect([0, 1, 2, 137, undefined].map(exitForJob)).toEqual([0, 1, 2, 1, 1]);
-    expect(exitForJob(130)).toBe(130); // the job was interrupted (summary status "interrupted")
-    expect([{ status: 'succeeded' }, { status: 'interrupted' }, { status: 'failed' }, undefined].map(summaryStatusExit)).toEqual([0, 130, 1, 1]);
-  });
-
-  test('config job defaults apply unless a flag overrides (k vs variance target)', () => {
-    const cfg = resolveConfig({ env: {}, file: { job: { k: 20, weights: 'imagenet' } } });
-    const base = { runId: 'r', overwrite: false, conf: {}, dryRun: false, wait: true };
-    expect(jobArgsFor(base, cfg, 'i', 'o')).toMatchObject({ k: 20, weights: 'imagenet' });
-    expect(jobArgsFor({ ...base, varianceTarget: 0.9 }, cfg, 'i', 'o')).toMatchObject({ k: undefined, varianceTarget: 0.9 });
-  });
-
-  test('summary line and AWS error mapping', () => {
-    expect(describeSummary({ status: 'succeeded', run_id: 'r', counts: { total_files: 4, featurized: 3, failed: 1 }, pca: { k: 2, cumulative: [0.5, 0.9] } })).toBe(
-      'run r succeeded: 3/4 images featurized, 1 failed; PCA k=2, explained variance 0.900',
-    );
+  test('AWS error mapping', () => {
     const denied = fromAwsError(Object.assign(new Error('User: x is not authorized'), { name: 'AccessDeniedException' }), 'AddJobFlowSteps');
     expect(denied.exitCode).toBe(4);
     expect(fromAwsError(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), 'x').message).toMatch(/no AWS credentials/);

@@ -45,8 +45,8 @@ describe('status, follow and logs', () => {
   });
 
   test.each([
-    [[], /no logs for s-1 in s3:\/\/logs\/emr-logs\/j-ABC\/steps\/s-1\/ yet: .* retry with --wait-seconds 300$/],
-    [['--wait-seconds', '300'], /after waiting 300 s: .* retry in a few minutes$/],
+    [[], /no logs for s-1 in s3:\/\/logs\/emr-logs\/j-ABC\/steps\/s-1\/ yet; .* retry with --wait-seconds 300$/],
+    [['--wait-seconds', '300'], /after waiting 300 s; .* retry in a few minutes$/],
   ])('logs that are not there yet: exit 3 (not a usage error), honest hint %j', async (flags, message) => {
     emrMock.on(DescribeClusterCommand).resolves(cluster('WAITING'));
     s3Mock.on(GetObjectCommand).rejects(awsError('NoSuchKey'));
@@ -64,7 +64,7 @@ describe('status, follow and logs', () => {
     const p = waitForStep(emr, { clusterId: 'j-ABC', stepId: 's-1', pollMs: 1000, timeoutMs: 0, clock: fakeClock(), signal: ac.signal, cancelOption: 'SEND_INTERRUPT' });
     await expect(p).rejects.toMatchObject({
       exitCode: 4,
-      message: expect.stringMatching(/AWS denied CancelSteps s-1 .*; step s-1 is still RUNNING on j-ABC: follow it with `fruits status s-1 --follow --cluster-id j-ABC`, cancel it with `aws emr cancel-steps --cluster-id j-ABC --step-ids s-1`/),
+      message: expect.stringMatching(/AWS denied CancelSteps s-1 .*; step s-1 is still RUNNING on j-ABC; follow it with `fruits status s-1 --follow --cluster-id j-ABC`, cancel it with `aws emr cancel-steps --cluster-id j-ABC --step-ids s-1`/),
     });
   });
 });

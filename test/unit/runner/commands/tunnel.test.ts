@@ -36,11 +36,11 @@ describe('tunnel', () => {
     expect((flag.data!.argv as string[]).slice(0, 3)).toEqual(['ssh', '-i', key]);
     const missing = await cli(['tunnel', '--dry-run'], { env: { FRUITS_PUBLIC_KEY_PATH: join(dir, 'gone.pub') } });
     expect(missing.code).toBe(2);
-    expect(missing.out.errors[0]).toBe(`error: ssh key ${join(dir, 'gone')} not found: pass --key or set FRUITS_SSH_KEY / tunnel.key (default: publicKeyPath without .pub)`);
+    expect(missing.out.errors[0]).toBe(`error: ssh key ${join(dir, 'gone')} not found; pass --key or set FRUITS_SSH_KEY / tunnel.key (default: publicKeyPath without .pub)`);
   });
 
   test('no key, missing key, key readable by others: usage errors with the fix', async () => {
-    expect((await cli(['tunnel', '--dry-run'])).out.errors[0]).toMatch(/no ssh key for the EMR master: pass --key or set FRUITS_SSH_KEY/);
+    expect((await cli(['tunnel', '--dry-run'])).out.errors[0]).toMatch(/no ssh key for the EMR master; pass --key or set FRUITS_SSH_KEY/);
     expect((await cli(['tunnel', '--dry-run', '--key', join(dir, 'none.pem')])).code).toBe(2);
     const open = join(dir, 'open.pem');
     writeFileSync(open, 'x');

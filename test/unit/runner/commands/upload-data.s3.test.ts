@@ -2,7 +2,7 @@
 import { HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mkdirSync, symlinkSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fromAwsError } from '../../../../runner/platform/errors.js';
+import { fromAwsError } from '../../../../runner/aws/errors.js';
 import { listLocalImages, listRemote } from '../../../../runner/commands/upload-data.js';
 import { sampleImages } from '../../../helpers/runner.js';
 import { EMR_OUTPUTS, awsError, inProcessCli, mockedAws } from '../../../helpers/in-process-cli.js';
@@ -33,7 +33,7 @@ describe('S3 errors', () => {
     for (const name of ['Unknown', '403', 'Forbidden']) {
       const e = fromAwsError(awsError(name, 'UnknownError', 403), 'checking s3://d/images/a.jpg');
       expect(e.exitCode).toBe(4);
-      expect(e.message).toMatch(/^AWS denied checking s3:\/\/d\/images\/a\.jpg \(HTTP 403( Forbidden)?\): use a role\/user allowed/);
+      expect(e.message).toMatch(/^AWS denied checking s3:\/\/d\/images\/a\.jpg \(HTTP 403( Forbidden)?\); use a role\/user allowed/);
     }
   });
 
@@ -51,7 +51,7 @@ describe('S3 errors', () => {
     s3Mock.on(ListObjectsV2Command).rejects(Object.assign(awsError('NoSuchBucket', 'The specified bucket does not exist', 404), { BucketName: 'nope' }));
     const r = await cli(['upload-data', sampleImages(join(dir, 'imgsnb'), 1, ['apple']), '--to', 's3://nope/x/']);
     expect(r.code).toBe(3);
-    expect(r.out.errors[0]).toMatch(/^error: listing s3:\/\/nope\/x\/: the bucket nope does not exist: check the s3:\/\/ URI .* or deploy the stack/);
+    expect(r.out.errors[0]).toMatch(/^error: listing s3:\/\/nope\/x\/: the bucket nope does not exist; check the s3:\/\/ URI .* or deploy the stack/);
   });
 });
 

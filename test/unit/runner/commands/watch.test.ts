@@ -49,6 +49,6 @@ describe('fruits watch <local run folder>', () => {
   test('a folder that never gets a run is a usage error after the wait', async () => {
     const r = await cli(['watch', join(dir, 'runs', 'nothing-here')]);
     expect(r.code).toBe(2);
-    expect(r.out.errors[0]).toMatch(/no progress.json or summary.json in .*nothing-here after 120 s: pass the run folder/);
+    expect(r.out.errors[0]).toMatch(/no progress.json or summary.json in .*nothing-here after 120 s; pass the run folder/);
   });
 });

@@ -64,7 +64,7 @@ describe('job zip', () => {
   });
 
   test('missing job folder or packaging rule is a clear error', async () => {
-    await expect(writeJobZip('/nonexistent', '/tmp/x.zip')).rejects.toThrow(/run_job.py not found: set jobDir/);
+    await expect(writeJobZip('/nonexistent', '/tmp/x.zip')).rejects.toThrow(/run_job.py not found; set jobDir/);
     const dir = jobFolder();
     writeFileSync(join(dir, 'fruits_job', 'packaging.json'), '{"includeSuffixes": ".py"}');
     await expect(writeJobZip(dir, join(dir, 'x.zip'))).rejects.toThrow(/packaging.json needs includeSuffixes/);

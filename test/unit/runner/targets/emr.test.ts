@@ -49,7 +49,7 @@ describe('fruits run emr (mocked AWS)', () => {
     emrMock.on(DescribeClusterCommand).resolves(cluster('TERMINATED'));
     const { code, out } = await run([]);
     expect(code).toBe(3);
-    expect(out.errors).toEqual([expect.stringMatching(/^error: cluster j-ABC is TERMINATED \(idle timeout\): run `npx cdktf deploy fruits-emr/)]);
+    expect(out.errors).toEqual([expect.stringMatching(/^error: cluster j-ABC is TERMINATED \(idle timeout\); run `npx cdktf deploy fruits-emr/)]);
     expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
 

@@ -4,7 +4,7 @@ import { mkdirSync, utimesSync, writeFileSync, existsSync, readdirSync } from 'n
 import { join } from 'node:path';
 import { main } from '../../../../runner/cli.js';
 import { remotePruneCommand } from '../../../../runner/argv/ssh.js';
-import { unreachable } from '../../../../runner/targets/vm.js';
+import { unreachable } from '../../../../runner/platform/vm-ssh.js';
 import { captureOutput, mktemp } from '../../../helpers/runner.js';
 import { mockedAws } from '../../../helpers/in-process-cli.js';
 

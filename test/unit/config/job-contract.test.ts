@@ -9,7 +9,8 @@ import { execa } from 'execa';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../../runner/cli.js';
-import { RUN_ID_RE } from '../../../runner/argv/spark-submit.js';
+import { parseSummaryLine, RUN_ID_RE, SUMMARY_MARKER } from '../../../runner/argv/spark-submit.js';
+import { PROGRESS_FILE, PROGRESS_LINES_ENV, PROGRESS_MARKER } from '../../../runner/progress/run-progress.js';
 import { commandHelp } from '../../../runner/command-table.js';
 import type { z } from 'zod';
 import { resolveConfig } from '../../../config/loader.js';
@@ -18,8 +19,7 @@ import { fieldRegistry } from '../../../config/fields.js';
 import { summaryUri } from '../../../runner/argv/emr-step.js';
 import { writeJobZip } from '../../../runner/packaging/package-job.js';
 import { SUMMARY_FILE } from '../../../runner/progress/progress-source.js';
-import { PROGRESS_FILE } from '../../../runner/progress/run-progress.js';
-import { checkJobArgv, DEFAULT_JOB_DIR, defaultJobContract, describeRange, loadJobContract, type JobContract, type JobOptionSpec } from '../../../runner/job-contract.js';
+import { checkJobArgv, DEFAULT_JOB_DIR, defaultJobContract, describeRange, loadJobContract, type JobContract, type JobOptionSpec } from '../../../config/job-contract.js';
 import { captureOutput, fakeClock, mktemp, ROOT } from '../../helpers/runner.js';
 
 const contract: JobContract = loadJobContract(join(ROOT, 'jobs'));
@@ -158,11 +158,11 @@ describe('the job contract', () => {
   test('a job dir without the contract is one line naming the fix', async () => {
     const { code, out } = await fruits(['run', 'emr', '--dry-run'], { FRUITS_JOB_DIR: dir });
     expect(code).toBe(2);
-    expect(out.errors).toEqual([expect.stringMatching(/^error: job contract .*contract\.json not found: set jobDir \/ FRUITS_JOB_DIR/)]);
+    expect(out.errors).toEqual([expect.stringMatching(/^error: job contract .*contract\.json not found; set jobDir \/ FRUITS_JOB_DIR/)]);
   });
 
   test('the exclusive pair is named as the job names it', () => {
-    expect(() => checkJobArgv(contract, ['--input', 'i', '--output', 'o', '--k', '3', '--variance-target', '0.5'])).toThrow('--k and --variance-target are exclusive: pass only one');
+    expect(() => checkJobArgv(contract, ['--input', 'i', '--output', 'o', '--k', '3', '--variance-target', '0.5'])).toThrow('--k and --variance-target are exclusive; pass only one');
   });
 
   test('the run folder files and summary fields the runner reads are the ones the job declares', () => {
@@ -179,8 +179,10 @@ describe('the job contract', () => {
     expect(await writeJobZip(join(ROOT, 'jobs'), join(dir, 'job.zip'))).toContain('fruits_job/contract.json');
   });
 
-  test("the runner's remaining copy matches the contract (the run id it puts in paths)", () => {
-    expect(RUN_ID_RE.source).toBe(`^${contract.options['run-id']!.pattern}$`);
+  test("the run id pattern, markers and exit codes the runner uses are the contract's", () => {
+    expect(RUN_ID_RE.source).toBe(`^(?:${contract.options['run-id']!.pattern})$`);
+    expect([SUMMARY_MARKER, PROGRESS_MARKER, PROGRESS_LINES_ENV]).toEqual([contract.markers.summary, contract.markers.progress, contract.markers.progress_lines_env]);
+    expect(parseSummaryLine(`${contract.markers.summary} s3://b/o/r/summary.json`)).toBe('s3://b/o/r/summary.json');
   });
 
   test("this checkout's contract is read once and is the default jobDir's", () => {

@@ -1,7 +1,7 @@
-// runner/platform/errors.ts through the CLI: FRUITS_DEBUG=1 shows the cause chain of a wrapped AWS error.
+// runner/aws/errors.ts (AWS SDK errors -> FruitsError) through the CLI: FRUITS_DEBUG=1 shows the cause chain of a wrapped AWS error.
 import { DescribeClusterCommand, DescribeStepCommand, InternalServerException } from '@aws-sdk/client-emr';
 import { main } from '../../../../runner/cli.js';
-import { fromAwsError } from '../../../../runner/platform/errors.js';
+import { fromAwsError } from '../../../../runner/aws/errors.js';
 import { captureOutput, fakeClock } from '../../../helpers/runner.js';
 import { EMR_OUTPUTS, inProcessCli, mockedAws } from '../../../helpers/in-process-cli.js';
 

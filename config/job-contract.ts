@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { usageError } from './platform/errors.js';
+import { usageError, type Problem } from './errors.js';
 
 export interface JobOptionSpec {
   type: 'integer' | 'number' | 'string' | 'flag';
@@ -22,14 +22,35 @@ export interface JobOptionSpec {
   exclusive_with?: string[];
   dest?: string;
   hint?: string;
+  /** Present when the option is also a flag of `fruits run` (and, with `config`, a default in fruits.config.json's job section). */
+  runner?: RunnerOptionSpec;
 }
+
+export interface RunnerOptionSpec {
+  /** Placeholder in help, e.g. "N". */
+  value?: string;
+  /** The flag's help line; {range} becomes the option's range and default. */
+  help: string;
+  /** Description of the config field job.<camelCaseName> (absent: no config default). */
+  config?: string;
+}
+
+/** What the job names by meaning: its exit codes and stdout markers. */
+export type JobExitMeaning = 'ok' | 'failed' | 'usage' | 'tensorflow_missing' | 'interrupted';
 
 export interface JobContract {
   contract_version: number;
   options: Record<string, JobOptionSpec>;
+  markers: { summary: string; progress: string; progress_lines_env: string };
+  exit_codes: Record<JobExitMeaning, number>;
   run_folder: { files: Record<string, { path: string; when: string; description: string }> };
-  summary: { fields: Record<string, { when: string; fields?: string[] }> };
+  summary: { file: string; printed: string[]; fields: Record<string, { when: string; fields?: string[] }> };
 }
+
+/** A job option's value as the runner passes it: a number, a string, or true for a given flag. */
+export type JobOptionValue = number | string | true;
+/** Job options by contract name (e.g. { k: 20, weights: 'imagenet', overwrite: true }). */
+export type JobOptionValues = Record<string, JobOptionValue>;
 
 export const CONTRACT_VERSION = 1;
 
@@ -67,6 +88,41 @@ let defaultContract: JobContract | undefined;
  */
 export function defaultJobContract(): JobContract {
   return (defaultContract ??= loadJobContract(DEFAULT_JOB_DIR));
+}
+
+/** The options that are `fruits run` flags, in contract order. */
+export const runnerOptions = (c: JobContract): [string, JobOptionSpec & { runner: RunnerOptionSpec }][] =>
+  Object.entries(c.options).filter((e): e is [string, JobOptionSpec & { runner: RunnerOptionSpec }] => e[1].runner !== undefined);
+
+/** The config field of a job option (fruits.config.json job.<this>): batch-size -> batchSize. */
+export const configKey = (option: string): string => option.replace(/-([a-z0-9])/g, (_, ch: string) => ch.toUpperCase());
+
+/** The options that have a config default (job.<configKey>), in contract order. */
+export const configOptions = (c: JobContract) => runnerOptions(c).filter(([, s]) => s.runner.config !== undefined);
+
+/** "an integer between 1 and 4096, default 64": an option's range and default as the help states them. */
+export function rangeAndDefault(s: JobOptionSpec): string {
+  return `${describeRange(s)}${s.default !== undefined && s.default !== null ? `, default ${String(s.default)}` : ''}`;
+}
+
+/** The `fruits run` help line of a job option. */
+export const runnerHelp = (s: JobOptionSpec & { runner: RunnerOptionSpec }): string => s.runner.help.replace('{range}', () => rangeAndDefault(s));
+
+/** The --run-id pattern as a whole-value RegExp. */
+export const runIdPattern = (c: JobContract): RegExp => new RegExp(`^(?:${c.options['run-id']!.pattern})$`);
+
+/**
+ * The one exclusivity rule (contract exclusive_with): given the options that are set, each with
+ * the label to name it by, the first exclusive pair as a problem, or undefined. The config loader,
+ * the run command and the job argv check all ask this.
+ */
+export function exclusiveProblem(c: JobContract, given: Record<string, string>, fix: string): Problem | undefined {
+  for (const [name, s] of Object.entries(c.options)) {
+    for (const other of s.exclusive_with ?? []) {
+      if (name < other && given[name] !== undefined && given[other] !== undefined) return { problem: `${given[name]} and ${given[other]} are exclusive`, fix };
+    }
+  }
+  return undefined;
 }
 
 const num = (n: number) => String(n);
@@ -166,11 +222,8 @@ export function checkJobArgv(c: JobContract, argv: readonly string[], sources: R
   }
   for (const [name, s] of Object.entries(c.options)) {
     if (s.required && !seen.has(name)) throw usageError(`the job needs --${name}`);
-    for (const other of s.exclusive_with ?? []) {
-      if (name < other && seen.has(name) && seen.has(other)) {
-        const why = [name, other].map((n) => (sources[n] ? `${sources[n]} (--${n})` : `--${n}`)).join(' and ');
-        throw usageError(`${why} are exclusive: pass only one`);
-      }
-    }
   }
+  const given = Object.fromEntries([...seen].map((n) => [n, sources[n] ? `${sources[n]} (--${n})` : `--${n}`]));
+  const p = exclusiveProblem(c, given, 'pass only one');
+  if (p) throw usageError(p.problem, p.fix);
 }

@@ -1,0 +1,54 @@
+// The targets of `fruits run <target>`, in one list. Each is one module exposing a Target; the entry
+// here names it, lists its flags (its group in `fruits run --help`) and loads it on use (so the AWS
+// SDK loads only for AWS targets). A new target is one module plus one line in TARGETS.
+import type { RunnerConfig } from '../../config/index.js';
+import { usageError } from '../../config/errors.js';
+import type { RunContext, RunOutcome, RunRequest } from './run-request.js';
+
+/** What a target does; only `run` is required (status, logs, follow, cancel: targets with remote runs). */
+export interface Target {
+  /**
+   * Starts the job and, unless req.wait is false, follows it to the end (progress, Ctrl-C cancels it,
+   * the summary line). With req.dryRun: prints the plan (commands, uploads, steps) and does nothing.
+   */
+  run(req: RunRequest, ctx: RunContext): Promise<RunOutcome>;
+  /** Checks the target's settings before anything starts (a one-line usage/environment error). */
+  validate?(cfg: RunnerConfig): void;
+  /** Follows a started run by its id on the target (an EMR step, a job run) until it ends. */
+  follow?(runRef: string, ctx: RunContext): Promise<RunOutcome>;
+  /** Asks the target to stop a started run. */
+  cancel?(runRef: string, ctx: RunContext): Promise<void>;
+  /** One status line (with --json: fields) of a started run, or of the latest runs without an id. */
+  status?(runRef: string | undefined, ctx: RunContext & { follow: boolean }): Promise<number>;
+  /** The driver's logs of a started run. */
+  logs?(runRef: string, ctx: RunContext & { waitSeconds: number }): Promise<number>;
+}
+
+export interface TargetEntry {
+  /** `fruits run <name>`, `fruits doctor --target <name>`. */
+  name: string;
+  /** The flags of this target, shown as its group in `fruits run --help`. */
+  options: string[];
+  load(): Promise<Target>;
+}
+
+const EMR_AT = ['cluster-id', 'region', 'outputs-file'];
+
+/** Every target, in help order. */
+export const TARGETS: readonly TargetEntry[] = [
+  { name: 'local', options: ['spark-submit', 'python', 'master', 'job-dir'], load: async () => (await import('./local.js')).localTarget },
+  { name: 'vm', options: ['host', 'user', 'port', 'key'], load: async () => (await import('./vm.js')).vmTarget },
+  { name: 'emr', options: [...EMR_AT, 'deploy-mode', 'action-on-failure', 'no-wait', 'timeout-minutes'], load: async () => (await import('./emr.js')).emrTarget },
+];
+
+export const targetNames = (): string[] => TARGETS.map((t) => t.name);
+
+/** The entry of a target name, or a usage error naming the known ones. */
+export function targetEntry(name: string | undefined, what = 'target'): TargetEntry {
+  const t = TARGETS.find((e) => e.name === name);
+  if (!t) throw usageError(`unknown ${what} "${name}"`, `use ${listText(targetNames())}`);
+  return t;
+}
+
+/** "local, vm or emr". */
+export const listText = (names: string[]): string => (names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`);
