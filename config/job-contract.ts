@@ -33,6 +33,8 @@ export interface RunnerOptionSpec {
   help: string;
   /** Description of the config field job.<camelCaseName> (absent: no config default). */
   config?: string;
+  /** The flag replaces an existing run folder: the runner's own copy of a run (the VM's, brought home) may be replaced too. */
+  replaces_run_folder?: boolean;
 }
 
 /** What the job names by meaning: its exit codes and stdout markers. */
@@ -95,6 +97,10 @@ export const runnerOptions = (c: JobContract): [string, JobOptionSpec & { runner
   Object.entries(c.options).filter((e): e is [string, JobOptionSpec & { runner: RunnerOptionSpec }] => e[1].runner !== undefined);
 
 /** The config field of a job option (fruits.config.json job.<this>): batch-size -> batchSize. */
+/** Whether the request's options ask to replace an existing run folder (the option marked runner.replaces_run_folder). */
+export const replacesRunFolder = (c: JobContract, options: JobOptionValues): boolean =>
+  runnerOptions(c).some(([name, s]) => s.runner.replaces_run_folder === true && options[name] === true);
+
 export const configKey = (option: string): string => option.replace(/-([a-z0-9])/g, (_, ch: string) => ch.toUpperCase());
 
 /** The options that have a config default (job.<configKey>), in contract order. */

@@ -60,6 +60,7 @@ export const OPTIONS = {
   target: { type: 'string', value: targetNames().join('|'), help: 'check only this target' },
   offline: { type: 'boolean', help: 'skip the checks that call AWS or ssh' },
   run: { type: 'string', value: 'DIR', help: 'a finished run folder (<output>/<run-id>; notebook push: s3://)' },
+  replace: { type: 'boolean', help: 'notebook push: replace the notebook pushed before for this run (it may hold edits made on JupyterHub)' },
   'notebook-port': { type: 'string', value: 'N', help: 'local Jupyter port on 127.0.0.1 (default 8888)' },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -133,7 +134,7 @@ export function commandsFor(contract: JobContract): CommandSpec[] {
       handler: handler(() => import('./commands/classify.js')) },
     {
       name: 'notebook', args: '[start|push|password]', summary: 'explore a run in Jupyter: locally, or pushed to the cluster\'s JupyterHub',
-      groups: [{ title: 'start', options: ['run', 'notebook-port', 'python'] }, { title: 'push', options: ['run', 'overwrite', 'region', 'outputs-file'] }, { title: 'password', options: ['key', 'master-dns', ...EMR_AT] }],
+      groups: [{ title: 'start', options: ['run', 'notebook-port', 'python'] }, { title: 'push', options: ['run', 'replace', 'region', 'outputs-file'] }, { title: 'password', options: ['key', 'master-dns', ...EMR_AT] }],
       notes: [
         'start (default): JupyterLab from the project\'s venv on 127.0.0.1, opened at notebooks/explore_run.ipynb; prints the URL with its token.',
         'push: uploads the notebook (RUN filled in, PySpark kernel) to <notebooks_uri>jovyan/ and the job package to <code_uri>notebook/.',

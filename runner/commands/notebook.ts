@@ -81,7 +81,7 @@ export function passwordCommand(password: string): { remote: string; stdin: stri
 
 export const newPassword = (): string => randomBytes(18).toString('base64url'); // 24 characters, 144 bits
 
-export interface NotebookOptions { run?: string; port?: number; overwrite: boolean; dryRun: boolean; signal: AbortSignal }
+export interface NotebookOptions { run?: string; port?: number; replace: boolean; dryRun: boolean; signal: AbortSignal }
 
 export async function notebookCommand(rest: string[], cfg: RunnerConfig, out: Output, root: string, o: NotebookOptions): Promise<ExitCodeValue> {
   const [sub = 'start', extra] = rest;
@@ -160,8 +160,8 @@ async function push(cfg: RunnerConfig, out: Output, root: string, o: NotebookOpt
       if (!(await objectExists(s3, joinS3(run, 'summary.json')))) {
         throw usageError(`${run} has no summary.json`, 'give a run folder written by the job: s3://<data-bucket>/results/<run-id>');
       }
-      if (!o.overwrite && (await objectExists(s3, plan.notebook))) {
-        throw usageError(`${plan.notebook} exists (it may hold edits made on JupyterHub)`, 'download it first, then pass --overwrite to replace it');
+      if (!o.replace && (await objectExists(s3, plan.notebook))) {
+        throw usageError(`${plan.notebook} exists (it may hold edits made on JupyterHub)`, 'download it first, then pass --replace to replace it');
       }
       if (!(await objectExists(s3, plan.jobPackage))) await put(s3, plan.jobPackage, zip, 'application/zip');
       await put(s3, plan.notebook, Buffer.from(notebook), 'application/x-ipynb+json');
@@ -225,5 +225,5 @@ async function setPassword(cfg: RunnerConfig, out: Output, o: NotebookOptions): 
 /** `fruits notebook [start|push|password]` (command table handler). */
 export const handle: CommandHandler = (c) =>
   notebookCommand(c.args, c.cfg, c.out, c.root, {
-    run: stringFlag(c, 'run'), port: intFlag(c, 'notebook-port', 1, 65535), overwrite: boolFlag(c, 'overwrite'), dryRun: c.dryRun, signal: c.signal,
+    run: stringFlag(c, 'run'), port: intFlag(c, 'notebook-port', 1, 65535), replace: boolFlag(c, 'replace'), dryRun: c.dryRun, signal: c.signal,
   });

@@ -18,6 +18,7 @@ import { which } from '../platform/discover.js';
 import { envError, ExitCode, InterruptedError, usageError } from '../../config/errors.js';
 import { locateJob, writeJobZip } from '../packaging/package-job.js';
 import type { RunnerConfig } from '../../config/index.js';
+import { loadJobContract, replacesRunFolder } from '../../config/job-contract.js';
 import { SUMMARY_FILE } from '../progress/progress-source.js';
 import { PROGRESS_LINES_ENV } from '../progress/run-progress.js';
 import { awaitFinalSummary, summaryStatus } from '../progress/final-summary.js';
@@ -83,7 +84,7 @@ export async function runVm(req: RunRequest, ctx: RunContext): Promise<RunOutcom
   const output = req.output ?? DEFAULT_VM_OUTPUT;
   const localRun = join(cfg.vm.summaryDir, req.runId);
   // The run folder comes home into vm.summaryDir/<run-id>/: never over another run's files unasked.
-  if (req.options['overwrite'] !== true && existsSync(localRun) && readdirSync(localRun).length) {
+  if (!replacesRunFolder(loadJobContract(cfg.jobDir), req.options) && existsSync(localRun) && readdirSync(localRun).length) {
     throw usageError(`${localRun} already holds a run ${req.runId}`, 'pass another --run-id, or --overwrite to replace it (here and on the VM)');
   }
   const job = locateJob(cfg.jobDir);

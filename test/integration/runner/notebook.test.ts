@@ -40,7 +40,7 @@ const cli = async (args: string[], signal?: AbortSignal, out = captureOutput(arg
 const text = async (Bucket: string, Key: string) => (await s3.send(new GetObjectCommand({ Bucket, Key }))).Body!.transformToString();
 
 describe('notebook push over the wire', () => {
-  test('uploads the job zip and the filled-in notebook; a second push refuses to replace it without --overwrite', async () => {
+  test('uploads the job zip and the filled-in notebook; a second push refuses to replace it without --replace', async () => {
     const first = await cli(['notebook', 'push', '--run', 's3://fruits-data/results/run-1/', '--json']);
     expect(first.out.errors).toEqual([]);
     expect(first.code).toBe(0);
@@ -57,8 +57,8 @@ describe('notebook push over the wire', () => {
 
     const again = await cli(['notebook', 'push', '--run', 's3://fruits-data/results/run-1']);
     expect(again.code).toBe(2);
-    expect(again.out.errors[0]).toBe('error: s3://fruits-art/jupyter/jovyan/explore_run-1.ipynb exists (it may hold edits made on JupyterHub): download it first, then pass --overwrite to replace it');
-    const replaced = await cli(['notebook', 'push', '--run', 's3://fruits-data/results/run-1', '--overwrite']);
+    expect(again.out.errors[0]).toBe('error: s3://fruits-art/jupyter/jovyan/explore_run-1.ipynb exists (it may hold edits made on JupyterHub); download it first, then pass --replace to replace it');
+    const replaced = await cli(['notebook', 'push', '--run', 's3://fruits-data/results/run-1', '--replace']);
     expect(replaced.code).toBe(0);
     const keys = ((await s3.send(new ListObjectsV2Command({ Bucket: 'fruits-art' }))).Contents ?? []).map((o) => o.Key).sort();
     expect(keys).toEqual([zipKey, 'jupyter/jovyan/explore_run-1.ipynb'].sort()); // the same code: one zip
@@ -67,7 +67,7 @@ describe('notebook push over the wire', () => {
   test('a run folder without summary.json is refused before anything is uploaded', async () => {
     const r = await cli(['notebook', 'push', '--run', 's3://fruits-data/results/run-404']);
     expect(r.code).toBe(2);
-    expect(r.out.errors[0]).toBe('error: s3://fruits-data/results/run-404 has no summary.json: give a run folder written by the job: s3://<data-bucket>/results/<run-id>');
+    expect(r.out.errors[0]).toBe('error: s3://fruits-data/results/run-404 has no summary.json; give a run folder written by the job: s3://<data-bucket>/results/<run-id>');
     expect((await s3.send(new ListObjectsV2Command({ Bucket: 'fruits-art', Prefix: 'jupyter/jovyan/explore_run-404' }))).KeyCount).toBe(0);
   });
 });

@@ -68,7 +68,7 @@ test('with only vm.vmx and a key: starts the VM (stub vmrun), syncs the host pho
   // the same run id again would mix two runs in one host folder: refused before anything starts
   const again = await fruits(['run', 'vm', '--input', input, '--run-id', 'vm1'], env);
   expect(again.exitCode).toBe(2);
-  expect(again.stderr.trim()).toMatch(/^error: .*fruits-runs\/vm1 already holds a run vm1: pass another --run-id, or --overwrite/);
+  expect(again.stderr.trim()).toMatch(/^error: .*fruits-runs\/vm1 already holds a run vm1; pass another --run-id, or --overwrite/);
 }, 1_000_000);
 
 test('with vm.vmx: a snapshot revert before, a failed job\'s whole run folder home, the VM suspended after (fake job)', async () => {
@@ -110,7 +110,7 @@ test('with vm.vmx: a snapshot revert before, a failed job\'s whole run folder ho
   const t0 = Date.now();
   const noTools = await fruits(['run', 'vm', '--input', input, '--run-id', 'snap2'], { ...env, VMRUN_STUB_TOOLS: '0', FRUITS_VM_START_TIMEOUT_SECONDS: '2' });
   expect(noTools.exitCode).toBe(3);
-  expect(noTools.stderr.trim().split('\n').at(-1)).toMatch(/^error: VMware Tools in the VM reported no address within 2 s: install VMware Tools in the VM/);
+  expect(noTools.stderr.trim().split('\n').at(-1)).toMatch(/^error: VMware Tools in the VM reported no address within 2 s; install VMware Tools in the VM/);
   expect(Date.now() - t0).toBeLessThan(60_000);
 }, 120_000);
 

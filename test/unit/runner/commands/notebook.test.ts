@@ -33,7 +33,7 @@ describe('notebook push: what is uploaded', () => {
   test('a notebook without its parameters cell is refused with the fix', () => {
     const nb = JSON.parse(shipped);
     nb.cells = nb.cells.filter((c: { metadata: { tags?: string[] } }) => !c.metadata.tags?.includes('parameters'));
-    expect(() => withParameters(JSON.stringify(nb), { run: 's3://d/r/x', jobPackage: 's3://a/p.zip' })).toThrow(/no cell tagged "parameters": restore it from git/);
+    expect(() => withParameters(JSON.stringify(nb), { run: 's3://d/r/x', jobPackage: 's3://a/p.zip' })).toThrow(/no cell tagged "parameters"; restore it from git/);
   });
 
   test('plan: the notebook under jovyan/ of the notebooks prefix, the zip under code/notebook/<content hash>/', () => {
@@ -51,7 +51,7 @@ describe('notebook push: what is uploaded', () => {
     expect(r.data).toMatchObject({ notebook: 's3://a/jupyter/jovyan/explore_run-1.ipynb', jobPackage: expect.stringMatching(/^s3:\/\/a\/code\/notebook\/[0-9a-f]{16}\/fruits_job\.zip$/) });
     const local = await cli(['notebook', 'push', '--run', 'runs/run-1']);
     expect(local.code).toBe(2);
-    expect(local.out.errors[0]).toMatch(/^error: --run runs\/run-1 is not an s3:\/\/ run folder: the cluster cannot read this machine's files/);
+    expect(local.out.errors[0]).toMatch(/^error: --run runs\/run-1 is not an s3:\/\/ run folder; the cluster cannot read this machine's files/);
     expect((await cli(['notebook', 'push'])).out.errors[0]).toMatch(/^error: missing --run/);
   });
 });
@@ -67,7 +67,7 @@ describe('notebook start (local Jupyter)', () => {
 
   test('a bad port or action is a usage error', async () => {
     expect((await cli(['notebook', '--notebook-port', '0'])).out.errors[0]).toMatch(/^error: --notebook-port must be an integer between 1 and 65535/);
-    expect((await cli(['notebook', 'open'])).out.errors[0]).toMatch(/^error: unknown notebook action "open": use start \(default\), push or password/);
+    expect((await cli(['notebook', 'open'])).out.errors[0]).toMatch(/^error: unknown notebook action "open"; use start \(default\), push or password/);
   });
 });
 

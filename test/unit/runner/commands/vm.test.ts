@@ -57,23 +57,23 @@ test('--dry-run shows the vmrun command and runs nothing', async () => {
 test('failure modes: one line each with the fix', async () => {
   const noVmrun = await fruits(['vm', 'status'], { FRUITS_VMRUN: join(state, 'nope') });
   expect(noVmrun.code).toBe(3);
-  expect(noVmrun.out.errors).toEqual([expect.stringMatching(/^error: vmrun .*nope not found: fix vm\.vmrun/)]);
+  expect(noVmrun.out.errors).toEqual([expect.stringMatching(/^error: vmrun .*nope not found; fix vm\.vmrun/)]);
   const noVmx = await fruits(['vm', 'start'], { FRUITS_VM_VMX: join(state, 'gone.vmx') });
   expect(noVmx.code).toBe(2);
-  expect(noVmx.out.errors).toEqual([expect.stringMatching(/^error: VM file .*gone\.vmx not found: fix vm\.vmx/)]);
+  expect(noVmx.out.errors).toEqual([expect.stringMatching(/^error: VM file .*gone\.vmx not found; fix vm\.vmx/)]);
   const unset = await fruits(['vm', 'status'], { FRUITS_VM_VMX: '' });
-  expect(unset.out.errors).toEqual([expect.stringMatching(/^error: vm\.vmx is not set: set vm\.vmx/)]);
+  expect(unset.out.errors).toEqual([expect.stringMatching(/^error: vm\.vmx is not set; set vm\.vmx/)]);
   process.env.VMRUN_STUB_TOOLS = '0';
   const t0 = Date.now();
   const noAddress = await fruits(['vm', 'start']);
   expect(noAddress.code).toBe(3);
-  expect(noAddress.out.errors).toEqual([expect.stringMatching(/^error: VMware Tools in the VM reported no address within 2 s: install VMware Tools in the VM \(Ubuntu: sudo apt-get install open-vm-tools\), give it a NAT or host-only network adapter, or set vm\.host/)]);
+  expect(noAddress.out.errors).toEqual([expect.stringMatching(/^error: VMware Tools in the VM reported no address within 2 s; install VMware Tools in the VM \(Ubuntu: sudo apt-get install open-vm-tools\), give it a NAT or host-only network adapter, or set vm\.host/)]);
   expect(Date.now() - t0).toBeLessThan(30_000); // bounded: -wait alone would block for ever
   const status = await fruits(['vm', 'status']);
   expect(status.data).toMatchObject({ state: 'running', address: undefined });
   expect(status.out.results[0]!.human).toMatch(/running \(no address yet: VMware Tools in the VM reported no address \(The VMware Tools are not running/);
   const bad = await fruits(['vm', 'reboot']);
-  expect(bad.out.errors).toEqual(['error: unknown vm action "reboot": fruits vm <start|stop|suspend|status>']);
+  expect(bad.out.errors).toEqual(['error: unknown vm action "reboot"; fruits vm <start|stop|suspend|status>']);
 });
 
 test('doctor --target vm checks rsync, vmrun, the .vmx, the state and the address', async () => {

@@ -43,11 +43,11 @@ test('vmrun is found on PATH, then in the usual folders; missing vmrun and a mis
   expect(locateVmrun(undefined, { PATH: dir }, 'linux')).toBe(bin);
   expect(usualVmrunPaths('darwin')).toEqual(['/Applications/VMware Fusion.app/Contents/Library/vmrun']);
   expect(usualVmrunPaths('win32', { 'ProgramFiles(x86)': 'C:\\PF86' })[0]).toBe('C:\\PF86\\VMware\\VMware Workstation\\vmrun.exe');
-  expect(() => locateVmrun(undefined, { PATH: mktemp('fruits-empty-') }, 'linux')).toThrow(/^vmrun not found on PATH or in the usual VMware folders: install VMware Workstation, Player or Fusion .*vm\.vmrun/);
-  expect(() => locateVmrun(join(dir, 'nope'), {}, 'linux')).toThrow(/vmrun .*nope not found: fix vm\.vmrun/);
+  expect(() => locateVmrun(undefined, { PATH: mktemp('fruits-empty-') }, 'linux')).toThrow(/^vmrun not found on PATH or in the usual VMware folders; install VMware Workstation, Player or Fusion .*vm\.vmrun/);
+  expect(() => locateVmrun(join(dir, 'nope'), {}, 'linux')).toThrow(/vmrun .*nope not found; fix vm\.vmrun/);
   const e = (() => { try { vmrunFor({ vmx: join(dir, 'gone.vmx') }, { PATH: dir }); } catch (x) { return x as { exitCode: number; message: string }; } return undefined; })();
   expect(e?.exitCode).toBe(2);
-  expect(e?.message).toMatch(/^VM file .*gone\.vmx not found: fix vm\.vmx/);
+  expect(e?.message).toMatch(/^VM file .*gone\.vmx not found; fix vm\.vmx/);
 });
 
 test('a suspended VM is recognized by its .vmss beside the .vmx', () => {
