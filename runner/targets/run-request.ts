@@ -79,15 +79,32 @@ interface Summary {
   error?: string;
   counts?: { total_files?: number; featurized?: number; failed?: number };
   pca?: { k?: number; cumulative?: number[] };
-  classifier?: { status?: string; evaluated?: boolean; accuracy?: number | null; test?: { images?: number } };
+  classifier?: {
+    status?: string;
+    evaluated?: boolean;
+    accuracy?: number | null;
+    test?: { images?: number };
+    selected?: string;
+    baseline?: { accuracy?: number | null };
+    regression?: { accuracy?: number | null };
+  };
 }
+
+/** The job keeps the nearest-centroid baseline when the regression did worse on Test (train.py). */
+const BASELINE_KEPT = 'nearest centroid';
 
 /** The classifier's part of the summary line (absent for runs made before the stage existed). */
 function describeClassifier(c: Summary['classifier']): string {
   if (!c) return '';
   if (c.status !== 'trained') return '; no classifier';
   if (!c.evaluated || typeof c.accuracy !== 'number') return '; classifier trained, not evaluated (no Training/Test pair)';
-  return `; classifier accuracy ${c.accuracy.toFixed(3)} on ${c.test?.images ?? '?'} test images`;
+  const on = `${c.accuracy.toFixed(3)} on ${c.test?.images ?? '?'} test images`;
+  const regression = c.regression?.accuracy;
+  if (c.selected === BASELINE_KEPT && typeof regression === 'number') {
+    return `; CLASSIFIER WORSE THAN BASELINE: logistic regression ${regression.toFixed(3)}, kept the nearest-centroid baseline: accuracy ${on}`;
+  }
+  const baseline = c.baseline?.accuracy;
+  return `; classifier accuracy ${on}${typeof baseline === 'number' ? ` (nearest-centroid baseline ${baseline.toFixed(3)})` : ''}`;
 }
 
 /** One human line about a summary.json. */
