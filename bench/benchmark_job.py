@@ -18,6 +18,7 @@ real ImageNet no-top file from ../shared/models when present (the ONNX conversio
 by content hash, so it is paid once, outside the timings), else test-only-random (same FLOPs).
 
   .venv/bin/python bench/benchmark_job.py [--scales 1,4,16] [--engines keras,onnx] [--json]
+  .venv/bin/python bench/benchmark_job.py --stages 18   # stage times after featurization (issue 16)
 """
 
 from __future__ import annotations
@@ -128,6 +129,80 @@ def replicate(sample: Path, target: Path, scale: int) -> int:
     return len(files) * scale
 
 
+def augment(sample: Path, target: Path, copies: int) -> int:
+    """`copies` variants of every sample photo (turned by 0/90/180/270 degrees, mirrored, brightness
+    0.9/1.0/1.1: distinct pixels, so distinct features), same <Split>/<Label> folders."""
+    from PIL import Image, ImageEnhance
+
+    files = sorted(p for p in sample.rglob("*") if p.is_file() and p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    variants = [(turn, mirror, light) for light in (1.0, 0.9, 1.1) for mirror in (False, True)
+                for turn in (0, 90, 180, 270)][:copies]
+    if len(variants) < copies:
+        raise SystemExit(f"benchmark: at most 24 variants per photo, asked for {copies}")
+    for f in files:
+        rel = f.relative_to(sample)
+        with Image.open(f) as src:
+            img = src.convert("RGB")
+        for v, (turn, mirror, light) in enumerate(variants):
+            out = img.rotate(turn, expand=True) if turn else img
+            out = out.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if mirror else out
+            out = ImageEnhance.Brightness(out).enhance(light) if light != 1.0 else out
+            dest = target / rel.parent / f"v{v}_{rel.stem}.jpg"
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            out.save(dest, quality=92)
+    return len(files) * len(variants)
+
+
+# Targets of issue 16 for the stages after featurization (seconds), on the ~2500-photo set.
+STAGE_TARGETS_S = {"pca_fit": 2.0, "train": 5.0, "report": 3.0, "write": 3.0}
+WHOLE_RUN_MAX_RATIO = 2.5      # whole job wall / one plain ONNX Runtime process's wall
+FEATURIZE_MIN_SHARE = 0.80     # featurize stage img/s / plain process img/s
+
+
+def stages_benchmark(sample: Path, copies: int, args, env, tmp: Path) -> dict:
+    """One plain ONNX Runtime process and the whole job (training and report included) on the
+    same augmented set, side by side in one run."""
+    images = tmp / f"aug{copies}"
+    n = augment(sample, images, copies)
+    print(f"[stages] {n} images ({copies} variants of each sample photo): plain onnx ...", file=sys.stderr, flush=True)
+    plain = best(lambda: run_self("plain", images, args, env, "onnx"), args.repeat, "wall_s")
+    print("[stages] job --engine onnx with training and report ...", file=sys.stderr, flush=True)
+    job = best(lambda: run_job(images, tmp / "out-stages", args, env, "onnx", train=True), args.repeat, "wall_s")
+    summary = json.loads((Path(job["run_dir"]) / "summary.json").read_text())
+    clf = summary.get("classifier") or {}
+    return {"images": n, "copies": copies, "plain": plain, "job": job,
+            "classifier": {k: clf.get(k) for k in ("accuracy", "selected")} | {
+                "baseline": (clf.get("baseline") or {}).get("accuracy"),
+                "regression": (clf.get("regression") or {}).get("accuracy")},
+            "load_avg_after": os.getloadavg()}
+
+
+def print_stages(st: dict) -> None:
+    plain, job = st["plain"], st["job"]
+    t = job["timings_s"]
+    plain_rate = plain["images"] / plain["wall_s"]
+    print(f"Stages on {st['images']} photos ({st['copies']} turned/mirrored/brightened variants of each sample "
+          f"photo), one run; load average after {st['load_avg_after'][0]:.1f}")
+    print("| stage | seconds | target | met? |")
+    print("|---|---|---|---|")
+    for stage in ("list", "load_weights", "prepare_model", "featurize", "pca_fit", "write", "train", "report", "total"):
+        if stage in t:
+            target = STAGE_TARGETS_S.get(stage)
+            met = "-" if target is None else ("met" if t[stage] <= target else "**missed**")
+            print(f"| {stage} | {t[stage]:.1f} | {'-' if target is None else f'<= {target:.0f} s'} | {met} |")
+    whole = job["wall_s"] / plain["wall_s"]
+    share = job["featurize_images_per_s"] / plain_rate
+    print(f"plain ONNX Runtime process: {plain['wall_s']:.1f} s wall ({plain_rate:.1f} img/s whole process, "
+          f"{plain['images_per_s']:.1f} img/s in its loop); job: {job['wall_s']:.1f} s wall")
+    print(f"whole job / plain process: {whole:.2f}x (target <= {WHOLE_RUN_MAX_RATIO}x: "
+          f"{'met' if whole <= WHOLE_RUN_MAX_RATIO else 'missed'}); featurize stage {job['featurize_images_per_s']:.1f} "
+          f"img/s = {100 * share:.0f}% of the plain process (target >= {100 * FEATURIZE_MIN_SHARE:.0f}%: "
+          f"{'met' if share >= FEATURIZE_MIN_SHARE else 'missed'})")
+    c = st["classifier"]
+    print(f"classifier: kept {c['selected']}, accuracy {c['accuracy']}, regression {c['regression']}, "
+          f"baseline {c['baseline']}")
+
+
 # ---------- modes run in their own processes ----------
 
 def mode_plain(images_dir: str, batch_size: int, threads: int, engine: str) -> dict:
@@ -221,10 +296,12 @@ def convert_once(tmp: Path) -> Path | None:
     if not REAL_WEIGHTS.is_file():
         return None
     sys.path.insert(0, str(JOBS))
-    from fruits_job.weights import for_engine, load_weights
+    from fruits_job.weights import for_engine, load_weights, remember_file
 
     out = tmp / "featurizer.onnx"
-    out.write_bytes(for_engine(load_weights(WEIGHTS), "onnx").onnx)
+    weights = for_engine(load_weights(WEIGHTS), "onnx")
+    remember_file(WEIGHTS, weights)  # job runs then find it by the file's sha256, as a user's second run does
+    out.write_bytes(weights.onnx)
     return out
 
 
@@ -311,6 +388,10 @@ def main() -> int:
                    help="also run the classifier stage (default: --no-train, featurization + PCA only)")
     p.add_argument("--no-classify", dest="classify", action="store_false",
                    help="skip the cold classify timing (saves one training run of the sample)")
+    p.add_argument("--stages", type=int, metavar="COPIES", default=0,
+                   help="instead of the engine comparison: per-stage times of the whole job (training and report "
+                   "included) on COPIES augmented variants of every sample photo (18: 2520 photos) beside one plain "
+                   "ONNX Runtime process, with issue 16's targets")
     p.add_argument("--mode", choices=["plain", "naive"], help=argparse.SUPPRESS)
     p.add_argument("--engine-one", default="keras", help=argparse.SUPPRESS)
     p.add_argument("--images", help=argparse.SUPPRESS)
@@ -334,6 +415,25 @@ def main() -> int:
     env = env_for_spark()
     report: dict = {"machine": machine(), "batch_size": args.batch_size, "repeat": args.repeat,
                     "spark_master": f"local[{args.cores}]", "weights": WEIGHTS, "engines": engines, "runs": []}
+    if args.stages:
+        with tempfile.TemporaryDirectory(prefix="fruits-bench-") as tmp:
+            env["FRUITS_MODEL_CACHE"] = os.environ.get("FRUITS_MODEL_CACHE", str(Path(tmp) / "model-cache"))
+            os.environ["FRUITS_MODEL_CACHE"] = env["FRUITS_MODEL_CACHE"]
+            onnx_file = convert_once(Path(tmp))
+            if onnx_file is not None:
+                env["FRUITS_BENCH_ONNX"] = str(onnx_file)
+            report["stages"] = stages_benchmark(sample, args.stages, args, env, Path(tmp))
+        report["machine"]["load_avg_at_end"] = os.getloadavg()
+        if args.json:
+            print(json.dumps(report))
+        else:
+            m = report["machine"]
+            print(f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB RAM; load average (1, 5, 15 min) "
+                  f"at start {tuple(round(x, 1) for x in m['load_avg_at_start'])}, at end "
+                  f"{tuple(round(x, 1) for x in m['load_avg_at_end'])}; Spark {report['spark_master']}, "
+                  f"weights {report['weights']}")
+            print_stages(report["stages"])
+        return 0
     naive_scales = {int(s) for s in args.naive_scales.split(",") if s}
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="fruits-bench-") as tmp:

@@ -8,7 +8,8 @@ sha256 of every weight array (dtype, shape, bytes) and of the conversion recipe 
 version, opset, input/output names). Same numbers, same recipe -> same file, whatever
 path, bucket or spelling (imagenet, .h5, .weights.h5) the weights came from. Writes are
 atomic (temp file + rename), so two drivers converting at once cannot leave a torn file;
-an unwritable cache only costs the conversion time, never the run.
+an unwritable cache only costs the conversion time, never the run. A second index by the
+weights file's own sha256 (by-file/) lets a later run with the same file skip TensorFlow.
 """
 
 from __future__ import annotations
@@ -46,11 +47,59 @@ def weights_sha256(arrays: list) -> str:
     return h.hexdigest()
 
 
-def cache_key(arrays: list) -> str:
+def recipe() -> str:
+    """The conversion recipe and converter versions (package metadata only: nothing imported)."""
     from importlib.metadata import version
 
-    recipe = f"{RECIPE}-tf2onnx{version('tf2onnx')}-onnx{version('onnx')}"
-    return hashlib.sha256(f"{weights_sha256(arrays)}|{recipe}".encode()).hexdigest()
+    return f"{RECIPE}-tf2onnx{version('tf2onnx')}-onnx{version('onnx')}"
+
+
+def cache_key(arrays: list) -> str:
+    return hashlib.sha256(f"{weights_sha256(arrays)}|{recipe()}".encode()).hexdigest()
+
+
+# A second index, by the bytes of the weights FILE: a run given the same .h5 file again finds
+# its converted model from a sha256 of the file, without importing TensorFlow or reading the
+# file through Keras (~5-10 s). <cache>/by-file/<sha256 of file + recipe>.key holds the content key.
+
+def file_sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _alias_path(file_sha: str) -> str:
+    return os.path.join(cache_dir(), "by-file", hashlib.sha256(f"{file_sha}|{recipe()}".encode()).hexdigest() + ".key")
+
+
+def cached_by_file(file_sha: str) -> bytes | None:
+    """The cached ONNX model converted from the weights file with this sha256, or None (no entry,
+    a converter not installed, or a damaged file: the caller then loads and converts as usual)."""
+    try:
+        with open(_alias_path(file_sha), encoding="ascii") as f:
+            key = f.read().strip()
+        with open(os.path.join(cache_dir(), f"{key}.onnx"), "rb") as f:
+            data = f.read()
+        _check(data)
+    except Exception:  # noqa: BLE001 - any miss means: load and convert the usual way
+        return None
+    log.info("ONNX model from cache, found by the weights file's sha256 (TensorFlow not needed)")
+    return data
+
+
+def remember_file(file_sha: str, arrays: list) -> None:
+    """Record which converted model this weights file gives (best effort, atomic)."""
+    try:
+        path = _alias_path(file_sha)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".part")
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(cache_key(arrays))
+        os.replace(tmp, path)
+    except Exception as e:  # noqa: BLE001 - the index only saves time
+        log.warning("could not record the weights file in the ONNX cache (%s)", one_line(e, 200))
 
 
 def convert(arrays: list) -> bytes:

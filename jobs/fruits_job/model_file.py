@@ -8,6 +8,10 @@ this file is the public one (docs/job.md "The model file").
           -> z = ((f - pca.mean) * pca.scale) @ pca.components    (mean/scale null: skipped)
           -> p = softmax(classifier.coefficients @ z + classifier.intercepts)
           -> labels[argmax p]
+classifier.algorithm names the model the run kept: "multinomial logistic regression ..." or
+"nearest centroid" (when the regression was worse on Test; coefficients c/s2 and intercepts
+-|c|^2/(2 s2) from the class centroids c and the pooled within-class variance s2, so argmax p
+is the nearest centroid). Both read the same way; older files without the field are regressions.
 Numbers are float64 written with Python's shortest round-trip repr, so reading them back gives
 the exact values Spark fitted.
 """
@@ -15,6 +19,7 @@ the exact values Spark fitted.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -33,16 +38,23 @@ def _matrix(m) -> list[list[float]]:
     return [[float(x) for x in row] for row in a]
 
 
-def build(*, run_id: str, labels: list[str], pca_model, classifier_model, engine: str, weights: str,
-          test_only: bool, onnx_sha256: str | None, has_keras_weights: bool, has_onnx: bool,
+@dataclass(frozen=True)
+class LinearClassifier:
+    """softmax(coefficients @ z + intercepts): the kept model (train.LinearModel's numbers)."""
+    algorithm: str
+    coefficients: np.ndarray  # classes x k
+    intercepts: np.ndarray    # classes
+    details: dict = field(default_factory=dict)
+
+
+def build(*, run_id: str, labels: list[str], pca_model, classifier: LinearClassifier, engine: str,
+          weights: str, test_only: bool, onnx_sha256: str | None, has_keras_weights: bool, has_onnx: bool,
           max_image_pixels: int) -> dict:
-    """The document, from the fitted Spark models through their public API:
-    pca_model = PipelineModel [StandardScalerModel, PCAModel]; classifier_model =
-    PipelineModel [LogisticRegressionModel, IndexToString]."""
+    """The document, from the fitted PCA (PipelineModel [StandardScalerModel, PCAModel], read through
+    its public API) and the kept linear classifier."""
     scaler, pca = pca_model.stages
-    lr = classifier_model.stages[0]
     components = pca.pc.toArray()  # FEATURE_DIM x k
-    coefficients = lr.coefficientMatrix.toArray()  # classes x k
+    coefficients = np.asarray(classifier.coefficients, dtype=np.float64)  # classes x k
     if coefficients.shape != (len(labels), components.shape[1]):
         raise ValueError(f"classifier shape {coefficients.shape} does not match {len(labels)} labels "
                          f"and k={components.shape[1]}")
@@ -67,8 +79,9 @@ def build(*, run_id: str, labels: list[str], pca_model, classifier_model, engine
                 "mean": _vector(scaler.mean) if scaler.getWithMean() else None,
                 "scale": None if scale is None else _vector(scale),
                 "components": _matrix(components)},
-        "classifier": {"algorithm": "multinomial logistic regression", "output": "softmax",
-                       "coefficients": _matrix(coefficients), "intercepts": _vector(lr.interceptVector)},
+        "classifier": {"algorithm": classifier.algorithm, "output": "softmax",
+                       **{k: v for k, v in classifier.details.items() if isinstance(v, (bool, int, float, str))},
+                       "coefficients": _matrix(coefficients), "intercepts": _vector(classifier.intercepts)},
     }
 
 

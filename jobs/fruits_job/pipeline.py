@@ -166,12 +166,15 @@ def run(config: JobOptions, spark) -> tuple[str, dict]:
                          f"{ignored.hint()}; check the path or --extensions")
     if len(misplaced) * 2 > len(listed):
         raise _mostly_misplaced(config, root, misplaced, len(listed))
-    from .weights import TEST_ONLY_WARNING, for_engine, load_weights
+    from .weights import TEST_ONLY_WARNING, cached_onnx_for_file, for_engine, load_weights, remember_file
 
-    with stage(None, "load_weights", timings):
-        weights = load_weights(config.weights, storage)
+    with stage(None, "load_weights", timings):  # onnx + a weights file converted before: no TensorFlow
+        weights = ((cached_onnx_for_file(config.weights) if config.engine == "onnx" else None)
+                   or load_weights(config.weights, storage))
     with stage(None, "prepare_model", timings):  # onnx: convert once, cached by the weights' hash
         weights = for_engine(weights, config.engine)
+        if config.engine == "onnx":
+            remember_file(config.weights, weights)
     if weights.test_only:
         log.warning(TEST_ONLY_BANNER.format(TEST_ONLY_WARNING))
 
@@ -362,9 +365,9 @@ def _featurize_and_reduce(spark, config, storage, record, weights, run_uri, list
             raise JobFailure(f"only {ok_total} of {counts['total_files']} files could be decoded; PCA needs "
                              "at least 2 images (see failures in summary.json)")
 
-        # The scan made one partition per ~32 small files. Each PCA pass aggregates a
-        # 1280x1280 Gramian per partition, so fewer, fuller partitions (one per core, read
-        # from the cache, no shuffle) cut the JVM's PCA work and the number of Parquet files.
+        # The scan made one partition per ~32 small files. PCA sends one 1280x1280 matrix per
+        # partition to the driver, so fewer, fuller partitions (one per core, read from the
+        # cache, no shuffle) cut that traffic and the number of Parquet files.
         ok = (featurized.filter(F.col("error").isNull()).drop("error")
               .coalesce(max(1, sc.defaultParallelism)))
         # PCA sees the Training split only (as the classifier does, see train.plan_splits):
@@ -378,8 +381,7 @@ def _featurize_and_reduce(spark, config, storage, record, weights, run_uri, list
             raise JobFailure(f"only {n_fit} decoded image(s) in {'+'.join(plan.train_splits)}; PCA needs at "
                              "least 2 training images")
         with stage(record, "pca_fit"):
-            model, choice = pca.fit(fit_rows.select(array_to_vector("features").alias(pca.INPUT_COL)),
-                                    n_fit, config.k, config.variance_target,
+            model, choice = pca.fit(fit_rows.select(pca.FEATURES_COL), n_fit, config.k, config.variance_target,
                                     "training images" if plan.train_splits else "images")
         record.doc["pca"] = {"fitted_on": "+".join(plan.train_splits) or "all images", "fit_images": n_fit,
                              "k": choice.k, "k_requested": choice.k_requested,

@@ -98,7 +98,8 @@ def _cards(s: dict, metrics: dict | None) -> str:
         ("failed files", _n(counts.get("failed"))),
         ("PCA k", _n(pca.get("k"))),
         ("variance kept", _pct(cum[-1]) if cum else "–"),
-        ("test accuracy", _pct(acc) if acc is not None else ("not evaluated" if clf.get("status") == "trained"
+        ("test accuracy", _pct(acc) + (" (baseline kept)" if clf.get("selected") == "nearest centroid" else "")
+         if acc is not None else ("not evaluated" if clf.get("status") == "trained"
                                                              else "no classifier")),
         ("total time", f"{_n((s.get('timings_s') or {}).get('total'))} s"),
     ]
@@ -242,15 +243,29 @@ def _classifier_section(s: dict, metrics: dict | None) -> str:
         return head + f"<div class=\"banner info\">{escape(str(clf.get('not_evaluated_reason')))}</div>"
     test = clf.get("test") or {}
     baseline = clf.get("baseline") or {}
+    regression = clf.get("regression") or {}
+    kept_baseline = clf.get("selected") == "nearest centroid"
     acc = (f"<p style=\"font-size:18px\">Accuracy on {escape(_splits(test.get('splits')))}: "
-           f"<b id=\"accuracy\">{_pct(clf.get('accuracy'))}</b> ({_n(m.get('correct'))} of {_n(test.get('images'))} images)"
+           f"<b id=\"accuracy\">{_pct(clf.get('accuracy'))}</b> ({_n(m.get('correct'))} of {_n(test.get('images'))} images"
+           f", {escape('the nearest-centroid baseline' if kept_baseline else 'the logistic regression')})"
            f"; <span id=\"baseline\">{escape(str(baseline.get('algorithm') or 'baseline'))} baseline: "
-           f"<b>{_pct(baseline.get('accuracy'))}</b></span></p>")
+           f"<b>{_pct(baseline.get('accuracy'))}</b></span>"
+           + (f"; logistic regression: <b id=\"regression\">{_pct(regression.get('accuracy'))}</b>"
+              if regression.get("accuracy") is not None else "") + "</p>")
+    if kept_baseline:
+        acc = (f"<div class=\"banner fail\" id=\"worse-than-baseline\">Classifier worse than baseline: the logistic "
+               f"regression scored {_pct(regression.get('accuracy'))} on Test against the nearest-centroid baseline's "
+               f"{_pct(baseline.get('accuracy'))}, so the baseline is the model this run keeps (classify uses it). "
+               "Try a smaller --k or more training images.</div>") + acc
+    if clf.get("selection"):
+        acc += f"<p class=\"small\" id=\"selection\">Model selection: {escape(str(clf['selection']))}.</p>"
     options = clf.get("options") or {}
     cv = options.get("cross_validation") or {}
-    reg = (f"<p class=\"small\">L2 regularization {escape(_g(options['reg_param']))}"
+    reg = (f"<p class=\"small\">L2 regularization {escape(_g(options['reg_param']))}, "
+           f"{'standardized' if options.get('standardization') else 'unstandardized'} PCA scores"
            + (f", chosen by {cv['folds']}-fold cross-validation on the training images from "
-              f"{escape(', '.join(_g(v) for v in cv.get('grid') or []))}" if cv.get("folds") else
+              f"{escape(', '.join(_g(v) for v in cv.get('grid') or []))} with and without standardization"
+              if cv.get("folds") else
               (f" ({escape(str(cv.get('note')))})" if cv.get("note") else ""))
            + ".</p>") if isinstance(options.get("reg_param"), (int, float)) else ""
     parts = [head, acc, reg]

@@ -2,8 +2,9 @@
 back from the run's Parquet), render report.html (report.py) and write it into the run.
 
 - the full explained-variance spectrum (every component, not only the k kept), so the
-  curve shows where the chosen k sits; Spark's PCA on the raw features (it centres
-  through the covariance) with the largest useful k: one pass over the data
+  curve shows where the chosen k sits: the eigenvalues of the covariance of every image's
+  raw features (pca.aggregate_moments on the executors, numpy's eigvalsh on the driver:
+  one pass over the data, exact)
 - the first two PCA scores of (at most MAX_POINTS, seeded sample of) the images
 """
 
@@ -23,9 +24,10 @@ SAMPLE_SEED = 5
 
 
 def gather(spark, run_uri: str) -> dict:
-    from pyspark.ml.feature import PCA
-    from pyspark.ml.functions import array_to_vector
+    import numpy as np
     from pyspark.sql import functions as F
+
+    from .pca import aggregate_moments
 
     df = spark.read.parquet(join_uri(run_uri, run_files.FEATURES))
     n = df.count()
@@ -33,12 +35,10 @@ def gather(spark, run_uri: str) -> dict:
     if n < 2:
         return data
     limit = max(1, min(FEATURE_DIM, n - 1))
-    model = PCA(k=limit, inputCol="v", outputCol="p").fit(df.select(array_to_vector("features").alias("v")))
-    total, cumulative = 0.0, []
-    for v in model.explainedVariance.toArray():
-        total += float(v)
-        cumulative.append(total)
-    data["spectrum_cumulative"] = cumulative
+    values = np.clip(np.linalg.eigvalsh(aggregate_moments(df).covariance)[::-1][:limit], 0.0, None)
+    total_variance = float(values.sum())
+    if total_variance > 0:
+        data["spectrum_cumulative"] = [float(v) for v in np.cumsum(values) / total_variance]
 
     second = F.when(F.size("pca_features") > 1, F.col("pca_features")[1]).otherwise(F.lit(0.0))
     points = df.select("label", "split", F.col("pca_features")[0].alias("x"), second.alias("y"))

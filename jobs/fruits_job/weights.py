@@ -82,6 +82,34 @@ def load_weights(spec: str, storage=None) -> LoadedWeights:
     return _from_file(spec, storage)
 
 
+def cached_onnx_for_file(spec: str) -> LoadedWeights | None:
+    """--engine onnx with a local Keras weights file converted before: the cached ONNX model,
+    found by the file's sha256, without importing TensorFlow or loading the file through Keras.
+    None: not such a file, or not in the cache (then load_weights + for_engine as usual).
+    The run then has no Keras arrays, so it writes models/featurizer.onnx but not
+    models/featurizer.weights.h5 (as for a run given the .onnx file)."""
+    if is_onnx(spec) or is_test_only(spec) or spec == "imagenet" or not is_local(spec):
+        return None
+    path = local_path(spec)
+    if not os.path.isfile(path):
+        return None
+    from .convert import cached_by_file, file_sha256
+
+    data = cached_by_file(file_sha256(path))
+    return None if data is None else LoadedWeights(None, spec, False, onnx=data, onnx_origin="cache")
+
+
+def remember_file(spec: str, weights: "LoadedWeights") -> None:
+    """After a conversion or content-cache hit: index the local weights file by its bytes."""
+    if weights.arrays is None or is_onnx(spec) or is_test_only(spec) or spec == "imagenet" or not is_local(spec):
+        return
+    path = local_path(spec)
+    if os.path.isfile(path):
+        from .convert import file_sha256, remember_file as remember
+
+        remember(file_sha256(path), weights.arrays)
+
+
 def for_engine(weights: LoadedWeights, engine: str) -> LoadedWeights:
     """Weights with what `engine`'s workers need: arrays (keras) or ONNX bytes (onnx)."""
     if engine == "keras":

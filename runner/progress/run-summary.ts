@@ -23,8 +23,16 @@ function describeClassifier(s: unknown): string {
   if (summaryField(s, 'classifier.status') !== 'trained') return '; no classifier';
   const accuracy = summaryField(s, 'classifier.accuracy');
   if (!summaryField(s, 'classifier.evaluated') || typeof accuracy !== 'number') return '; classifier trained, not evaluated (no Training/Test pair)';
-  return `; classifier accuracy ${accuracy.toFixed(3)} on ${text(s, 'classifier.test.images', '?')} test images`;
+  const on = `${accuracy.toFixed(3)} on ${text(s, 'classifier.test.images', '?')} test images`;
+  const regression = summaryField(s, 'classifier.regression.accuracy');
+  if (summaryField(s, 'classifier.selected') === BASELINE_KEPT && typeof regression === 'number') {
+    return `; CLASSIFIER WORSE THAN BASELINE: logistic regression ${regression.toFixed(3)}, kept the nearest-centroid baseline: accuracy ${on}`;
+  }
+  const baseline = summaryField(s, 'classifier.baseline.accuracy');
+  return `; classifier accuracy ${on}${typeof baseline === 'number' ? ` (nearest-centroid baseline ${baseline.toFixed(3)})` : ''}`;
 }
+/** The job keeps the nearest-centroid baseline when the regression did worse on Test (train.py). */
+const BASELINE_KEPT = 'nearest centroid';
 /** Runs made before the classifier stage have no classifier section at all. */
 const hasClassifier = (s: unknown) => !!s && typeof s === 'object' && !!(s as { classifier?: unknown }).classifier;
 

@@ -303,3 +303,20 @@ def test_engine_option_defaults_to_onnx_and_refuses_keras_with_an_onnx_model():
         parse_args(base + ["--engine", "keras", "--weights", "featurizer.onnx"])
     with pytest.raises(UsageError, match="invalid choice"):
         parse_args(base + ["--engine", "openvino"])
+
+
+def test_a_converted_weights_file_is_found_by_its_bytes_without_tensorflow(real, model_cache, no_tensorflow):
+    """Last in this module: from here on the module's cache knows the file (later onnx runs in it
+    would skip featurizer.weights.h5)."""
+    from fruits_job.weights import remember_file
+
+    remember_file(str(NO_TOP), real)  # what the job does after loading + converting the file once
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from fruits_job.weights import cached_onnx_for_file; "
+            "w = cached_onnx_for_file(sys.argv[2]); print(w.onnx_sha256 if w else None, w and w.arrays is None, "
+            "any(m.split('.')[0] in ('tensorflow', 'keras', 'tf2onnx') for m in sys.modules))")
+    env = _blocked_env(no_tensorflow)
+    assert env.get("FRUITS_MODEL_CACHE") == str(model_cache)
+    proc = subprocess.run([sys.executable, "-c", code, str(JOBS_DIR), str(NO_TOP)], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == [real.onnx_sha256, "True", "False"]

@@ -55,6 +55,62 @@ def test_raspberries_are_strawberries(imagenet_top1):
     assert set(imagenet_top1["raspberry"]) == {"strawberry"}, imagenet_top1["raspberry"]
 
 
+@pytest.fixture(scope="module")
+def real_run_again(run_job, sample_dir, tmp_path_factory, spark):
+    """The same run once more, read in many more, smaller partitions."""
+    key = "spark.sql.files.maxPartitionBytes"
+    old = spark.conf.get(key)
+    spark.conf.set(key, str(64 * 1024))
+    try:
+        result = run_job(sample_dir, tmp_path_factory.mktemp("out"), "run-real-2", "--json", weights=str(NO_TOP))
+    finally:
+        spark.conf.set(key, old)
+    assert result.code == 0, result.stderr[-3000:]
+    return result
+
+
+def _features(spark, run) -> dict:
+    return {r["path"]: r for r in read_parquet(spark, run.run_dir / "features").collect()}
+
+
+def test_the_demo_never_reports_less_than_its_baseline(real_run):
+    clf = real_run.summary["classifier"]
+    assert clf["accuracy"] >= clf["baseline"]["accuracy"], clf
+    assert clf["selected"] in ("multinomial logistic regression (scikit-learn, lbfgs)", "nearest centroid")
+    if clf["regression"]["accuracy"] < clf["baseline"]["accuracy"]:
+        assert clf["selected"] == "nearest centroid"
+        assert any("CLASSIFIER WORSE THAN BASELINE" in w for w in real_run.summary["warnings"])
+
+
+def test_the_runs_pca_is_numpys_on_its_training_rows(spark, real_run):
+    from fruits_job.pca import fixed_signs
+
+    rows = [r for r in _features(spark, real_run).values() if r["split"] == "Training"]
+    x = np.array([r["features"] for r in rows], dtype=np.float64)
+    k = real_run.summary["pca"]["k"]
+    assert (len(x), k) == (100, 50)
+    _, _, vt = np.linalg.svd(x - x.mean(axis=0), full_matrices=False)
+    expected = (x - x.mean(axis=0)) @ fixed_signs(vt[:k].T)
+    got = np.array([r["pca_features"] for r in rows], dtype=np.float64)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5 * np.abs(expected).max())
+
+
+def test_two_runs_give_the_same_scores_classifier_and_metrics(spark, real_run, real_run_again):
+    import json
+
+    a, b = _features(spark, real_run), _features(spark, real_run_again)
+    assert a.keys() == b.keys()
+    for path in a:
+        np.testing.assert_allclose(a[path]["pca_features"], b[path]["pca_features"], rtol=0, atol=1e-5)
+    ca, cb = real_run.summary["classifier"], real_run_again.summary["classifier"]
+    for key in ("accuracy", "selected", "baseline", "regression", "options", "per_class", "training_accuracy"):
+        assert ca[key] == cb[key], key
+    fa, fb = (json.loads((r.run_dir / "models" / "classifier.json").read_text())["classifier"]
+              for r in (real_run, real_run_again))
+    np.testing.assert_allclose(fa["coefficients"], fb["coefficients"], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(fa["intercepts"], fb["intercepts"], rtol=1e-4, atol=1e-6)
+
+
 def test_sample_test_split_is_classified_without_error(spark, real_run, sample_dir):
     s = real_run.summary
     n_test = len(list((sample_dir / "Test").rglob("*.jpg")))

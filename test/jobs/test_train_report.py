@@ -11,7 +11,8 @@ from classifier_runs import LABELS, PER_SPLIT, K, cached_run
 from conftest import make_good_images, read_parquet
 
 from fruits_job.report import render
-from fruits_job.train import classification_metrics, plan_splits
+from fruits_job.train import (BASELINE_ALGORITHM, classification_metrics, cross_validate, logistic_model,
+                              nearest_centroid_model, plan_splits)
 
 
 # ---------------------------------------------------------------- pure units
@@ -42,6 +43,56 @@ def test_classification_metrics_by_hand():
     assert (b["precision"], b["recall"]) == (pytest.approx(2 / 3), 1.0)
     assert c["precision"] is None and c["recall"] == 0.0  # never predicted; all missed
     assert m["macro_recall"] == pytest.approx((0.75 + 1.0 + 0.0) / 3)
+
+
+def _blobs(seed: int = 4, n: int = 30, k: int = 6):
+    """Three labelled Gaussian clouds in k dimensions whose scales differ per dimension."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 3, (3, k))
+    y = [("a", "b", "c")[i % 3] for i in range(n)]
+    x = np.array([centres["abc".index(t)] for t in y]) + rng.normal(0, 1, (n, k)) * np.linspace(3, 0.1, k)
+    return x, y
+
+
+def test_nearest_centroid_as_a_linear_model_predicts_the_nearest_centroid():
+    import numpy as np
+
+    x, y = _blobs()
+    model = nearest_centroid_model(x, y)
+    centroids = {t: x[np.asarray(y) == t].mean(axis=0) for t in "abc"}
+    probe = np.random.default_rng(1).normal(0, 4, (200, x.shape[1]))
+    nearest = [min("abc", key=lambda t: np.sum((p - centroids[t]) ** 2)) for p in probe]
+    assert model.algorithm == BASELINE_ALGORITHM and model.predict(probe) == nearest
+    np.testing.assert_allclose(model.probabilities(probe).sum(axis=1), 1.0)
+
+
+def test_standardization_is_folded_into_coefficients_that_read_raw_scores():
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    x, y = _blobs()
+    model = logistic_model(x, y, 0.01, standardize=True)
+    z = (x - x.mean(axis=0)) / x.std(axis=0)
+    ref = LogisticRegression(C=1 / (0.01 * len(x)), max_iter=1000, tol=1e-8).fit(z, y)
+    np.testing.assert_allclose(model.probabilities(x), ref.predict_proba(z), atol=1e-9)
+    ab = [i for i, t in enumerate(y) if t != "c"]
+    xa, ya = x[ab], [y[i] for i in ab]
+    two = logistic_model(xa, ya, 0.01, standardize=False)  # labels a, b: sklearn fits one margin
+    ref2 = LogisticRegression(C=1 / (0.01 * len(xa)), max_iter=1000, tol=1e-8).fit(xa, ya)
+    assert two.coefficients.shape == (2, x.shape[1])
+    np.testing.assert_allclose(two.probabilities(xa), ref2.predict_proba(xa), atol=1e-9)
+
+
+def test_cross_validation_is_deterministic_and_reports_both_scalings():
+    x, y = _blobs(n=60)
+    counts = {t: y.count(t) for t in "abc"}
+    first, second = cross_validate(x, y, counts), cross_validate(x, y, counts)
+    assert first == second
+    reg, standardize, cv = first
+    assert reg in cv["grid"] and cv["standardization"] is standardize and cv["folds"] == 3
+    assert len(cv["mean_accuracy_standardized"]) == len(cv["mean_accuracy_unstandardized"]) == len(cv["grid"])
 
 
 def _summary(**over):
@@ -199,3 +250,36 @@ def test_a_failing_training_stage_fails_the_run(run_job, tmp_path, monkeypatch):
     assert result.code == 1
     assert result.summary["status"] == "failed" and "training exploded" in result.summary["error"]
     assert "Run failed: training exploded" in (result.run_dir / "report.html").read_text()
+
+
+def test_a_regression_worse_than_the_baseline_is_not_kept_and_says_so(run_job, tmp_path_factory, monkeypatch):
+    """A deliberately useless regression (always the first label): the run keeps the nearest-centroid
+    baseline as its model, says so in the summary, report and warnings, and classify uses it."""
+    import numpy as np
+
+    import fruits_job.train as train
+    from classifier_runs import write_classes
+    from fruits_job.classify import load_run
+
+    real = train.logistic_model
+
+    def useless(x, y, reg_param, standardize):
+        m = real(x, y, reg_param, standardize)
+        return train.LinearModel(m.algorithm, m.labels, np.zeros_like(m.coefficients),
+                                 np.arange(len(m.labels), 0, -1, dtype=float), m.details)
+
+    monkeypatch.setattr(train, "logistic_model", useless)
+    base = tmp_path_factory.mktemp("worse")
+    result = run_job(write_classes(base / "images"), base / "out", "run-worse", "--k", str(K), "--json")
+    assert result.code == 0, result.stderr[-3000:]
+    clf = result.summary["classifier"]
+    assert clf["regression"]["accuracy"] == pytest.approx(1 / 3)
+    assert clf["selected"] == BASELINE_ALGORITHM and clf["accuracy"] == clf["baseline"]["accuracy"] >= 0.9
+    assert any("CLASSIFIER WORSE THAN BASELINE" in w for w in result.summary["warnings"])
+    assert 'id="worse-than-baseline"' in (result.run_dir / "report.html").read_text()
+    doc = json.loads((result.run_dir / "models" / "classifier.json").read_text())
+    assert doc["classifier"]["algorithm"] == BASELINE_ALGORITHM
+    models = load_run(str(result.run_dir))
+    rows = json.loads((result.run_dir / "metrics.json").read_text())
+    assert rows["correct"] == round(clf["accuracy"] * rows["test"]["images"])
+    assert models.coefficients.shape == (len(LABELS), K)

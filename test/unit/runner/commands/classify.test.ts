@@ -73,3 +73,23 @@ echo '{"photo": "'"$2"'", "run": "'"$4"'", "label": "lemon", "probability": 0.87
     expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(message as RegExp)]);
   });
 });
+
+describe('run summary line', () => {
+  test('names the classifier accuracy, or why there is none', async () => {
+    const { describeSummary } = await import('../../../../runner/progress/run-summary.js');
+    const base = { status: 'succeeded', run_id: 'r', counts: { total_files: 4, featurized: 4, failed: 0 }, pca: { k: 2, cumulative: [0.5, 0.9] } };
+    expect(describeSummary({ ...base, classifier: { status: 'trained', evaluated: true, accuracy: 0.875, test: { images: 8 } } })).toBe(
+      'run r succeeded: 4/4 images featurized, 0 failed; PCA k=2, explained variance 0.900; classifier accuracy 0.875 on 8 test images',
+    );
+    expect(describeSummary({ ...base, classifier: { status: 'trained', evaluated: false, accuracy: null } })).toMatch(/classifier trained, not evaluated/);
+    expect(describeSummary({ ...base, classifier: { status: 'trained', evaluated: true, accuracy: 0.875, test: { images: 8 }, baseline: { accuracy: 0.75 } } })).toMatch(
+      /; classifier accuracy 0\.875 on 8 test images \(nearest-centroid baseline 0\.750\)$/,
+    );
+    // The regression lost to the baseline on Test: the line says so, and the kept model's accuracy is the baseline's.
+    const kept = { status: 'trained', evaluated: true, accuracy: 1, test: { images: 40 }, selected: 'nearest centroid', regression: { accuracy: 0.325 }, baseline: { accuracy: 1 } };
+    expect(describeSummary({ ...base, classifier: kept })).toMatch(
+      /; CLASSIFIER WORSE THAN BASELINE: logistic regression 0\.325, kept the nearest-centroid baseline: accuracy 1\.000 on 40 test images$/,
+    );
+    expect(describeSummary({ ...base, classifier: { status: 'skipped' } })).toMatch(/; no classifier$/);
+  });
+});
