@@ -80,7 +80,7 @@ def test_open_run_reads_the_documented_files(real_run):
     run = explore.open_run(str(real_run.run_dir) + "/")
     assert run.run_id == "run-real" and run.summary["status"] == "succeeded"
     features = run.features()
-    assert len(features) == 140 and len(features["pca_features"][0]) == 10
+    assert len(features) == 140 and len(features["pca_features"][0]) == run.summary["pca"]["k"] == 50
     labels, matrix = run.confusion()
     assert sorted(labels) == ["apple", "lemon", "mango", "raspberry"]
     assert sum(map(sum, matrix)) == run.classifier["test"]["images"]
