@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { Problem } from './errors.js';
 
-export type FieldKind = 'string' | 'integer' | 'number' | 'boolean' | 'enum' | 'path' | 'keyPath' | 'sparkConf';
+export type FieldKind = 'string' | 'integer' | 'number' | 'boolean' | 'enum' | 'path' | 'keyPath' | 'sparkConf' | 'list';
 
 export interface FieldInfo {
   kind: FieldKind;
@@ -84,6 +84,10 @@ export const oneOf = <const V extends readonly [string, ...string[]], O extends 
 /** Spark settings (--conf key=value); numbers and booleans become strings. */
 export const sparkConf = <O extends Common<Record<string, string>>>(o: O) =>
   finish(z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)), 'sparkConf', o);
+
+/** A list of names (in the environment: comma-separated), at least one, at most `max`. */
+export const strList = <O extends Common<string[]> & { max: number }>(o: O) =>
+  finish(z.array(z.string().min(1)).min(1).max(o.max), 'list', o, { max: o.max });
 
 /** The operator's public key: kept as written (it is printed in the stack's SSH command), relative paths from the file made relative to it. */
 export const keyPath = <O extends Common<string>>(o: O) => finish(z.string(), 'keyPath', o);

@@ -9,12 +9,16 @@ import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { ConfigError, type Problem } from './errors.js';
 import { fieldRegistry, type FieldInfo } from './fields.js';
-import { operatorCidrCheck, parsePublicKey, privateKeyPathFor, releaseLabelProblem } from './rules.js';
+import { capacityProblem, operatorCidrCheck, parsePublicKey, privateKeyPathFor, REFUSED_FIELDS, releaseLabelProblem } from './rules.js';
 import { configSchema, configSchemaFor, RUNNER_SECTIONS, type JobDefaults, type ParsedConfig } from './schema.js';
 import { configKey, configOptions, defaultJobContract, exclusiveProblem, type JobContract } from './job-contract.js';
 
 /** Everything in fruits.config.json, typed and validated. */
-export type Config = Omit<ParsedConfig, 'stateRegion'> & { stateRegion: string };
+export type Config = Omit<ParsedConfig, 'stateRegion' | 'idleTimeoutMinutes' | 'capacity'> & {
+  stateRegion: string;
+  idleTimeoutMinutes: number;
+  capacity: ParsedConfig['capacity'] & { masterTypes: string[]; coreTypes: string[] };
+};
 export type RunnerSection = (typeof RUNNER_SECTIONS)[number];
 /** The stacks' part (top-level fields). */
 export type FruitsConfig = Omit<Config, RunnerSection>;
@@ -90,14 +94,14 @@ interface SchemaParts {
   SECTIONS: Set<string>;
 }
 const partsCache = new WeakMap<JobContract, SchemaParts>();
-/** The schema for a job contract and its fields by path (built once per contract). */
+/** The schema for a job contract (SECTIONS: the objects of settings, the runner's and the stacks' capacity/serverless) and its fields by path (built once per contract). */
 function schemaParts(contract: JobContract): SchemaParts {
   let p = partsCache.get(contract);
   if (!p) {
     const schema = contract === defaultJobContract() ? configSchema : configSchemaFor(contract);
     const FIELDS = configFields(schema);
     const FIELD_BY_PATH = new Map(FIELDS.map((f) => [f.path, f]));
-    p = { schema, FIELDS, FIELD_BY_PATH, SECTIONS: new Set<string>(RUNNER_SECTIONS.filter((s) => !FIELD_BY_PATH.has(s))) };
+    p = { schema, FIELDS, FIELD_BY_PATH, SECTIONS: new Set<string>(Object.keys(schema.shape).filter((s) => !FIELD_BY_PATH.has(s))) };
     partsCache.set(contract, p);
   }
   return p;
@@ -128,6 +132,7 @@ function coerce(kind: FieldInfo['kind'], raw: unknown): unknown {
     if (['false', '0', 'no', 'off'].includes(s)) return false;
     return raw;
   }
+  if (kind === 'list') return raw.split(',').map((t) => t.trim()).filter((t) => t !== '');
   return kind === 'sparkConf' ? raw : raw.trim();
 }
 
@@ -150,6 +155,8 @@ function typeProblem(info: FieldInfo, raw: unknown): Problem {
       return { problem: `must be one of ${info.values!.join(', ')}, ${got}` };
     case 'sparkConf':
       return { problem: `must be an object of Spark settings with string, number or boolean values, ${got}` };
+    case 'list':
+      return { problem: `must be a list of 1 to ${info.max} names (comma-separated in the environment), ${got}` };
     default:
       return { problem: `must be a string, ${got}` };
   }
@@ -168,6 +175,8 @@ function checkKeys(file: Plain, label: string, { FIELDS, FIELD_BY_PATH, SECTIONS
     if (!isPlain(value)) throw new ConfigError(`"${key}" in ${label} must be an object of settings, got ${JSON.stringify(value)}`, 'see fruits.config.example.json');
     for (const sub of Object.keys(value)) {
       if (isComment(sub) || FIELD_BY_PATH.has(`${key}.${sub}`)) continue;
+      const refused = REFUSED_FIELDS[`${key}.${sub}`];
+      if (refused) throw ConfigError.at(`"${key}.${sub}" in ${label}`, refused);
       const known = FIELDS.filter((f) => f.path.startsWith(`${key}.`)).map((f) => f.path.slice(key.length + 1));
       throw new ConfigError(`unknown field "${key}.${sub}" in ${label}`, `known fields of "${key}": ${known.join(', ')} (see fruits.config.schema.json)`);
     }
@@ -195,7 +204,7 @@ export function resolveConfig(src: ConfigSources = {}): Config {
   const { FIELDS, FIELD_BY_PATH, SECTIONS } = parts;
   checkKeys(file, label, parts);
 
-  const input: Plain = Object.fromEntries(RUNNER_SECTIONS.filter((s) => SECTIONS.has(s)).map((s) => [s, {}]));
+  const input: Plain = Object.fromEntries([...SECTIONS].map((s) => [s, {}]));
   const origin = new Map<string, { source: Source; raw: unknown }>();
   for (const { path, info } of FIELDS) {
     const candidates: [Source, unknown][] = [
@@ -235,6 +244,16 @@ export function resolveConfig(src: ConfigSources = {}): Config {
   }
   const release = releaseLabelProblem(c.releaseLabel, c.allowUnknownReleaseLabel);
   if (release) fail('releaseLabel', release);
+  for (const [list, single] of [['capacity.masterTypes', 'masterInstanceType'], ['capacity.coreTypes', 'coreInstanceType']] as const) {
+    if (origin.has(list) && origin.has(single)) throw new ConfigError(`${at(list)} and ${at(single)} are both set`, `set only ${list} (a list of interchangeable types)`);
+  }
+  const capacity = {
+    ...c.capacity,
+    masterTypes: c.capacity.masterTypes ?? [c.masterInstanceType],
+    coreTypes: c.capacity.coreTypes ?? [c.coreInstanceType],
+  };
+  const capacityRule = capacityProblem(capacity, c.releaseLabel);
+  if (capacityRule) fail(...capacityRule);
   const setJobFields = configOptions(contract).filter(([name]) => c.job[configKey(name)] !== undefined);
   const exclusive = exclusiveProblem(contract, Object.fromEntries(setJobFields.map(([name]) => [name, at(`job.${configKey(name)}`)])), 'set only one');
   if (exclusive) throw new ConfigError(exclusive.problem, exclusive.fix);
@@ -254,7 +273,7 @@ export function resolveConfig(src: ConfigSources = {}): Config {
   // The EMR key pair is the stacks' publicKeyPath: its private half is the natural tunnel key.
   if (c.tunnel.key === undefined && c.publicKeyPath !== undefined) c.tunnel.key = resolveUserPath(privateKeyPathFor(c.publicKeyPath), cwd, home);
 
-  return { ...c, stateRegion: c.stateRegion ?? c.region };
+  return { ...c, capacity, idleTimeoutMinutes: c.idleTimeoutMinutes ?? (c.jupyterHub ? 60 : 20), stateRegion: c.stateRegion ?? c.region };
 }
 
 export interface LoadOptions {

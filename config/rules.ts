@@ -167,3 +167,80 @@ export function parsePublicKey(text: string, path: string): string {
 export function privateKeyPathFor(publicKeyPath: string): string {
   return publicKeyPath.replace(/\.pub$/, '');
 }
+
+/** Each type of a fleet's list: the first refused one, or a duplicate. */
+export function instanceTypesProblem(types: string[]): Problem | undefined {
+  for (const t of types) {
+    const p = instanceTypeProblem(t);
+    if (p) return p;
+  }
+  const dup = types.find((t, i) => types.indexOf(t) !== i);
+  return dup ? { problem: `lists "${dup}" twice`, fix: 'list each instance type once' } : undefined;
+}
+
+/** Compute modes: a long-lived cluster, a cluster per run, or EMR Serverless (docs/serverless.md). */
+export const COMPUTE_MODES = ['cluster', 'transient', 'serverless'] as const;
+
+/** EMR's limit on instance types per fleet: 5 without an allocation strategy, 30 with one. */
+export const MAX_FLEET_TYPES = { withoutStrategy: 5, withStrategy: 30 } as const;
+/** YARN node labels that keep the application master on on-demand nodes need EMR 7.2+. */
+export const NODE_LABELS_MIN_RELEASE = [7, 2] as const;
+
+/**
+ * Settings people bring from other EMR tools that this project refuses on purpose:
+ * a reclaimed Spot master ends the cluster, a reclaimed core node loses HDFS blocks and shuffle output.
+ */
+export const REFUSED_FIELDS: Record<string, Problem> = {
+  'capacity.masterSpotUnits': {
+    problem: 'Spot master capacity is refused: a reclaimed master ends the cluster and the run',
+    fix: 'the master stays on-demand; put Spot capacity in capacity.taskSpotUnits',
+  },
+  'capacity.coreSpotUnits': {
+    problem: 'Spot core capacity is refused: a reclaimed core node loses HDFS blocks and shuffle output',
+    fix: 'core stays on-demand (coreInstanceCount); put Spot capacity in capacity.taskSpotUnits',
+  },
+};
+
+export interface CapacitySettings {
+  masterTypes: string[];
+  coreTypes: string[];
+  taskTypes: string[];
+  taskSpotUnits: number;
+  maxTaskUnits: number;
+  allocationStrategy: boolean;
+}
+
+/** Rules between capacity fields (and the release label): [field, problem] or undefined. */
+export function capacityProblem(c: CapacitySettings, releaseLabel: string): [string, Problem] | undefined {
+  // allocationStrategy governs the on-demand fleets; the Spot task fleet always has one.
+  const limit = c.allocationStrategy ? MAX_FLEET_TYPES.withStrategy : MAX_FLEET_TYPES.withoutStrategy;
+  for (const field of ['masterTypes', 'coreTypes'] as const) {
+    if (c[field].length > limit) {
+      return [`capacity.${field}`, {
+        problem: `lists ${c[field].length} instance types; EMR accepts at most ${limit} per fleet ${c.allocationStrategy ? 'with' : 'without'} an allocation strategy`,
+        fix: c.allocationStrategy ? `keep ${limit} or fewer` : `keep ${limit} or fewer, or set capacity.allocationStrategy=true (up to ${MAX_FLEET_TYPES.withStrategy})`,
+      }];
+    }
+  }
+  if (c.maxTaskUnits > 0 && c.maxTaskUnits < c.taskSpotUnits) {
+    return ['capacity.maxTaskUnits', {
+      problem: `${c.maxTaskUnits} is below capacity.taskSpotUnits (${c.taskSpotUnits}); managed scaling would shrink the task fleet below what it starts with`,
+      fix: `set it to ${c.taskSpotUnits} or more, or 0 for no managed scaling`,
+    }];
+  }
+  if (c.maxTaskUnits > 0 && c.taskSpotUnits === 0) {
+    return ['capacity.maxTaskUnits', {
+      problem: 'managed scaling scales task capacity only, and there is no task fleet (capacity.taskSpotUnits is 0)',
+      fix: 'set capacity.taskSpotUnits to 1 or more, or maxTaskUnits to 0',
+    }];
+  }
+  const m = /^emr-(\d+)\.(\d+)\./.exec(releaseLabel);
+  const [major, minor] = NODE_LABELS_MIN_RELEASE;
+  if (c.taskSpotUnits > 0 && m && (Number(m[1]) < major || (Number(m[1]) === major && Number(m[2]) < minor))) {
+    return ['capacity.taskSpotUnits', {
+      problem: `Spot task capacity needs emr-${major}.${minor}.0 or later (YARN node labels keep the application master on on-demand nodes), releaseLabel is ${releaseLabel}`,
+      fix: `use releaseLabel emr-${major}.${minor}.0 or later, or taskSpotUnits 0`,
+    }];
+  }
+  return undefined;
+}

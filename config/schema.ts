@@ -3,9 +3,12 @@
 // environment variable and documentation of every field stand here; the loader
 // (loader.ts), fruits.config.schema.json and README's table are derived from it.
 import { z } from 'zod';
-import { bool, int, keyPath, localPath, num, oneOf, remotePath, sparkConf, str } from './fields.js';
+import { bool, int, keyPath, localPath, num, oneOf, remotePath, sparkConf, str, strList } from './fields.js';
 import {
   bucketNameProblem,
+  COMPUTE_MODES,
+  instanceTypesProblem,
+  MAX_FLEET_TYPES,
   DEFAULT_RELEASE_LABEL,
   instanceTypeProblem,
   KNOWN_EMR_7_RELEASES,
@@ -98,13 +101,90 @@ export const stackShape = {
     default: false,
     description: 'explicit override: accept a newer `emr-7.x.y` not in that list (never another major version)',
   }),
-  idleTimeoutMinutes: int({ env: 'FRUITS_IDLE_TIMEOUT_MINUTES', default: 60, min: 1, max: 7 * 24 * 60, description: "auto-termination when idle (EMR's maximum is 7 days)" }),
+  idleTimeoutMinutes: int({
+    env: 'FRUITS_IDLE_TIMEOUT_MINUTES',
+    defaultDoc: '`20`; `60` with `jupyterHub`',
+    min: 1,
+    max: 7 * 24 * 60,
+    description:
+      "auto-termination when idle (EMR's maximum is 7 days); 20 minutes bounds a forgotten cluster's cost, JupyterHub keeps 60 because someone reading a notebook runs no Spark job and would count as idle",
+  }),
+  compute: oneOf(COMPUTE_MODES, {
+    env: 'FRUITS_COMPUTE',
+    default: 'cluster',
+    description:
+      '`cluster`: one long-lived cluster that runs steps until it idles out; `transient`: the stack builds everything but the cluster and `fruits run emr` creates one per run that ends with its step (see "Compute modes"); `serverless`: an EMR Serverless application instead of a cluster, `fruits run emr` starts a job run on it (see `serverless` and docs/serverless.md)',
+  }),
   jupyterHub: bool({ env: 'FRUITS_JUPYTERHUB', default: false, description: 'install JupyterHub + Livy, notebooks persisted to `s3://<artifacts>/jupyter/`' }),
   allowOpenSsh: bool({ env: 'FRUITS_ALLOW_OPEN_SSH', default: false, description: 'explicit override: lets `operatorCidr` be wider than /16, up to `0.0.0.0/0`' }),
   logRetentionDays: int({ env: 'FRUITS_LOG_RETENTION_DAYS', default: 30, min: 1, max: 3650, description: 'expiry of EMR logs, S3 access logs and flow logs, in days' }),
   forceDestroyBuckets: bool({ env: 'FRUITS_FORCE_DESTROY_BUCKETS', default: false, description: 'let `destroy` delete non-empty buckets (data is lost!)' }),
   stateBucket: str({ env: 'FRUITS_STATE_BUCKET', rule: bucketNameProblem, description: 'keep `fruits-emr` state in this S3 bucket (see "Shared state")' }),
   stateRegion: str({ env: 'FRUITS_STATE_REGION', defaultDoc: '`region`', rule: regionProblem, description: 'region of the state bucket' }),
+};
+
+function fleetTypes(description: string, env: string, def: string[]): ReturnType<typeof strList<{ description: string; env: string; default: string[]; max: number }>>;
+function fleetTypes(description: string, env: string, def: undefined, defaultDoc: string): ReturnType<typeof strList<{ description: string; env: string; defaultDoc: string; max: number }>>;
+function fleetTypes(description: string, env: string, def: string[] | undefined, defaultDoc?: string) {
+  return strList({ description, env, max: MAX_FLEET_TYPES.withStrategy, rule: instanceTypesProblem, ...(def ? { default: def } : { defaultDoc: defaultDoc! }) });
+}
+
+/** Shared by both EMR modes: the cluster's instance fleets (see "Capacity" in README). */
+export const capacityShape = {
+  masterTypes: fleetTypes(
+    'interchangeable x86_64 types of the master fleet (one on-demand instance), e.g. `["m5.xlarge","m5a.xlarge","m6i.xlarge"]`; same type rules as `masterInstanceType` (set one of the two)',
+    'FRUITS_CAPACITY_MASTER_TYPES',
+    undefined,
+    '`[masterInstanceType]`',
+  ),
+  coreTypes: fleetTypes(
+    'interchangeable x86_64 types of the core fleet (`coreInstanceCount` on-demand instances, never scaled); set this or `coreInstanceType`; executor memory is sized for the smallest',
+    'FRUITS_CAPACITY_CORE_TYPES',
+    undefined,
+    '`[coreInstanceType]`',
+  ),
+  taskTypes: fleetTypes('interchangeable x86_64 types of the Spot task fleet', 'FRUITS_CAPACITY_TASK_TYPES', ['m5.xlarge', 'm5a.xlarge', 'm6i.xlarge', 'm6a.xlarge']),
+  taskSpotUnits: int({
+    env: 'FRUITS_CAPACITY_TASK_SPOT_UNITS',
+    default: 0,
+    min: 0,
+    max: 100,
+    description: 'Spot task instances (0: no task fleet); with Spot, YARN node labels keep the application master on on-demand nodes (EMR 7.2+)',
+  }),
+  spotTimeoutMinutes: int({
+    default: 10,
+    min: 5,
+    max: 1440,
+    description: 'if the Spot task capacity is not provisioned within this time, EMR launches it on-demand instead (SWITCH_TO_ON_DEMAND)',
+  }),
+  allocationStrategy: bool({
+    default: true,
+    description: 'the on-demand (master, core) fleets use `lowest-price` and take up to 30 types; without it EMR takes 5 per fleet. The Spot task fleet always uses `price-capacity-optimized`',
+  }),
+  maxTaskUnits: int({
+    env: 'FRUITS_CAPACITY_MAX_TASK_UNITS',
+    default: 0,
+    min: 0,
+    max: 200,
+    description: 'EMR managed scaling of task capacity up to this many instances (0: off); core and on-demand maxima stay fixed',
+  }),
+};
+
+/** compute "serverless": the EMR Serverless application (docs/serverless.md). */
+export const serverlessShape = {
+  maxVcpu: int({ env: 'FRUITS_SERVERLESS_MAX_VCPU', default: 16, min: 1, max: 4000, description: "the application's maximum capacity in vCPUs (all job runs together); the job asks for 1 driver + executors of 4 vCPUs" }),
+  maxMemoryGb: int({ env: 'FRUITS_SERVERLESS_MAX_MEMORY_GB', default: 64, min: 2, max: 16000, description: "the application's maximum memory in GB" }),
+  idleMinutes: int({ env: 'FRUITS_SERVERLESS_IDLE_MINUTES', default: 5, min: 1, max: 10080, description: 'auto-stop after this many idle minutes (the application auto-starts on the next job run)' }),
+  preInitializedExecutors: int({
+    default: 0,
+    min: 0,
+    max: 50,
+    description: 'warm executors (plus one warm driver) kept while the application is started: runs start in seconds, but they are billed until auto-stop (0: none, cold start about a minute)',
+  }),
+  imageTag: str({
+    env: 'FRUITS_SERVERLESS_IMAGE_TAG',
+    description: 'tag of the job image in the stack\'s ECR repository, as printed by `npm run image -- push`; unset: EMR\'s default image (Python 3.9), which cannot run the job, so deploy, push, set this and deploy again',
+  }),
 };
 
 const section = <S extends z.ZodRawShape>(description: string, shape: S) =>
@@ -178,10 +258,16 @@ export const runnerShape = runnerShapeFor(defaultJobContract());
 
 export const RUNNER_SECTIONS = Object.keys(runnerShape) as (keyof typeof runnerShape)[];
 
+/** The stacks' objects of settings (instance fleets, the serverless application). */
+const stackSections = {
+  capacity: section('instance fleets of the EMR cluster (both compute modes)', capacityShape),
+  serverless: section('the EMR Serverless application (compute `serverless`)', serverlessShape),
+};
+
 /** The whole file, as the loader validates it (after env, flags and coercion), for a job contract. */
-export const configSchemaFor = (contract: JobContract) => z.strictObject({ ...stackShape, ...runnerShapeFor(contract) });
+export const configSchemaFor = (contract: JobContract) => z.strictObject({ ...stackShape, ...stackSections, ...runnerShapeFor(contract) });
 
 /** The whole file with this checkout's job contract. */
-export const configSchema = z.strictObject({ ...stackShape, ...runnerShape });
+export const configSchema = z.strictObject({ ...stackShape, ...stackSections, ...runnerShape });
 
 export type ParsedConfig = z.output<typeof configSchema>;

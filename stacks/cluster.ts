@@ -1,15 +1,23 @@
-// The EMR cluster: Hadoop + Spark (+ JupyterHub/Livy when enabled), one master and N
-// core nodes in the public subnet, logs to S3, auto-termination when idle, at-rest
-// encryption through an EMR security configuration, PySpark pointed at the virtualenv
-// the bootstrap action builds on every node.
+// The EMR cluster: Hadoop + Spark (+ JupyterHub/Livy when enabled), instance fleets (one
+// on-demand master, N on-demand core nodes, optional Spot task nodes with managed scaling) in
+// the public subnet, logs to S3, auto-termination when idle, at-rest encryption through an EMR
+// security configuration, PySpark pointed at the virtualenv the bootstrap action builds on
+// every node. With `compute: "transient"` everything but the cluster itself is built here, and
+// `spec` holds what the runner's RunJobFlow needs (exported as stack outputs).
 import { Construct } from 'constructs';
 import { EmrCluster } from '@cdktf/provider-aws/lib/emr-cluster/index.js';
+import { EmrInstanceFleet } from '@cdktf/provider-aws/lib/emr-instance-fleet/index.js';
+import { EmrManagedScalingPolicy } from '@cdktf/provider-aws/lib/emr-managed-scaling-policy/index.js';
 import { EmrSecurityConfiguration } from '@cdktf/provider-aws/lib/emr-security-configuration/index.js';
 import type { KeyPair } from '@cdktf/provider-aws/lib/key-pair/index.js';
 import type { BootstrapArtifacts } from './bootstrap-artifacts.js';
 import type { EmrConfig } from '../config/index.js';
 import type { EmrRoles } from './emr-roles.js';
+import { capacityPlan, providerFleet, providerTaskFleet, usesSpot, type CapacityPlan } from './capacity.js';
 import { EMR_MANAGED_POLICY_TAG, PREFIXES, VENV_PYTHON } from './names.js';
+import { LOCK_JUPYTERHUB_PASSWORD_SCRIPT } from './jupyterhub-lock.js';
+
+export { LOCK_JUPYTERHUB_PASSWORD_SCRIPT };
 import type { Network } from './network.js';
 import { s3Uri, type Storage } from './storage.js';
 
@@ -47,6 +55,8 @@ const MIN_HEAP_MIB = 2048;
  */
 export const YARN_NODE_SHARE: Record<string, { vcpu: number; yarnMiB: number }> = {
   'm5.xlarge': { vcpu: 4, yarnMiB: 12288 },
+  'm5a.xlarge': { vcpu: 4, yarnMiB: 12288 },
+  'm6a.xlarge': { vcpu: 4, yarnMiB: 12288 },
   'm5.2xlarge': { vcpu: 8, yarnMiB: 24576 },
   'm5.4xlarge': { vcpu: 16, yarnMiB: 57344 },
   'm6i.xlarge': { vcpu: 4, yarnMiB: 12288 },
@@ -64,9 +74,11 @@ export const YARN_NODE_SHARE: Record<string, { vcpu: number; yarnMiB: number }> 
  * TensorFlow reserves about twice its RSS in address space (measured), so a limit sized to
  * RSS would make TensorFlow fail allocations. docs/aws.md "YARN memory" has the arithmetic.
  */
-export function executorMemoryDefaults(coreInstanceType: string): Record<string, string> {
-  const node = YARN_NODE_SHARE[coreInstanceType];
-  if (!node) return {};
+export function executorMemoryDefaults(coreInstanceTypes: string | string[]): Record<string, string> {
+  // A fleet may launch any of its types: size for the smallest, and only when all are known.
+  const shares = [coreInstanceTypes].flat().map((t) => YARN_NODE_SHARE[t]);
+  if (!shares.length || shares.some((n) => !n)) return {};
+  const node = shares.reduce((a, b) => (b!.yarnMiB < a!.yarnMiB || (b!.yarnMiB === a!.yarnMiB && b!.vcpu < a!.vcpu) ? b : a))!;
   const cores = Math.min(node.vcpu, Math.floor((node.yarnMiB - YARN_HEADROOM_MIB - JVM_OFF_HEAP_MIB - MIN_HEAP_MIB) / PYTHON_WORKER_MIB));
   const overhead = cores * PYTHON_WORKER_MIB + JVM_OFF_HEAP_MIB;
   const heap = node.yarnMiB - YARN_HEADROOM_MIB - overhead;
@@ -92,7 +104,9 @@ export function clusterApplications(jupyterHub: boolean): string[] {
 export function clusterConfigurations(opts: {
   jupyterHub: boolean;
   notebooksBucket: string;
-  coreInstanceType?: string;
+  coreInstanceTypes?: string[];
+  /** Spot task nodes: YARN keeps application masters on on-demand nodes (EMR 7.2+ node labels). */
+  spot?: boolean;
 }): EmrConfiguration[] {
   const configurations: EmrConfiguration[] = [
     {
@@ -112,10 +126,18 @@ export function clusterConfigurations(opts: {
         'spark.pyspark.driver.python': VENV_PYTHON,
         'spark.yarn.appMasterEnv.PYSPARK_PYTHON': VENV_PYTHON,
         'spark.executorEnv.PYSPARK_PYTHON': VENV_PYTHON,
-        ...executorMemoryDefaults(opts.coreInstanceType ?? ''),
+        ...executorMemoryDefaults(opts.coreInstanceTypes ?? []),
       },
     },
   ];
+  if (opts.spot) {
+    // A reclaimed Spot node that holds the application master fails the whole run; EMR labels
+    // nodes ON_DEMAND/SPOT, and AMs go to ON_DEMAND ones (executors may still use Spot).
+    configurations.push({
+      Classification: 'yarn-site',
+      Properties: { 'yarn.node-labels.enabled': 'true', 'yarn.node-labels.am.default-node-label-expression': 'ON_DEMAND' },
+    });
+  }
   if (opts.jupyterHub) {
     // Notebooks are saved to s3://<bucket>/jupyter/<user>/ instead of the master's disk,
     // so they survive cluster termination.
@@ -131,19 +153,6 @@ export function clusterConfigurations(opts: {
   return configurations;
 }
 
-/**
- * JupyterHub on EMR ships an admin user jovyan with the published password "jupyter". This
- * step, given at cluster creation, locks that password as soon as the jupyterhub container
- * runs, so the default never stays usable; `fruits notebook password` then sets a random one
- * over SSH (stdin only) and prints it once. No password is in this step, in Terraform state or
- * in a log. If the lock cannot be confirmed the cluster terminates rather than run with the
- * default (it waits up to 10 minutes for the container first).
- */
-export const LOCK_JUPYTERHUB_PASSWORD_SCRIPT = [
-  'for i in $(seq 60); do sudo docker exec jupyterhub true 2>/dev/null && break; sleep 10; done',
-  'sudo docker exec jupyterhub passwd -l jovyan',
-  "sudo docker exec jupyterhub passwd -S jovyan | awk '{exit ($2 == \"L\") ? 0 : 1}'",
-].join(' && ');
 
 export function jupyterHubSteps(jupyterHub: boolean) {
   if (!jupyterHub) return [];
@@ -185,10 +194,35 @@ export function securityConfigurationJson(kmsKeyArn: string, opts: { jupyterHub:
   });
 }
 
+/** What RunJobFlow needs besides the step: the same settings as the stack's own cluster. */
+export interface ClusterSpec {
+  name: string;
+  releaseLabel: string;
+  applications: string[];
+  serviceRole: string;
+  instanceProfile: string;
+  securityConfiguration: string;
+  logUri: string;
+  subnetId: string;
+  masterSecurityGroup: string;
+  coreSecurityGroup: string;
+  sshSecurityGroup: string;
+  keyName: string;
+  ebsRootVolumeSize: number;
+  idleTimeoutSeconds: number;
+  bootstrapAction: BootstrapArtifacts['action'];
+  configurationsJson: string;
+  capacity: CapacityPlan;
+}
+
 export class Cluster extends Construct {
-  readonly cluster: EmrCluster;
+  /** The long-lived cluster (`compute: "cluster"` only). */
+  readonly cluster?: EmrCluster;
+  readonly taskFleet?: EmrInstanceFleet;
+  readonly scalingPolicy?: EmrManagedScalingPolicy;
   readonly securityConfiguration: EmrSecurityConfiguration;
   readonly logUri: string;
+  readonly spec: ClusterSpec;
 
   constructor(scope: Construct, id: string, props: ClusterProps) {
     super(scope, id);
@@ -201,47 +235,65 @@ export class Cluster extends Construct {
     });
 
     this.logUri = s3Uri(storage.logs.name, PREFIXES.emrLogs);
-    // A data volume per node: HDFS, YARN local dirs and Spark shuffle live there.
-    const ebsConfig = [{ size: 64, type: 'gp3', volumesPerInstance: 1 }];
-
-    this.cluster = new EmrCluster(this, 'cluster', {
+    const plan = capacityPlan(config);
+    this.spec = {
       name: `${config.namePrefix}-emr`,
       releaseLabel: config.releaseLabel,
       applications: clusterApplications(config.jupyterHub),
       serviceRole: roles.serviceRole.arn,
+      instanceProfile: roles.instanceProfile.arn,
       securityConfiguration: this.securityConfiguration.name,
       logUri: this.logUri,
-      ec2Attributes: {
-        subnetId: network.subnet.id,
-        emrManagedMasterSecurityGroup: network.masterSecurityGroup.id,
-        emrManagedSlaveSecurityGroup: network.coreSecurityGroup.id,
-        additionalMasterSecurityGroups: network.sshSecurityGroup.id,
-        instanceProfile: roles.instanceProfile.arn,
-        keyName: props.keyPair.keyName,
-      },
-      masterInstanceGroup: { instanceType: config.masterInstanceType, instanceCount: 1, ebsConfig },
-      coreInstanceGroup: {
-        instanceType: config.coreInstanceType,
-        instanceCount: config.coreInstanceCount,
-        ebsConfig,
-      },
+      subnetId: network.subnet.id,
+      masterSecurityGroup: network.masterSecurityGroup.id,
+      coreSecurityGroup: network.coreSecurityGroup.id,
+      sshSecurityGroup: network.sshSecurityGroup.id,
+      keyName: props.keyPair.keyName,
       // The venv with tensorflow-cpu lives on the root volume (/opt); EMR's 15 GiB default is tight.
       ebsRootVolumeSize: 32,
       // Idle clusters cost money: EMR terminates the cluster after this much idle time.
-      autoTerminationPolicy: { idleTimeout: config.idleTimeoutMinutes * 60 },
-      keepJobFlowAliveWhenNoSteps: true,
-      terminationProtection: false,
-      visibleToAllUsers: true,
-      bootstrapAction: [bootstrap.action],
-      ...(config.jupyterHub ? { step: jupyterHubSteps(true) } : {}),
+      idleTimeoutSeconds: config.idleTimeoutMinutes * 60,
+      bootstrapAction: bootstrap.action,
       configurationsJson: JSON.stringify(
         clusterConfigurations({
           jupyterHub: config.jupyterHub,
           notebooksBucket: storage.artifacts.name,
-          coreInstanceType: config.coreInstanceType,
+          coreInstanceTypes: plan.core.types,
+          spot: usesSpot(plan),
         }),
       ),
-      tags: { Name: `${config.namePrefix}-emr`, ...EMR_MANAGED_POLICY_TAG },
+      capacity: plan,
+    };
+    if (config.compute !== 'cluster') return;
+    const spec = this.spec;
+
+    this.cluster = new EmrCluster(this, 'cluster', {
+      name: spec.name,
+      releaseLabel: spec.releaseLabel,
+      applications: spec.applications,
+      serviceRole: spec.serviceRole,
+      securityConfiguration: spec.securityConfiguration,
+      logUri: spec.logUri,
+      ec2Attributes: {
+        subnetId: spec.subnetId,
+        emrManagedMasterSecurityGroup: spec.masterSecurityGroup,
+        emrManagedSlaveSecurityGroup: spec.coreSecurityGroup,
+        additionalMasterSecurityGroups: spec.sshSecurityGroup,
+        instanceProfile: spec.instanceProfile,
+        keyName: spec.keyName,
+      },
+      masterInstanceFleet: providerFleet(plan.master, plan),
+      // Fixed on purpose (managed scaling's core maximum is this count): see capacity.ts.
+      coreInstanceFleet: providerFleet(plan.core, plan),
+      ebsRootVolumeSize: spec.ebsRootVolumeSize,
+      autoTerminationPolicy: { idleTimeout: spec.idleTimeoutSeconds },
+      keepJobFlowAliveWhenNoSteps: true,
+      terminationProtection: false,
+      visibleToAllUsers: true,
+      bootstrapAction: [spec.bootstrapAction],
+      ...(config.jupyterHub ? { step: jupyterHubSteps(true) } : {}),
+      configurationsJson: spec.configurationsJson,
+      tags: { Name: spec.name, ...EMR_MANAGED_POLICY_TAG },
       dependsOn: [
         ...roles.ready,
         ...bootstrap.objects,
@@ -254,5 +306,30 @@ export class Cluster extends Construct {
       // EMR rewrites step lists and some computed settings; steps are submitted by the runner.
       lifecycle: { ignoreChanges: ['step'] },
     });
+
+    if (plan.task) {
+      this.taskFleet = new EmrInstanceFleet(this, 'task-fleet', {
+        clusterId: this.cluster.id,
+        ...providerTaskFleet(plan),
+        // Managed scaling moves the task targets: Terraform must not move them back (#15968).
+        ...(plan.scaling ? { lifecycle: { ignoreChanges: ['target_spot_capacity', 'target_on_demand_capacity'] } } : {}),
+      });
+    }
+    if (plan.scaling) {
+      const s = plan.scaling;
+      this.scalingPolicy = new EmrManagedScalingPolicy(this, 'managed-scaling', {
+        clusterId: this.cluster.id,
+        computeLimits: [
+          {
+            unitType: 'InstanceFleetUnits',
+            minimumCapacityUnits: s.min,
+            maximumCapacityUnits: s.max,
+            maximumCoreCapacityUnits: s.maxCore,
+            maximumOndemandCapacityUnits: s.maxOnDemand,
+          },
+        ],
+        dependsOn: this.taskFleet ? [this.taskFleet] : [],
+      });
+    }
   }
 }

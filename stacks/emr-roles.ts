@@ -29,7 +29,7 @@ export interface EmrRolesProps {
 
 export const EMR_SERVICE_POLICY_V2 = 'AmazonEMRServicePolicy_v2';
 
-const WRITE_OBJECT = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'];
+export const WRITE_OBJECT = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'];
 
 /** Which prefixes of which bucket the nodes may list. */
 const NODE_LISTABLE: { bucket: 'data' | 'artifacts' | 'logs'; prefixes: string[] }[] = [
@@ -192,6 +192,7 @@ export class EmrRoles extends Construct {
             'elasticmapreduce:DescribeCluster',
             'elasticmapreduce:ListBootstrapActions',
             'elasticmapreduce:ListInstanceGroups',
+            'elasticmapreduce:ListInstanceFleets',
             'elasticmapreduce:ListInstances',
           ],
           resources: [`arn:${partition}:elasticmapreduce:${region}:${accountId}:cluster/*`],

@@ -15,6 +15,8 @@ export interface ProjectKeyProps {
   instanceRoleArn: string;
   /** EMR service role: attaches encrypted EBS volumes when it launches nodes. */
   serviceRoleArn: string;
+  /** compute "serverless": the job-run role reads and writes SSE-KMS objects. */
+  serverlessJobRoleArn?: string;
 }
 
 const USE_KEY = ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'];
@@ -54,6 +56,9 @@ export class ProjectKey extends Construct {
           resources: ['*'],
           condition: [{ test: 'Bool', variable: 'kms:GrantIsForAWSResource', values: ['true'] }],
         },
+        ...(props.serverlessJobRoleArn
+          ? [{ sid: 'ServerlessJobRunsUseKey', principals: [{ type: 'AWS', identifiers: [props.serverlessJobRoleArn] }], actions: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: ['*'] }]
+          : []),
       ],
     });
     this.key = new KmsKey(this, 'key', {

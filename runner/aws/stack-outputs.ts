@@ -16,11 +16,30 @@ export interface StackOutputs {
   dataBucket?: string;
   logsBucket?: string;
   artifactsBucket?: string;
+  weightsUri?: string;
+  /** compute "serverless" (stacks/serverless.ts) */
+  serverlessApplicationId?: string;
+  serverlessJobRoleArn?: string;
+  serverlessLogUri?: string;
+  ecrRepositoryUrl?: string;
+  /** "cluster" | "transient" (absent: a stack from before the setting, i.e. cluster). */
+  compute?: string;
+  /** compute "transient": what RunJobFlow needs (runner/argv/emr-run-job-flow.ts). */
+  transient?: Partial<Record<TransientOutput, string>>;
 }
+
+/** Outputs of a `compute: "transient"` stack (stacks/emr-stack.ts transientOutputs). */
+export const TRANSIENT_OUTPUTS = [
+  'project_tag', 'cluster_name', 'release_label', 'applications_json', 'subnet_id', 'master_security_group_id', 'core_security_group_id',
+  'ssh_security_group_id', 'service_role_arn', 'instance_profile_arn', 'key_name', 'security_configuration', 'bootstrap_action_json',
+  'configurations_json', 'instance_fleets_json', 'managed_scaling_policy_json', 'idle_timeout_seconds', 'ebs_root_volume_size',
+] as const;
+export type TransientOutput = (typeof TRANSIENT_OUTPUTS)[number];
 
 const KEYS: (keyof StackOutputs)[] = [
   'region', 'clusterId', 'masterPublicDns', 'inputUri', 'resultsUri', 'logUri', 'codeUri',
-  'notebooksUri', 'sshTunnelCommand', 'dataBucket', 'logsBucket', 'artifactsBucket',
+  'notebooksUri', 'sshTunnelCommand', 'dataBucket', 'logsBucket', 'artifactsBucket', 'compute',
+  'weightsUri', 'serverlessApplicationId', 'serverlessJobRoleArn', 'serverlessLogUri', 'ecrRepositoryUrl',
 ];
 
 /** cluster_id / cluster-id / clusterId / ClusterId -> clusterid (comparison key). */
@@ -38,7 +57,10 @@ export function parseStackOutputs(json: unknown, stack = 'fruits-emr'): StackOut
     const key = KEYS.find((want) => norm(want) === norm(k));
     // cdktf may also nest {value: ...} when outputs are sensitive/complex.
     const value = typeof v === 'object' && v !== null && 'value' in v ? (v as { value: unknown }).value : v;
-    if (key && typeof value === 'string' && value !== '') out[key] = value;
+    if (typeof value !== 'string' || value === '') continue;
+    if (key && key !== 'transient') out[key] = value;
+    const t = TRANSIENT_OUTPUTS.find((want) => norm(want) === norm(k));
+    if (t) (out.transient ??= {})[t] = value;
   }
   return out;
 }

@@ -147,8 +147,9 @@ export async function runDoctor(cfg: RunnerConfig, o: { root: string; offline: b
     } catch (e) {
       add({ area: 'emr', name: 'stack outputs', status: 'miss', ...missFrom(e, DEPLOY_HINT) });
     }
+    const transient = outputs.compute === 'transient'; // each run creates its cluster: no cluster_id
     const needed = ['clusterId', 'region', 'inputUri', 'resultsUri', 'codeUri', 'logUri'] as const;
-    const missing = needed.filter((k) => !outputs[k]);
+    const missing = needed.filter((k) => !outputs[k] && !(transient && k === 'clusterId'));
     add({
       area: 'emr', name: 'stack outputs', status: missing.length ? 'miss' : 'ok',
       detail: existsSync(cfg.emr.outputsFile) ? (missing.length ? `${cfg.emr.outputsFile} lacks ${missing.join(', ')}` : cfg.emr.outputsFile) : `${cfg.emr.outputsFile} not found`,
@@ -162,7 +163,7 @@ export async function runDoctor(cfg: RunnerConfig, o: { root: string; offline: b
       add({ area: 'emr', name: 'aws credentials', status: 'ok', detail: `access key ${creds.accessKeyId.slice(0, 4)}…` });
       const clusterId = cfg.emr.clusterId ?? outputs.clusterId;
       if (o.offline) add({ area: 'emr', name: 'cluster', status: 'skip', detail: '--offline' });
-      else if (!clusterId) add({ area: 'emr', name: 'cluster', status: 'skip', detail: 'no cluster id' });
+      else if (!clusterId) add({ area: 'emr', name: 'cluster', status: 'skip', detail: transient ? 'compute transient: each run creates its cluster' : 'no cluster id' });
       else {
         try {
           const c = await describeClusterBrief(clients.emr, clusterId);

@@ -1,6 +1,6 @@
 // status, logs and ui: look-ups on the project's EMR cluster (and following a step).
 import type { Clock } from '../platform/clock.js';
-import type { RunnerConfig } from '../../config/index.js';
+import type { Config, RunnerConfig } from '../../config/index.js';
 import type { Output } from '../platform/output.js';
 import { describeClusterBrief } from '../aws/cluster-info.js';
 import { runFolderFromStepArgs } from '../argv/emr-step.js';
@@ -13,7 +13,8 @@ import { followStep } from '../aws/step-follow.js';
 import { boolFlag, intFlag, type CommandHandler, type CommandContext } from './handler.js';
 
 export interface OpsContext {
-  cfg: RunnerConfig;
+  /** The CLI hands over the whole config: its compute mode picks cluster steps or serverless job runs. */
+  cfg: RunnerConfig & Partial<Pick<Config, 'compute'>>;
   out: Output;
   clock: Clock;
   signal: AbortSignal;
@@ -26,16 +27,19 @@ function checkStepId(stepId: string | undefined): void {
   if (stepId && !STEP_ID.test(stepId)) throw usageError(`"${stepId}" is not an EMR step id (s-XXXXXXXX)`);
 }
 
-function emrContext(cfg: RunnerConfig) {
-  const s = resolveEmrSettings(cfg);
+async function emrContext(cfg: RunnerConfig) {
+  // compute "transient": no cluster_id output; the latest run's cluster unless --cluster-id says otherwise.
+  const { transientRunSettings } = await import('../targets/emr-transient.js');
+  const s = (await transientRunSettings(cfg)) ?? resolveEmrSettings(cfg);
   return { s, clients: clientsFor(cfg, s) };
 }
 
 /** `fruits status [step-id] [--follow]`: the cluster's state, then one step (and its run's progress) or the latest steps. */
 export async function status(stepId: string | undefined, c: OpsContext & { follow: boolean }): Promise<ExitCodeValue> {
+  if (c.cfg.compute === 'serverless') return (await import('./serverless-ops.js')).serverlessStatus(stepId, c);
   checkStepId(stepId);
   if (c.follow && !stepId) throw usageError('--follow needs a step id', 'fruits status <step-id> --follow');
-  const { s, clients } = emrContext(c.cfg);
+  const { s, clients } = await emrContext(c.cfg);
   const cluster = await describeClusterBrief(clients.emr, s.clusterId);
   const clusterLine = `cluster ${s.clusterId}${cluster.name ? ` (${cluster.name})` : ''} ${cluster.state ?? 'UNKNOWN'}${cluster.stateReason ? `: ${cluster.stateReason}` : ''}`;
   const gone = GONE.has(cluster.state ?? '');
@@ -66,9 +70,10 @@ export async function status(stepId: string | undefined, c: OpsContext & { follo
  * is exit 3 (environment): EMR uploads them every few minutes, nothing is wrong with the command.
  */
 export async function logs(stepId: string | undefined, c: OpsContext & { waitSeconds: number }): Promise<ExitCodeValue> {
+  if (c.cfg.compute === 'serverless') return (await import('./serverless-ops.js')).serverlessLogs(stepId, c);
   if (!stepId) throw usageError('missing step id', 'fruits logs <step-id> (see fruits status)');
   checkStepId(stepId);
-  const { s, clients } = emrContext(c.cfg);
+  const { s, clients } = await emrContext(c.cfg);
   const l = await stepLogs(clients, {
     clusterId: s.clusterId, stepId, logUri: c.cfg.emr.logUri, waitMs: c.waitSeconds * 1000, clock: c.clock,
     onWait: (m) => c.out.status(`fruits: ${m}`),
@@ -85,8 +90,10 @@ export async function logs(stepId: string | undefined, c: OpsContext & { waitSec
 }
 
 /** `fruits ui`: a presigned persistent Spark UI link for the cluster. */
-export async function ui(c: OpsContext): Promise<ExitCodeValue> {
-  const { s, clients } = emrContext(c.cfg);
+export async function ui(c: OpsContext, jobRunId?: string): Promise<ExitCodeValue> {
+  if (c.cfg.compute === 'serverless') return (await import('./serverless-ops.js')).serverlessUi(jobRunId, c);
+  if (jobRunId) throw usageError(`unexpected argument "${jobRunId}"`, 'fruits ui takes a job run id only with compute "serverless"');
+  const { s, clients } = await emrContext(c.cfg);
   const link = await sparkUiLink(clients.emr, s.clusterId, { clock: c.clock, signal: c.signal });
   c.out.result({ clusterId: s.clusterId, ...link }, `Spark UI of ${s.clusterId} (presigned, valid for a short time): ${link.url}`);
   return ExitCode.ok;
@@ -100,4 +107,4 @@ const opsOf = (c: CommandContext): OpsContext => ({ cfg: c.cfg, out: c.out, cloc
 /** `fruits status [step-id]`, `fruits logs <step-id>`, `fruits ui` (command table handlers). */
 export const handleStatus: CommandHandler = async (c) => (noExtraArgs(c, 1), status(c.args[0], { ...opsOf(c), follow: boolFlag(c, 'follow') }));
 export const handleLogs: CommandHandler = async (c) => (noExtraArgs(c, 1), logs(c.args[0], { ...opsOf(c), waitSeconds: intFlag(c, 'wait-seconds', 0, 3600) ?? 0 }));
-export const handleUi: CommandHandler = async (c) => (noExtraArgs(c, 0), ui(opsOf(c)));
+export const handleUi: CommandHandler = async (c) => (noExtraArgs(c, 1), ui(opsOf(c), c.args[0]));

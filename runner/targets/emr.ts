@@ -10,7 +10,8 @@ import type { AwsClients } from '../aws/clients.js';
 import { ExitCode, InterruptedError, usageError } from '../../config/errors.js';
 import { fromAwsError } from '../aws/errors.js';
 import { locateJob, writeJobZip } from '../packaging/package-job.js';
-import { DEPLOY_HINT, type StackOutputs } from '../aws/stack-outputs.js';
+import { DEPLOY_HINT, readStackOutputs, type StackOutputs } from '../aws/stack-outputs.js';
+import type { Config } from '../../config/index.js';
 import { checkCluster, clientsFor, putFile, resolveEmrSettings } from '../aws/emr-settings.js';
 import { followStep } from '../aws/step-follow.js';
 import { jobArgvFor, type RunContext, type RunOutcome, type RunRequest } from './run-request.js';
@@ -22,8 +23,15 @@ export interface EmrDeps {
 }
 
 export async function runEmr(req: RunRequest, ctx: RunContext, deps: EmrDeps = {}): Promise<RunOutcome> {
+  // The stack's compute mode decides what runs the job (the CLI hands over the whole config).
+  if ((ctx.cfg as Partial<Pick<Config, 'compute'>>).compute === 'serverless') return (await import('./emr-serverless.js')).runEmrServerless(req, ctx);
   const { cfg, out } = ctx;
-  const settings = resolveEmrSettings(cfg, deps.outputs);
+  const stackOutputs = deps.outputs ?? readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack);
+  // compute "transient": a cluster per run (unless --cluster-id names one to use).
+  if (stackOutputs.compute === 'transient' && !cfg.emr.clusterId) {
+    return (await import('./emr-transient.js')).runEmrTransient(req, ctx, { clients: deps.clients, outputs: stackOutputs });
+  }
+  const settings = resolveEmrSettings(cfg, stackOutputs);
   const { outputs, clusterId } = settings;
   const input = req.input ?? outputs.inputUri;
   const output = req.output ?? outputs.resultsUri;
@@ -49,6 +57,7 @@ export async function runEmr(req: RunRequest, ctx: RunContext, deps: EmrDeps = {
   if (cfg.emr.actionOnFailure !== 'CONTINUE') {
     out.info(`fruits: warning: ActionOnFailure ${cfg.emr.actionOnFailure} lets a failed step ${cfg.emr.actionOnFailure === 'TERMINATE_CLUSTER' ? 'terminate the shared cluster' : 'cancel the steps queued after it'}`);
   }
+  (await import('./emr-transient.js')).printCostLine(cfg, out);
   const { emr, s3 } = deps.clients ?? clientsFor(cfg, settings);
   const cluster = await checkCluster(emr, clusterId);
   const logUri = cfg.emr.logUri ?? cluster.LogUri ?? outputs.logUri;

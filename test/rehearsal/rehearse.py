@@ -5,8 +5,12 @@ What a first real deploy does, on 127.0.0.1 and without an AWS account:
   1. synth (main.ts, as `npx cdktf synth` runs it), terraform init offline from the
      provider mirror (the exact provider version the synthesized JSON pins), validate,
      plan, apply, a second plan that must show no changes, destroy;
-     for fruits-state, fruits-emr (env "fruits", JupyterHub off) and fruits-emr (env
-     "fruits-dev", JupyterHub on);
+     for fruits-state, fruits-emr (env "fruits": compute "cluster", JupyterHub off,
+     one-type fleets), fruits-emr (env "fruits-dev": JupyterHub on, a three-type core fleet,
+     a Spot task fleet and managed scaling; then a simulated scale-out by EMR
+     (ModifyInstanceFleet) that the next plan must leave alone) and fruits-emr (env
+     "fruits-tr": compute "transient", everything but the cluster; its outputs must hold
+     what a run needs to create one);
   2. shared state: fruits-emr starts on local state and is migrated into the state
      bucket (S3 backend, use_lockfile); the second environment shares the bucket, gets
      its own key, and the first environment still plans zero changes;
@@ -52,7 +56,7 @@ SAMPLE = ROOT.parent / "shared" / "data" / "fruits-360-sample"
 REGION = "us-east-1"
 FAKE_KEY = ("AKIAREHEARSAL0000000", "rehearsal-secret-not-a-real-key")  # moto's admin; fake by design
 # Services the stacks call; each gets the moto endpoint in the test-only provider override.
-ENDPOINT_SERVICES = ["ec2", "emr", "iam", "kms", "s3", "sts"]
+ENDPOINT_SERVICES = ["ec2", "ecr", "emr", "emrserverless", "iam", "kms", "s3", "sts"]
 
 # moto gaps met by this rehearsal. Each workaround touches only what is named here.
 MOTO_GAPS = {
@@ -70,11 +74,18 @@ MOTO_GAPS = {
         "Sid, via override_policy_documents) keeps its Deny, principal, resources and condition "
         "but covers only s3:PutBucketWebsite, which nothing calls."
     ),
-    "emr-list-instance-fleets": (
-        "EMR ListInstanceFleets is not implemented (HTTP 500), and the provider calls it on every "
-        "read of aws_emr_cluster, retrying for minutes; real EMR answers a cluster built from "
-        "instance groups with a 400 InvalidRequestException, which the provider ignores. "
-        "Workaround: test/rehearsal/moto_server.py gives that answer; nothing else changes."
+    "emr-instance-fleets": (
+        "EMR instance fleets: moto drops RunJobFlow's Instances.InstanceFleets and Ec2SubnetIds and "
+        "implements none of ListInstanceFleets, AddInstanceFleet, ModifyInstanceFleet (HTTP 500, "
+        "retried by the provider for minutes). Workaround: test/rehearsal/moto_server.py keeps each "
+        "cluster's fleets, subnet ids and InstanceCollectionType and lists them as EMR does; a fleet's "
+        "target is provisioned at once (real fleets take minutes, Spot may not come at all). A cluster "
+        "of instance groups gets real EMR's 400 from ListInstanceFleets."
+    ),
+    "emr-managed-scaling": (
+        "EMR Put/Get/RemoveManagedScalingPolicy are not implemented and RunJobFlow drops the policy. "
+        "Workaround: test/rehearsal/moto_server.py keeps it per cluster. moto makes no scaling "
+        "decisions: the rehearsal simulates one (ModifyInstanceFleet on the task fleet)."
     ),
     "emr-auto-termination": (
         "EMR Get/Put/RemoveAutoTerminationPolicy are not implemented and RunJobFlow drops the "
@@ -396,8 +407,10 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     moto = Moto(workdir)
     counts = {"applied": 0, "destroyed": 0}
+    # --serverless: only the compute "serverless" variant (a short cycle of its own).
+    run = rehearse_serverless if "--serverless" in sys.argv[1:] else rehearse
     try:
-        summary = rehearse(moto, workdir, counts)
+        summary = run(moto, workdir, counts)
     except KeyboardInterrupt:
         print(f"rehearsal: interrupted; logs so far in {rel(OUT)}/", file=sys.stderr)
         return 130
@@ -460,12 +473,14 @@ def rehearse(moto: Moto, workdir: Path, counts: dict) -> str:
     if code != 1 or "Error acquiring the state lock" not in out:
         raise RehearsalFailure(f"a held {lock_key} did not block terraform plan (exit {code}); see {rel(log_path('fruits-emr.fruits'))}")
 
-    # A second environment in the same bucket, JupyterHub on.
+    # A second environment in the same bucket: JupyterHub on, a three-type core fleet, a Spot
+    # task fleet and managed scaling of task capacity.
     synth(workdir, dev_out, {**base_env, "FRUITS_NAME_PREFIX": "fruits-dev", "FRUITS_STATE_BUCKET": state_bucket,
-                             "FRUITS_JUPYTERHUB": "true"})
+                             "FRUITS_JUPYTERHUB": "true", **SPOT_SCALING_ENV})
     dev_dir = dev_out / "stacks/fruits-emr"
     tf.write_override(dev_dir)
     full_cycle_apply(tf, dev_dir, "fruits-emr.fruits-dev", want_version, counts)
+    scale_out = check_fleets_and_scale_out(moto, tf, dev_dir)
     dev_key = stack_json(dev_dir)["terraform"]["backend"]["s3"]["key"]
     if dev_key == backend["key"]:
         raise RehearsalFailure(f"both environments use the state key {dev_key}")
@@ -483,6 +498,16 @@ def rehearse(moto: Moto, workdir: Path, counts: dict) -> str:
     outputs = tf.outputs(prod_dir, "fruits-emr.fruits")
     refused = run_node_policy_check(moto, outputs, stack_json(prod_dir), OUT, RehearsalFailure)
 
+    # compute "transient": everything but the cluster, in a third environment (short: no cluster).
+    tr_out = workdir / "out-fruits-tr"
+    synth(workdir, tr_out, {**base_env, "FRUITS_NAME_PREFIX": "fruits-tr", "FRUITS_STATE_BUCKET": state_bucket,
+                            "FRUITS_COMPUTE": "transient", **SPOT_SCALING_ENV})
+    tr_dir = tr_out / "stacks/fruits-emr"
+    tf.write_override(tr_dir)
+    full_cycle_apply(tf, tr_dir, "fruits-emr.fruits-tr", want_version, counts)
+    check_transient_outputs(moto, tf.outputs(tr_dir, "fruits-emr.fruits-tr"))
+    counts["destroyed"] += tf.destroy(tr_dir, "fruits-emr.fruits-tr")
+
     # Tear down: both environments, then the state bucket (emptied; prevent_destroy lifted here only).
     counts["destroyed"] += tf.destroy(dev_dir, "fruits-emr.fruits-dev")
     counts["destroyed"] += tf.destroy(prod_dir, "fruits-emr.fruits")
@@ -497,8 +522,107 @@ def rehearse(moto: Moto, workdir: Path, counts: dict) -> str:
     if counts["destroyed"] != counts["applied"]:
         raise RehearsalFailure(f"{counts['applied']} resources applied but {counts['destroyed']} destroyed")
     return (f"rehearsal: {counts['applied']} resources applied, re-planned (0 changes) and destroyed "
-            f"(fruits-state, fruits-emr x2 environments, shared S3 state with lock file); "
+            f"(fruits-state, fruits-emr x3 environments: cluster, fleets+Spot+scaling, transient; "
+            f"shared S3 state with lock file); {scale_out}; "
             f"node-policy job run ok; {refused} forbidden writes refused; {hub}")
+
+
+def rehearse_serverless(moto: Moto, workdir: Path, counts: dict) -> str:
+    """compute "serverless" (docs/serverless.md): the environment with the EMR Serverless
+    application, job-run role and ECR repository instead of the cluster, on local state:
+    apply, re-plan with 0 changes, destroy, nothing left."""
+    tf = Terraform(moto, workdir)
+    key_dir = workdir / "keys"
+    key_dir.mkdir()
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key_dir / "operator")], check=True)
+    out = workdir / "out-serverless"
+    synth(workdir, out, {
+        "FRUITS_OPERATOR_CIDR": "203.0.113.7/32", "FRUITS_PUBLIC_KEY_PATH": str(key_dir / "operator.pub"),
+        "FRUITS_REGION": REGION, "FRUITS_FORCE_DESTROY_BUCKETS": "true", "FRUITS_NAME_PREFIX": "fruits-sl",
+        "FRUITS_COMPUTE": "serverless", "FRUITS_SERVERLESS_IMAGE_TAG": "fruits-0123456789abcdef",
+    })
+    stack_dir = out / "stacks/fruits-emr"
+    stack = stack_json(stack_dir)
+    if "aws_emr_cluster" in stack["resource"] or "aws_emrserverless_application" not in stack["resource"]:
+        raise RehearsalFailure("compute serverless: the synthesized stack has a cluster or no EMR Serverless application")
+    tf.write_override(stack_dir)
+    full_cycle_apply(tf, stack_dir, "fruits-emr.serverless", stack["terraform"]["required_providers"]["aws"]["version"], counts)
+    outputs = tf.outputs(stack_dir, "fruits-emr.serverless")
+    app = moto.client("emr-serverless").get_application(applicationId=outputs["serverless_application_id"])["application"]
+    if app.get("imageConfiguration", {}).get("imageUri") != f"{outputs['ecr_repository_url']}:fruits-0123456789abcdef":
+        raise RehearsalFailure(f"the application's image is {app.get('imageConfiguration')}, not the stack repository's tag")
+    counts["destroyed"] += tf.destroy(stack_dir, "fruits-emr.serverless")
+    leftovers = what_is_left(moto)
+    leftovers += [f"EMR Serverless application {a['id']} ({a['state']})" for a in moto.client("emr-serverless").list_applications()["applications"]
+                  if a["state"] != "TERMINATED"]
+    leftovers += [f"ECR repository {r['repositoryName']}" for r in moto.client("ecr").describe_repositories()["repositories"]]
+    if leftovers:
+        raise RehearsalFailure(f"the emulator still holds resources after destroy: {'; '.join(leftovers)}")
+    if counts["destroyed"] != counts["applied"]:
+        raise RehearsalFailure(f"{counts['applied']} resources applied but {counts['destroyed']} destroyed")
+    return (f"rehearsal (compute serverless): {counts['applied']} resources applied, re-planned (0 changes) and destroyed; "
+            f"application {app['state']} with the stack repository's image")
+# The fleets + Spot + managed scaling variant (env fruits-dev and the transient env).
+SPOT_SCALING_ENV = {
+    "FRUITS_CAPACITY_CORE_TYPES": "m5.xlarge,m5a.xlarge,m6i.xlarge",
+    "FRUITS_CAPACITY_TASK_SPOT_UNITS": "2",
+    "FRUITS_CAPACITY_MAX_TASK_UNITS": "6",
+}
+
+
+def check_fleets_and_scale_out(moto: Moto, tf: Terraform, stack_dir: Path) -> str:
+    """What EMR holds for the fleets variant; then EMR "scales out" the task fleet and Terraform must not fight it."""
+    emr = moto.client("emr")
+    clusters = [c for c in emr.list_clusters(ClusterStates=["WAITING", "RUNNING", "STARTING"])["Clusters"] if c["Name"] == "fruits-dev-emr"]
+    if len(clusters) != 1:
+        raise RehearsalFailure(f"fruits-dev: expected one live cluster fruits-dev-emr, found {[c['Name'] for c in clusters]}")
+    cid = clusters[0]["Id"]
+    fleets = {f["InstanceFleetType"]: f for f in emr.list_instance_fleets(ClusterId=cid)["InstanceFleets"]}
+    core_types = sorted(t["InstanceType"] for t in fleets.get("CORE", {}).get("InstanceTypeSpecifications", []))
+    task = fleets.get("TASK")
+    if set(fleets) != {"MASTER", "CORE", "TASK"} or core_types != ["m5.xlarge", "m5a.xlarge", "m6i.xlarge"] or not task:
+        raise RehearsalFailure(f"fruits-dev: fleets {sorted(fleets)} / core types {core_types} are not what the stack asked for")
+    spot = task.get("LaunchSpecifications", {}).get("SpotSpecification", {})
+    if (task["TargetSpotCapacity"], spot.get("AllocationStrategy"), spot.get("TimeoutAction")) != (2, "price-capacity-optimized", "SWITCH_TO_ON_DEMAND"):
+        raise RehearsalFailure(f"fruits-dev: the task fleet is {task['TargetSpotCapacity']} Spot units with {spot}")
+    limits = emr.get_managed_scaling_policy(ClusterId=cid).get("ManagedScalingPolicy", {}).get("ComputeLimits", {})
+    want = {"UnitType": "InstanceFleetUnits", "MinimumCapacityUnits": 4, "MaximumCapacityUnits": 8,
+            "MaximumCoreCapacityUnits": 2, "MaximumOnDemandCapacityUnits": 2}
+    if {k: limits.get(k) for k in want} != want:
+        raise RehearsalFailure(f"fruits-dev: managed scaling limits {limits}, expected {want}")
+    # EMR managed scaling adds Spot task capacity (what moto cannot decide, simulated here).
+    emr.modify_instance_fleet(ClusterId=cid, InstanceFleet={"InstanceFleetId": task["Id"], "TargetSpotCapacity": 5})
+    changes = tf.plan_changes(stack_dir, "fruits-emr.fruits-dev")
+    if changes:
+        raise RehearsalFailure(f"fruits-dev: after a scale-out by EMR the plan shows {changes} change(s) (Terraform would fight managed scaling); "
+                               f"see {rel(log_path('fruits-emr.fruits-dev'))}")
+    return "scale-out by EMR (task fleet 2 -> 5 Spot) re-planned with 0 changes"
+
+
+# What `fruits run emr` reads from a transient environment's outputs to create a cluster.
+TRANSIENT_OUTPUTS = [
+    "compute", "cluster_name", "release_label", "applications_json", "subnet_id", "master_security_group_id",
+    "core_security_group_id", "ssh_security_group_id", "service_role_arn", "instance_profile_arn", "key_name",
+    "security_configuration", "bootstrap_action_json", "configurations_json", "instance_fleets_json",
+    "managed_scaling_policy_json", "idle_timeout_seconds", "ebs_root_volume_size", "log_uri", "code_uri",
+]
+
+
+def check_transient_outputs(moto: Moto, outputs: dict) -> None:
+    missing = [k for k in TRANSIENT_OUTPUTS if not outputs.get(k)]
+    if missing or outputs["compute"] != "transient" or "cluster_id" in outputs:
+        raise RehearsalFailure(f"fruits-tr: outputs missing {missing} (compute={outputs.get('compute')}, cluster_id={'cluster_id' in outputs})")
+    emr = moto.client("emr")
+    if [c for c in emr.list_clusters(ClusterStates=["WAITING", "RUNNING", "STARTING"])["Clusters"] if c["Name"] == "fruits-tr-emr"]:
+        raise RehearsalFailure("fruits-tr: compute transient created a cluster")
+    # The outputs are real ids: the security configuration exists, the bootstrap script was uploaded.
+    emr.describe_security_configuration(Name=outputs["security_configuration"])
+    path = json.loads(outputs["bootstrap_action_json"])["ScriptBootstrapAction"]["Path"]
+    bucket, key = path[len("s3://"):].split("/", 1)
+    moto.client("s3").head_object(Bucket=bucket, Key=key)
+    fleets = [f["InstanceFleetType"] for f in json.loads(outputs["instance_fleets_json"])]
+    if fleets != ["MASTER", "CORE", "TASK"]:
+        raise RehearsalFailure(f"fruits-tr: instance_fleets_json holds {fleets}")
 
 
 def empty_bucket(s3, bucket: str) -> None:

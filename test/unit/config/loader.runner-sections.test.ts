@@ -31,7 +31,7 @@ describe('resolveConfig', () => {
   test('bad values give one-line errors naming the key', () => {
     expect(() => resolveConfig({ env: { FRUITS_VM_PORT: 'abc' } })).toThrow(/^FRUITS_VM_PORT must be a whole number between 1 and 65535, got "abc"$/);
     expect(() => resolveConfig({ file: { emr: { deployMode: 'yarn' } } })).toThrow(/^"emr.deployMode" in fruits.config.json must be one of client, cluster, got "yarn"$/);
-    expect(() => resolveConfig({ file: { vmm: {} } })).toThrow(/^unknown field "vmm" in fruits.config.json; known fields: region, .*, jobDir, job, local, vm, emr, tunnel, upload \(see fruits.config.schema.json\)$/);
+    expect(() => resolveConfig({ file: { vmm: {} } })).toThrow(/^unknown field "vmm" in fruits.config.json; known fields: region, .*, jobDir, capacity, serverless, job, local, vm, emr, tunnel, upload \(see fruits.config.schema.json\)$/);
     expect(() => resolveConfig({ file: { vm: { hots: 'x' } } })).toThrow(/unknown field "vm.hots" in fruits.config.json; known fields of "vm": host, /);
     // the job refuses --batch-size above 4096 (jobs/fruits_job/options.py): the runner agrees
     expect(() => resolveConfig({ file: { job: { batchSize: 5000 } } })).toThrow(/job.batchSize/);

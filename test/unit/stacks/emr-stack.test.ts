@@ -387,12 +387,17 @@ describe('KMS and the EMR security configuration', () => {
 });
 
 describe('EMR cluster', () => {
-  test('defaults: EMR 7, Hadoop + Spark, 1 master + 2 core m5.xlarge, idle timeout on, logs to S3', () => {
+  const fleetTypes = (fleet: Json) => fleet.instance_type_configs.map((c: Json) => c.instance_type);
+  test('defaults: EMR 7, Hadoop + Spark, fleets of 1 master + 2 core m5.xlarge on-demand, idle timeout 20 min, logs to S3', () => {
     expect(cluster.release_label).toMatch(/^emr-7\.\d+\.\d+$/);
     expect(cluster.applications).toEqual(['Hadoop', 'Spark']);
-    expect(cluster.master_instance_group).toMatchObject({ instance_type: 'm5.xlarge', instance_count: 1 });
-    expect(cluster.core_instance_group).toMatchObject({ instance_type: 'm5.xlarge', instance_count: 2 });
-    expect(cluster.auto_termination_policy).toEqual({ idle_timeout: 3600 });
+    expect(cluster.master_instance_group).toBeUndefined();
+    expect(cluster.master_instance_fleet).toMatchObject({ target_on_demand_capacity: 1 });
+    expect(fleetTypes(cluster.master_instance_fleet)).toEqual(['m5.xlarge']);
+    expect(cluster.core_instance_fleet).toMatchObject({ target_on_demand_capacity: 2 });
+    expect(cluster.core_instance_fleet.target_spot_capacity).toBeUndefined();
+    expect(fleetTypes(cluster.core_instance_fleet)).toEqual(['m5.xlarge']);
+    expect(cluster.auto_termination_policy).toEqual({ idle_timeout: 1200 });
     expect(cluster.log_uri).toBe('s3://${aws_s3_bucket.' + bucketId('logs') + '.bucket}/emr-logs/');
     expect(cluster.termination_protection).toBe(false);
   });
@@ -423,8 +428,9 @@ describe('EMR cluster', () => {
       'aws_emr_cluster',
       'cluster',
     );
-    expect(custom.master_instance_group).toMatchObject({ instance_type: 'm5.2xlarge', instance_count: 1 });
-    expect(custom.core_instance_group).toMatchObject({ instance_type: 'r5.xlarge', instance_count: 5 });
+    expect(fleetTypes(custom.master_instance_fleet)).toEqual(['m5.2xlarge']);
+    expect(fleetTypes(custom.core_instance_fleet)).toEqual(['r5.xlarge']);
+    expect(custom.core_instance_fleet.target_on_demand_capacity).toBe(5);
     expect(custom.release_label).toBe('emr-7.5.0');
     expect(custom.auto_termination_policy.idle_timeout).toBe(1200);
   });
@@ -557,6 +563,7 @@ describe('outputs', () => {
     expect(Object.keys(synth.output).sort()).toEqual(
       [
         'region',
+        'compute',
         'cluster_id',
         'master_public_dns',
         'input_uri',

@@ -27,6 +27,16 @@ describe('doctor', () => {
     expect(r.code).toBe(0);
   });
 
+  test('compute transient: no cluster_id is expected (each run creates its cluster)', async () => {
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIATEST', AWS_SECRET_ACCESS_KEY: 'x', AWS_EC2_METADATA_DISABLED: 'true' });
+    const file = join(dir, 'transient-outputs.json');
+    writeFileSync(file, JSON.stringify({ 'fruits-emr': { compute: 'transient', region: 'us-east-1', input_uri: 's3://d/images/', results_uri: 's3://d/results/', code_uri: 's3://a/code/', log_uri: 's3://l/emr-logs/' } }));
+    const r = await cli(['doctor', '--target', 'emr', '--json'], { env: { FRUITS_OUTPUTS_FILE: file } });
+    const checks = r.data!.checks as { name: string; status: string; detail: string }[];
+    expect(checks.find((c) => c.name === 'stack outputs')!.status).toBe('ok');
+    expect(checks.find((c) => c.name === 'cluster')).toMatchObject({ status: 'skip', detail: 'compute transient: each run creates its cluster' });
+  });
+
   test('no credentials -> exit 4 with the fix; missing outputs too -> exit 3', async () => {
     for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI']) delete process.env[k];
     Object.assign(process.env, { AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: join(dir, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none') });

@@ -1,0 +1,279 @@
+// emr target with compute "serverless": upload the job, start an EMR Serverless job run (the run
+// id as client token), follow it with the job's progress.json, cancel it on Ctrl-C, print the
+// Spark UI link, and on failure the tail of the driver's stderr. Kept under `fruits run emr`
+// because the job, its options, its S3 locations and the outputs file are the same: only the
+// compute under them changes, and the stack's config decides which (docs/serverless.md).
+import {
+  CancelJobRunCommand,
+  EMRServerlessClient,
+  GetApplicationCommand,
+  GetDashboardForJobRunCommand,
+  GetJobRunCommand,
+  StartJobRunCommand,
+  type JobRun,
+} from '@aws-sdk/client-emr-serverless';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { codeLocation, summaryUri } from '../argv/emr-step.js';
+import { makeAwsClients } from '../aws/clients.js';
+import { isS3Uri, joinS3 } from '../aws/s3-uri.js';
+import { DEPLOY_HINT, readStackOutputs, type StackOutputs } from '../aws/stack-outputs.js';
+import { tail } from '../aws/step-logs.js';
+import { locateJob, writeJobZip } from '../packaging/package-job.js';
+import { formatElapsed } from '../platform/clock.js';
+import { envError, ExitCode, InterruptedError, jobError, usageError } from '../../config/errors.js';
+import { fromAwsError } from '../aws/errors.js';
+import { readProgress } from '../progress/progress-source.js';
+import { makeProgressView } from '../progress/progress-view.js';
+import { driverLogText } from '../aws/serverless-logs.js';
+import { buildStartJobRun, FINAL_JOB_RUN_STATES, SERVERLESS_DEFAULT_WEIGHTS_FILE } from '../serverless/job-run.js';
+import { putFile, readJsonFromS3 } from '../aws/emr-settings.js';
+import { describeSummary, summaryStatusExit } from '../progress/run-summary.js';
+import { jobArgvFor, type RunContext, type RunOutcome, type RunRequest } from './run-request.js';
+import type { Config, RunnerConfig } from '../../config/index.js';
+import { serverlessCostLine } from '../cost/estimate.js';
+
+export interface ServerlessSettings {
+  applicationId: string;
+  executionRoleArn: string;
+  logUri: string;
+  region?: string;
+  outputs: StackOutputs;
+}
+
+export interface ServerlessClients {
+  serverless: EMRServerlessClient;
+  s3: S3Client;
+}
+
+/** The application, role and log location of the stack's outputs (compute "serverless"). */
+export function resolveServerlessSettings(cfg: RunnerConfig, outputs = readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack)): ServerlessSettings {
+  const { serverlessApplicationId: applicationId, serverlessJobRoleArn: executionRoleArn, serverlessLogUri: logUri } = outputs;
+  if (!applicationId || !executionRoleArn || !logUri) {
+    throw usageError(`${cfg.emr.outputsFile} has no serverless_application_id, serverless_job_role_arn and serverless_log_uri outputs`, `deploy with compute "serverless": ${DEPLOY_HINT}`);
+  }
+  return { applicationId, executionRoleArn, logUri, region: cfg.emr.region ?? outputs.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION, outputs };
+}
+
+export function serverlessClients(cfg: RunnerConfig, region: string | undefined): ServerlessClients {
+  if (!region) throw usageError('no AWS region', `set emr.region, AWS_REGION, or ${DEPLOY_HINT}`);
+  const endpoint = cfg.emr.endpoint ? { endpoint: cfg.emr.endpoint } : {};
+  return {
+    serverless: new EMRServerlessClient({ region, maxAttempts: 8, retryMode: 'adaptive', ...endpoint }),
+    s3: makeAwsClients({ region, endpoint: cfg.emr.endpoint }).s3,
+  };
+}
+
+/** The application must exist and run the job's image: EMR's default image has Python 3.9, which the pinned packages do not support. */
+async function checkApplication(serverless: EMRServerlessClient, applicationId: string) {
+  let app;
+  try {
+    app = (await serverless.send(new GetApplicationCommand({ applicationId }))).application;
+  } catch (e) {
+    throw fromAwsError(e, `GetApplication ${applicationId}`);
+  }
+  if (!app || app.state === 'TERMINATED') throw envError(`EMR Serverless application ${applicationId} is ${app?.state ?? 'gone'}`, DEPLOY_HINT);
+  if (!app.imageConfiguration?.imageUri) {
+    throw envError(`EMR Serverless application ${applicationId} runs EMR's default image (Python 3.9), which cannot run the job`,
+      'push the job image (npm run image -- push), set serverless.imageTag to the tag it prints and deploy again');
+  }
+  return app;
+}
+
+export interface ServerlessDeps {
+  clients?: ServerlessClients;
+  outputs?: StackOutputs;
+}
+
+export async function runEmrServerless(req: RunRequest, ctx: RunContext, deps: ServerlessDeps = {}): Promise<RunOutcome> {
+  const { cfg, out } = ctx;
+  const s = resolveServerlessSettings(cfg, deps.outputs);
+  const input = req.input ?? s.outputs.inputUri;
+  const output = req.output ?? s.outputs.resultsUri;
+  if (!input || !isS3Uri(input)) throw usageError(`--input must be an s3:// URI for emr (got ${input ?? 'nothing'})`, `pass --input or ${DEPLOY_HINT}`);
+  if (!output || !isS3Uri(output)) throw usageError(`--output must be an s3:// URI for emr (got ${output ?? 'nothing'})`, `pass --output or ${DEPLOY_HINT}`);
+  const codeUri = cfg.emr.codeUri ?? s.outputs.codeUri;
+  if (!codeUri) throw usageError('no code location', `set emr.codeUri or ${DEPLOY_HINT}`);
+  // The image has no TensorFlow: the converted featurizer in models/ is the default (docs/serverless.md).
+  const given = req.options.weights ?? cfg.job.weights;
+  const weights = typeof given === 'string' ? given : (s.outputs.weightsUri ? joinS3(s.outputs.weightsUri, SERVERLESS_DEFAULT_WEIGHTS_FILE) : undefined);
+  if (!weights) throw usageError('no weights for a serverless run', `pass --weights s3://.../${SERVERLESS_DEFAULT_WEIGHTS_FILE} or ${DEPLOY_HINT}`);
+  const job = locateJob(cfg.jobDir);
+  const code = codeLocation(codeUri, req.runId);
+  const request = buildStartJobRun({
+    applicationId: s.applicationId,
+    executionRoleArn: s.executionRoleArn,
+    runId: req.runId,
+    code,
+    jobArgs: jobArgvFor({ ...req, options: { ...req.options, weights } }, cfg, input, output),
+    conf: { ...cfg.emr.sparkConf, ...req.conf },
+    logUri: s.logUri,
+    timeoutMinutes: cfg.emr.timeoutMinutes,
+  });
+  if (req.dryRun) {
+    const plan = { target: 'emr', compute: 'serverless', runId: req.runId, region: s.region, upload: { [job.runJob]: code.runJobUri, 'fruits_job.zip': code.zipUri }, startJobRun: request };
+    out.result(plan, JSON.stringify(plan, null, 2));
+    return { exitCode: ExitCode.ok, data: {} };
+  }
+  // The CLI hands over the whole config: the application's maximum bounds the cost.
+  const app = (cfg as Partial<Pick<Config, 'serverless'>>).serverless;
+  if (app) out.info(serverlessCostLine({ maxVcpu: app.maxVcpu, region: s.region ?? 'us-east-1' }));
+  const { serverless, s3 } = deps.clients ?? serverlessClients(cfg, s.region);
+  await checkApplication(serverless, s.applicationId);
+
+  const tmp = mkdtempSync(join(tmpdir(), 'fruits-serverless-'));
+  try {
+    const zip = join(tmp, 'fruits_job.zip');
+    await writeJobZip(cfg.jobDir, zip);
+    out.info(`fruits: uploading the job to ${code.prefix}`);
+    await putFile(s3, code.runJobUri, job.runJob);
+    await putFile(s3, code.zipUri, zip);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  if (ctx.signal.aborted) throw new InterruptedError(`interrupted before the job run was started (code left in ${code.prefix})`);
+  let jobRunId: string;
+  try {
+    jobRunId = (await serverless.send(new StartJobRunCommand(request))).jobRunId ?? '';
+    if (!jobRunId) throw new Error('StartJobRun returned no job run id');
+  } catch (e) {
+    throw fromAwsError(e, `StartJobRun on ${s.applicationId}`);
+  }
+  out.info(`fruits: job run ${jobRunId} on EMR Serverless application ${s.applicationId} (client token ${req.runId})`);
+  const base = { target: 'emr', compute: 'serverless', runId: req.runId, applicationId: s.applicationId, jobRunId, summaryUri: summaryUri(output, req.runId) };
+  if (!req.wait) {
+    out.result({ ...base, state: 'SUBMITTED' }, `job run ${jobRunId} started; follow it with: fruits status ${jobRunId} --follow`);
+    return { exitCode: ExitCode.ok, data: base };
+  }
+  return followJobRun({ serverless, s3, applicationId: s.applicationId, jobRunId, logUri: s.logUri, cfg, ctx, base, runFolder: joinS3(output, req.runId + '/'), sUri: base.summaryUri });
+}
+
+export interface FollowJobRunArgs {
+  serverless: EMRServerlessClient;
+  s3: S3Client;
+  applicationId: string;
+  jobRunId: string;
+  logUri: string;
+  cfg: RunnerConfig;
+  ctx: Pick<RunContext, 'out' | 'clock' | 'signal'>;
+  base: Record<string, unknown>;
+  runFolder?: string;
+  sUri?: string;
+  /** Following a run started elsewhere (status --follow): Ctrl-C stops watching, never cancels. */
+  detached?: boolean;
+}
+
+async function getJobRun(a: FollowJobRunArgs): Promise<JobRun> {
+  try {
+    const r = await a.serverless.send(new GetJobRunCommand({ applicationId: a.applicationId, jobRunId: a.jobRunId }));
+    if (!r.jobRun) throw new Error('GetJobRun returned no job run');
+    return r.jobRun;
+  } catch (e) {
+    throw fromAwsError(e, `GetJobRun ${a.jobRunId}`);
+  }
+}
+
+/** The Spark UI link of a running job run (GetDashboardForJobRun), or undefined with the reason printed. */
+export async function dashboardUrl(serverless: EMRServerlessClient, applicationId: string, jobRunId: string): Promise<string> {
+  try {
+    const url = (await serverless.send(new GetDashboardForJobRunCommand({ applicationId, jobRunId }))).url;
+    if (!url) throw new Error('GetDashboardForJobRun returned no url');
+    return url;
+  } catch (e) {
+    throw fromAwsError(e, `GetDashboardForJobRun ${jobRunId}`);
+  }
+}
+
+/** Polls the job run to its end; progress from S3; Ctrl-C cancels it (CancelJobRun) unless detached. */
+export async function followJobRun(a: FollowJobRunArgs): Promise<RunOutcome> {
+  const { clock, signal } = a.ctx;
+  const view = makeProgressView(a.ctx.out, { clock });
+  const out = view.out;
+  const started = clock.now();
+  const pollMs = a.cfg.emr.pollSeconds * 1000;
+  let run = await getJobRun(a);
+  let lastState = '';
+  let uiUrl: string | undefined;
+  let uiTried = false;
+  let progressError = false;
+  let cancelled = false;
+  for (;;) {
+    const state = run.state ?? 'UNKNOWN';
+    if (state !== lastState) out.status(`[${formatElapsed(clock.now() - started)}] job run ${a.jobRunId} ${state}`);
+    lastState = state;
+    if (state === 'RUNNING' && !uiTried) {
+      uiTried = true;
+      try {
+        uiUrl = await dashboardUrl(a.serverless, a.applicationId, a.jobRunId);
+        out.info(`fruits: Spark UI (link valid for a short time; fruits ui ${a.jobRunId} for a fresh one): ${uiUrl}`);
+        out.event({ event: 'spark_ui', url: uiUrl, jobRunId: a.jobRunId });
+      } catch (e) {
+        out.info(`fruits: no Spark UI link (${(e as Error).message})`);
+      }
+    }
+    if (a.runFolder && !progressError && (state === 'RUNNING' || FINAL_JOB_RUN_STATES.has(state))) {
+      try {
+        const p = await readProgress(a.runFolder, a.s3);
+        if (p) view.update(p);
+      } catch (e) {
+        progressError = true;
+        out.info(`fruits: no live progress (${(e as Error).message})`);
+      }
+    }
+    if (FINAL_JOB_RUN_STATES.has(state)) break;
+    if (signal.aborted && !cancelled) {
+      if (a.detached) {
+        view.stop();
+        throw new InterruptedError(`stopped following job run ${a.jobRunId}; it is still ${state} (fruits status ${a.jobRunId} --follow to follow it again)`);
+      }
+      cancelled = true;
+      out.info(`fruits: cancelling job run ${a.jobRunId} (CancelJobRun)`);
+      try {
+        await a.serverless.send(new CancelJobRunCommand({ applicationId: a.applicationId, jobRunId: a.jobRunId }));
+      } catch (e) {
+        view.stop();
+        throw fromAwsError(e, `CancelJobRun ${a.jobRunId}`);
+      }
+    }
+    if (a.cfg.emr.timeoutMinutes > 0 && clock.now() - started > a.cfg.emr.timeoutMinutes * 60_000 && !cancelled) {
+      view.stop();
+      throw jobError(`stopped waiting after ${a.cfg.emr.timeoutMinutes} minutes; job run ${a.jobRunId} is still ${state}`, `fruits status ${a.jobRunId} --follow`);
+    }
+    // After a cancel request the signal stays aborted: sleep without it so the wait still happens.
+    await clock.sleep(pollMs, cancelled ? undefined : signal);
+    run = await getJobRun(a);
+  }
+  view.stop();
+  const state = run.state!;
+  const data = { ...a.base, state, elapsedSeconds: Math.round((clock.now() - started) / 1000), ...(uiUrl ? { sparkUi: uiUrl } : {}) };
+  if (cancelled) {
+    a.ctx.out.info(`fruits: job run ${a.jobRunId} ${state}`);
+    throw new InterruptedError(`interrupted: job run ${a.jobRunId} ${state === 'CANCELLED' ? 'cancelled' : `cancel requested, now ${state}`}`);
+  }
+  if (state === 'SUCCESS' && a.sUri) {
+    let summary: unknown;
+    try {
+      summary = await readJsonFromS3(a.s3, a.sUri);
+    } catch (e) {
+      if (!(e instanceof SyntaxError)) throw e;
+    }
+    if (summary === undefined) throw jobError(`job run ${a.jobRunId} succeeded but no summary.json at ${a.sUri}: the job did not finish; see fruits logs ${a.jobRunId}`);
+    const exitCode = summaryStatusExit(summary);
+    a.ctx.out.result({ ...data, exitCode, summary }, `${describeSummary(summary)}\nsummary: ${a.sUri}`);
+    return { exitCode, data };
+  }
+  if (state === 'SUCCESS') {
+    a.ctx.out.result({ ...data, exitCode: ExitCode.ok }, `job run ${a.jobRunId} SUCCESS in ${formatElapsed(clock.now() - started)}`);
+    return { exitCode: ExitCode.ok, data };
+  }
+  const failure = run.stateDetails ?? 'no details';
+  a.ctx.out.info(`fruits: job run ${a.jobRunId} ${state}: ${failure}`);
+  const logs = await driverLogText(a.s3, { logUri: a.logUri, applicationId: a.applicationId, jobRunId: a.jobRunId, waitMs: a.cfg.emr.logWaitSeconds * 1000, clock, onWait: (m) => a.ctx.out.status(`fruits: ${m}`) });
+  if (logs.stderr) a.ctx.out.info(`----- driver stderr (last 100 lines) -----\n${tail(logs.stderr, 100)}`);
+  else a.ctx.out.info(`fruits: no driver logs in ${logs.dir} yet; later: fruits logs ${a.jobRunId}`);
+  a.ctx.out.result({ ...data, exitCode: ExitCode.jobFailed, failure, logsDir: logs.dir, stderrTail: logs.stderr ? tail(logs.stderr, 100) : undefined },
+    `job run ${a.jobRunId} ${state}: ${failure}`);
+  return { exitCode: ExitCode.jobFailed, data };
+}

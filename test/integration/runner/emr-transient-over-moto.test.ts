@@ -1,0 +1,200 @@
+// runner/targets/emr-transient.ts against moto (test/rehearsal/moto_server.py, which stores
+// instance fleets, subnet ids and scaling policies): `fruits run emr` with compute "transient"
+// creates a cluster per run, follows its step and leaves no cluster behind in every ending.
+// moto never moves a step: the wrapper's test hook (FRUITS_MOTO_STEP_STATES) does.
+import {
+  DescribeClusterCommand,
+  EMRClient,
+  GetAutoTerminationPolicyCommand,
+  GetManagedScalingPolicyCommand,
+  ListBootstrapActionsCommand,
+  ListClustersCommand,
+  ListInstanceFleetsCommand,
+  ListStepsCommand,
+  type Cluster,
+} from '@aws-sdk/client-emr';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { execa, type ResultPromise } from 'execa';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { main } from '../../../runner/cli.js';
+import { apiInstanceFleets, apiManagedScalingPolicy, capacityPlan } from '../../../stacks/capacity.js';
+import { clusterConfigurations } from '../../../stacks/cluster.js';
+import { captureOutput, fakeClock, freePort, mktemp, sampleImages, waitForPort } from '../../helpers/runner.js';
+import { REPO_ROOT, testConfig } from '../../helpers/stacks.js';
+
+const dir = mktemp('fruits-transient-');
+const outputsFile = join(dir, 'cdktf-outputs.json');
+const stepStates = join(dir, 'step-states.json');
+const saved = { ...process.env };
+let proc: ResultPromise;
+let endpoint: string;
+let s3: S3Client;
+let emr: EMRClient;
+let env: NodeJS.ProcessEnv;
+
+const plan = capacityPlan(testConfig({ capacity: { taskSpotUnits: 2, maxTaskUnits: 4 } }));
+const TRANSIENT = {
+  compute: 'transient',
+  project_tag: 'fruits',
+  cluster_name: 'fruits-emr',
+  release_label: 'emr-7.12.0',
+  applications_json: JSON.stringify(['Hadoop', 'Spark']),
+  subnet_id: 'subnet-0abc',
+  master_security_group_id: 'sg-master',
+  core_security_group_id: 'sg-core',
+  ssh_security_group_id: 'sg-ssh',
+  service_role_arn: 'arn:aws:iam::123456789012:role/fruits-emr-service',
+  instance_profile_arn: 'arn:aws:iam::123456789012:instance-profile/fruits-emr-node',
+  key_name: 'fruits-operator',
+  security_configuration: 'fruits-at-rest-1',
+  bootstrap_action_json: JSON.stringify({ Name: 'install-python-deps', ScriptBootstrapAction: { Path: 's3://fruits-art/bootstrap/emr-install-python-deps.sh', Args: ['--venv', '/opt/fruits-venv'] } }),
+  configurations_json: JSON.stringify(clusterConfigurations({ jupyterHub: false, notebooksBucket: 'fruits-art', coreInstanceTypes: ['m5.xlarge'], spot: true })),
+  instance_fleets_json: JSON.stringify(apiInstanceFleets(plan)),
+  managed_scaling_policy_json: JSON.stringify(apiManagedScalingPolicy(plan)),
+  idle_timeout_seconds: '1200',
+  ebs_root_volume_size: '32',
+};
+
+beforeAll(async () => {
+  const port = await freePort();
+  endpoint = `http://127.0.0.1:${port}`;
+  writeFileSync(stepStates, '{}');
+  proc = execa(join(REPO_ROOT, '.venv-tools/bin/python'), [join(REPO_ROOT, 'test/rehearsal/moto_server.py'), '-H', '127.0.0.1', '-p', String(port)], {
+    reject: false,
+    stdio: 'ignore',
+    env: { FRUITS_MOTO_STEP_STATES: stepStates },
+  });
+  await waitForPort(port, 60_000, proc);
+  Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' });
+  delete process.env.AWS_PROFILE;
+  const common = { region: 'us-east-1', endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+  s3 = new S3Client({ ...common, forcePathStyle: true });
+  emr = new EMRClient(common);
+  for (const Bucket of ['fruits-data', 'fruits-art', 'fruits-logs']) await s3.send(new CreateBucketCommand({ Bucket }));
+  sampleImages(join(dir, 'images'), 1, ['apple']);
+  writeFileSync(outputsFile, JSON.stringify({
+    'fruits-emr': {
+      region: 'us-east-1', input_uri: 's3://fruits-data/images/', results_uri: 's3://fruits-data/results/', code_uri: 's3://fruits-art/code/',
+      log_uri: 's3://fruits-logs/emr-logs/', ...TRANSIENT,
+    },
+  }));
+  env = { FRUITS_OUTPUTS_FILE: outputsFile, FRUITS_AWS_ENDPOINT: endpoint, FRUITS_CONFIG: join(dir, 'none.json') };
+  writeFileSync(join(dir, 'none.json'), '{}');
+}, 90_000);
+
+afterAll(async () => {
+  s3?.destroy();
+  emr?.destroy();
+  proc?.kill('SIGTERM');
+  await proc;
+  process.env = saved;
+});
+
+const setStepState = (runId: string, state: string) => writeFileSync(stepStates, JSON.stringify({ [runId]: state }));
+const putSummary = (runId: string, status: string) =>
+  s3.send(new PutObjectCommand({ Bucket: 'fruits-data', Key: `results/${runId}/summary.json`, Body: JSON.stringify({ status, run_id: runId, counts: { total_files: 1, featurized: 1, failed: 0 }, pca: { k: 1 } }) }));
+
+const cli = async (args: string[], signal?: AbortSignal) => {
+  const out = captureOutput(args.includes('--json'));
+  const code = await main(args, { out, env, clock: fakeClock(), ...(signal ? { signal } : {}) });
+  return { code, out };
+};
+
+async function clustersOfRun(runId: string): Promise<Cluster[]> {
+  const all = (await emr.send(new ListClustersCommand({}))).Clusters ?? [];
+  const ours = all.filter((c) => c.Name === `fruits-emr-${runId}`);
+  return Promise.all(ours.map(async (c) => (await emr.send(new DescribeClusterCommand({ ClusterId: c.Id }))).Cluster!));
+}
+
+describe('fruits run emr with compute "transient" (moto)', () => {
+  test('creates a cluster per run with the stack\'s settings, follows the step, and the cluster ends with the run', async () => {
+    setStepState('run-ok', 'COMPLETED');
+    await putSummary('run-ok', 'succeeded');
+    const r = await cli(['run', 'emr', '--run-id', 'run-ok', '--json']);
+    expect(r.out.errors).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(r.out.infos.join('\n')).toMatch(/fruits: cost estimate \(transient mode, 1 master \+ 2 core m5\.xlarge on-demand \+ 2 task Spot \(scaling to 4 task\)\): \d+\.\d\d USD\/h, about \d+\.\d\d USD per run \(~12 min boot/);
+    const [cluster, ...more] = await clustersOfRun('run-ok');
+    expect(more).toEqual([]);
+    // The request, read back from the server.
+    expect(cluster).toMatchObject({
+      ReleaseLabel: 'emr-7.12.0',
+      ServiceRole: TRANSIENT.service_role_arn,
+      SecurityConfiguration: 'fruits-at-rest-1',
+      LogUri: 's3://fruits-logs/emr-logs/',
+      AutoTerminate: true,
+      InstanceCollectionType: 'INSTANCE_FLEET',
+      Ec2InstanceAttributes: { Ec2SubnetId: 'subnet-0abc', RequestedEc2SubnetIds: ['subnet-0abc'], Ec2KeyName: 'fruits-operator', EmrManagedMasterSecurityGroup: 'sg-master' },
+    });
+    expect(cluster!.Status!.State).toBe('TERMINATED');
+    const tags = Object.fromEntries((cluster!.Tags ?? []).map((t) => [t.Key, t.Value]));
+    expect(tags).toMatchObject({ Project: 'fruits', 'for-use-with-amazon-emr-managed-policies': 'true', 'fruits-run-id': 'run-ok', Name: 'fruits-emr-run-ok' });
+    const id = cluster!.Id!;
+    const fleets = (await emr.send(new ListInstanceFleetsCommand({ ClusterId: id }))).InstanceFleets ?? [];
+    expect(fleets.map((f) => [f.InstanceFleetType, f.TargetOnDemandCapacity, f.TargetSpotCapacity])).toEqual([['MASTER', 1, 0], ['CORE', 2, 0], ['TASK', 0, 2]]);
+    expect(fleets[2]!.LaunchSpecifications?.SpotSpecification).toMatchObject({ AllocationStrategy: 'price-capacity-optimized', TimeoutAction: 'SWITCH_TO_ON_DEMAND' });
+    expect((await emr.send(new GetManagedScalingPolicyCommand({ ClusterId: id }))).ManagedScalingPolicy?.ComputeLimits).toMatchObject({ UnitType: 'InstanceFleetUnits', MaximumCoreCapacityUnits: 2 });
+    expect((await emr.send(new GetAutoTerminationPolicyCommand({ ClusterId: id }))).AutoTerminationPolicy).toEqual({ IdleTimeout: 1200 });
+    expect((await emr.send(new ListBootstrapActionsCommand({ ClusterId: id }))).BootstrapActions?.[0]?.ScriptPath).toBe('s3://fruits-art/bootstrap/emr-install-python-deps.sh');
+    const steps = (await emr.send(new ListStepsCommand({ ClusterId: id }))).Steps ?? [];
+    expect(steps).toHaveLength(1);
+    expect(steps[0]!.Config?.Args).toEqual(expect.arrayContaining(['--run-id', 'run-ok', 's3://fruits-art/code/runs/run-ok/run_job.py']));
+    expect(r.out.results[0]!.data).toMatchObject({ clusterId: id, compute: 'transient', exitCode: 0 });
+  }, 120_000);
+
+  test('a failed step: exit 1 and the cluster is terminated', async () => {
+    setStepState('run-fail', 'FAILED');
+    const r = await cli(['run', 'emr', '--run-id', 'run-fail']);
+    expect(r.code).toBe(1);
+    const [cluster] = await clustersOfRun('run-fail');
+    expect(cluster!.Status!.State).toBe('TERMINATED');
+    expect(r.out.infos.join('\n')).toContain(`terminated cluster ${cluster!.Id} (the run failed)`);
+  }, 120_000);
+
+  test('Ctrl-C while the step runs: exit 130 and the cluster is terminated', async () => {
+    setStepState('run-int', 'RUNNING');
+    const ac = new AbortController();
+    const running = cli(['run', 'emr', '--run-id', 'run-int'], ac.signal);
+    for (let i = 0; i < 600 && !(await clustersOfRun('run-int')).length; i++) await new Promise((r) => setTimeout(r, 100));
+    ac.abort();
+    const r = await running;
+    expect(r.code).toBe(130);
+    const [cluster, ...more] = await clustersOfRun('run-int');
+    expect(more).toEqual([]);
+    expect(cluster!.Status!.State).toBe('TERMINATED');
+    expect(r.out.errors.join('\n')).toContain(`interrupted: cluster ${cluster!.Id} of run run-int terminated`);
+  }, 120_000);
+
+  test('a retried run finds the cluster of its run id by tag instead of creating a second one', async () => {
+    setStepState('run-retry', 'RUNNING');
+    const first = await cli(['run', 'emr', '--run-id', 'run-retry', '--no-wait', '--json']);
+    expect(first.code).toBe(0);
+    const [created] = await clustersOfRun('run-retry');
+    expect(created!.Status!.State).not.toMatch(/TERMINAT/); // --no-wait: the cluster ends by itself after its step
+    setStepState('run-retry', 'COMPLETED');
+    await putSummary('run-retry', 'succeeded');
+    const again = await cli(['run', 'emr', '--run-id', 'run-retry']);
+    expect(again.code).toBe(0);
+    expect(again.out.infos.join('\n')).toContain(`run run-retry already has cluster ${created!.Id}; following it instead of creating a second one`);
+    const all = await clustersOfRun('run-retry');
+    expect(all.map((c) => c.Id)).toEqual([created!.Id]);
+    expect(all[0]!.Status!.State).toBe('TERMINATED');
+  }, 120_000);
+
+  test('status without --cluster-id shows the latest run cluster', async () => {
+    const r = await cli(['status', '--json']);
+    expect(r.code).toBe(0);
+    expect((r.out.results[0]!.data as { clusterId: string }).clusterId).toMatch(/^j-/);
+  }, 60_000);
+
+  test('--dry-run prints the RunJobFlow request and creates nothing', async () => {
+    const before = ((await emr.send(new ListClustersCommand({}))).Clusters ?? []).length;
+    const r = await cli(['run', 'emr', '--run-id', 'run-dry', '--dry-run', '--json']);
+    expect(r.code).toBe(0);
+    const request = (r.out.results[0]!.data as { runJobFlow: { Instances: { KeepJobFlowAliveWhenNoSteps: boolean }; Steps: unknown[] } }).runJobFlow;
+    expect(request.Instances.KeepJobFlowAliveWhenNoSteps).toBe(false);
+    expect(request.Steps).toHaveLength(1);
+    expect(((await emr.send(new ListClustersCommand({}))).Clusters ?? []).length).toBe(before);
+  }, 60_000);
+});
