@@ -113,14 +113,20 @@ export function commandsFor(contract: JobContract): CommandSpec[] {
       notes: ['FoxyProxy: Options > Export first, then import the output of fruits tunnel --foxyproxy --merge <export>.json (import replaces all settings).'],
       handler: handler(() => import('./commands/tunnel.js')) },
     {
-      name: 'ui', args: '[job-run-id]', summary: 'a presigned link to the Spark UI of the cluster (no tunnel needed)', groups: [{ title: '', options: EMR_AT }],
+      name: 'ui', args: '[job-run-id]', summary: 'a presigned link to the Spark UI of the cluster, or of a serverless job run (no tunnel needed)', groups: [{ title: '', options: EMR_AT }],
       notes: ['Needs elasticmapreduce:CreatePersistentAppUI, DescribePersistentAppUI and GetPersistentAppUIPresignedURL.'],
       handler: handler(async () => ({ handle: (await import('./commands/status-logs-ui.js')).handleUi })),
     },
-    { name: 'status', args: '[step-id|job-run-id]', summary: 'state of one EMR step (and its run\'s progress), or the latest steps', groups: [{ title: '', options: [...EMR_AT, 'follow'] }],
+    { name: 'status', args: '[step-id|job-run-id]', summary: 'state of one EMR step or serverless job run (and its run\'s progress), or the latest ones', groups: [{ title: '', options: [...EMR_AT, 'follow'] }],
       handler: handler(async () => ({ handle: (await import('./commands/status-logs-ui.js')).handleStatus })) },
-    { name: 'logs', args: '<step-id|job-run-id>', summary: 'stderr/stdout of an EMR step from the cluster\'s log URI', groups: [{ title: '', options: [...EMR_AT, 'wait-seconds'] }],
+    { name: 'logs', args: '<step-id|job-run-id>', summary: 'stderr/stdout of an EMR step or serverless job run from the logs bucket', groups: [{ title: '', options: [...EMR_AT, 'wait-seconds'] }],
       handler: handler(async () => ({ handle: (await import('./commands/status-logs-ui.js')).handleLogs })) },
+    { name: 'cancel', args: '<step-id|run-id|job-run-id>', summary: 'stop a started EMR run: cancel the step, terminate a transient run\'s cluster, or cancel the job run', groups: [{ title: '', options: EMR_AT }],
+      notes: [
+        'compute "cluster": CancelSteps (SEND_INTERRUPT); the cluster stays up. compute "transient": terminates the cluster of that run id or step. compute "serverless": CancelJobRun.',
+        'The job writes its summary as "interrupted" when the stop reaches it in time.',
+      ],
+      handler: handler(async () => ({ handle: (await import('./commands/status-logs-ui.js')).handleCancel })) },
     { name: 'doctor', args: '', summary: 'preflight checks and how to fix each miss', groups: [{ title: '', options: ['target', 'offline', 'host', 'user', 'port', 'key', ...EMR_AT, 'spark-submit', 'python'] }],
       handler: handler(() => import('./commands/doctor.js')) },
     {

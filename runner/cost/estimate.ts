@@ -111,3 +111,9 @@ export function serverlessCostLine(o: { maxVcpu: number; region: string }): stri
   const e = estimateServerlessCost(o);
   return `fruits: cost estimate (serverless mode, up to ${o.maxVcpu} vCPU): at most ${usd(e.perHour)}/h, about ${usd(e.perRun)} per run at most (${e.basis}; ${PRICES_SOURCE}${e.note ? `; ${e.note}` : ''})`;
 }
+
+/** The cost line before a cluster run, when the config carries the stacks' capacity fields (fruits.config.json does). */
+export function printCostLine(cfg: object, out: { info(line: string): void }): void {
+  const c = cfg as Partial<CostConfig> & { coreInstanceCount?: number };
+  if (c.capacity && c.compute && c.coreInstanceCount !== undefined && c.idleTimeoutMinutes !== undefined && c.region) out.info(costLine(c as CostConfig));
+}

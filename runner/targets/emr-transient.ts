@@ -20,24 +20,21 @@ import { buildRunJobFlowRequest, RUN_ID_TAG, transientClusterName, transientSpec
 import { makeAwsClients, type AwsClients } from '../aws/clients.js';
 import { isS3Uri } from '../aws/s3-uri.js';
 import { DEPLOY_HINT, readStackOutputs, type StackOutputs } from '../aws/stack-outputs.js';
-import { costLine, planCostLine, type CostConfig } from '../cost/estimate.js';
+import { planCostLine } from '../cost/estimate.js';
 import type { CapacityPlan, Fleet } from '../../stacks/capacity.js';
 import { locateJob, writeJobZip } from '../packaging/package-job.js';
-import { ExitCode, InterruptedError, usageError } from '../../config/errors.js';
+import { ExitCode, InterruptedError, usageError, type ExitCodeValue } from '../../config/errors.js';
 import { fromAwsError } from '../aws/errors.js';
 import type { Output } from '../platform/output.js';
 import type { RunnerConfig } from '../../config/index.js';
-import { putFile, type EmrSettings } from '../aws/emr-settings.js';
+import { putFile, resolveEmrSettings, type EmrSettings } from '../aws/emr-settings.js';
+import { defaultJobContract, runIdPattern } from '../../config/job-contract.js';
+import { checkStepId, clusterCancel, clusterLogs, clusterStatus, clusterUi, runCluster, type ClusterResolver } from './emr-cluster.js';
+import type { EmrCompute, OpsContext } from './emr-compute.js';
 import { followStep } from '../aws/step-follow.js';
 import { jobArgvFor, type RunContext, type RunOutcome, type RunRequest } from './run-request.js';
 
 const ALIVE: ClusterState[] = ['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING'];
-
-/** The cost line, when the config carries the stacks' capacity fields (fruits.config.json does). */
-export function printCostLine(cfg: RunnerConfig, out: Output): void {
-  const c = cfg as unknown as Partial<CostConfig>;
-  if (c.capacity && c.compute && c.coreInstanceCount !== undefined && c.idleTimeoutMinutes !== undefined && c.region) out.info(costLine(c as CostConfig));
-}
 
 /** The deployed capacity, from the stack's instance_fleets_json and managed_scaling_policy_json (RunJobFlow shape). */
 export function planFromOutputs(spec: TransientSpec): Pick<CapacityPlan, 'master' | 'core' | 'task' | 'scaling'> {
@@ -120,12 +117,12 @@ async function terminate(emr: EMRClient, clusterId: string, out: Output, why: st
 
 export interface TransientDeps {
   clients?: AwsClients;
-  outputs: StackOutputs;
+  outputs?: StackOutputs;
 }
 
 export async function runEmrTransient(req: RunRequest, ctx: RunContext, deps: TransientDeps): Promise<RunOutcome> {
   const { cfg, out } = ctx;
-  const { outputs } = deps;
+  const outputs = deps.outputs ?? readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack);
   const spec = transientSpec(outputs, cfg.emr.outputsFile);
   const input = req.input ?? outputs.inputUri;
   const output = req.output ?? outputs.resultsUri;
@@ -218,3 +215,57 @@ export async function runEmrTransient(req: RunRequest, ctx: RunContext, deps: Tr
     if (!keep && ending !== 'interrupted') await terminate(emr, id, out, ending);
   }
 }
+
+/** The cluster the look-ups act on: --cluster-id, else the latest run's. */
+const latestRunClusterSettings: ClusterResolver = async (cfg) => (await transientRunSettings(cfg)) ?? resolveEmrSettings(cfg);
+
+/** The alive cluster of this project that holds the step, or undefined. */
+async function clusterOfStep(emr: EMRClient, spec: TransientSpec, stepId: string): Promise<string | undefined> {
+  try {
+    const clusters = ((await emr.send(new ListClustersCommand({ ClusterStates: ALIVE }))).Clusters ?? [])
+      .filter((c) => c.Id && c.Name?.startsWith(`${spec.cluster_name}-`));
+    for (const c of clusters) {
+      const steps = (await emr.send(new ListStepsCommand({ ClusterId: c.Id, StepIds: [stepId] }))).Steps ?? [];
+      if (steps.some((st) => st.Id === stepId)) return c.Id;
+    }
+  } catch (e) {
+    throw fromAwsError(e, `ListClusters/ListSteps (looking for the cluster of step ${stepId})`);
+  }
+  return undefined;
+}
+
+/**
+ * `fruits cancel <run-id|step-id>` with compute "transient": the cluster exists for that run only,
+ * so cancelling terminates it (its step ends with it). A run id finds the cluster by its tag; a step
+ * id by the alive run clusters of this project.
+ */
+export async function transientCancel(ref: string | undefined, c: OpsContext): Promise<ExitCodeValue> {
+  // --cluster-id: a cluster used as compute "cluster" (fruits run emr --cluster-id): cancel the step, keep the cluster.
+  if (c.cfg.emr.clusterId) return clusterCancel(ref, c);
+  if (!ref) throw usageError('missing run id or step id', 'fruits cancel <run-id|step-id> (see fruits status)');
+  const outputs = readStackOutputs(c.cfg.emr.outputsFile, c.cfg.emr.stack);
+  const spec = transientSpec(outputs, c.cfg.emr.outputsFile);
+  const region = c.cfg.emr.region ?? outputs.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (!region) throw usageError('no AWS region', `set emr.region, AWS_REGION, or ${DEPLOY_HINT}`);
+  const { emr } = makeAwsClients({ region, endpoint: c.cfg.emr.endpoint });
+  const isStep = /^s-/i.test(ref);
+  if (isStep) checkStepId(ref, 'cancel');
+  else if (!runIdPattern(defaultJobContract()).test(ref)) throw usageError(`"${ref}" is neither a run id nor an EMR step id (s-XXXXXXXX)`, 'fruits cancel <run-id|step-id> (see fruits status)');
+  const clusterId = isStep ? await clusterOfStep(emr, spec, ref) : await findRunCluster(emr, spec, ref);
+  if (!clusterId) {
+    c.out.result({ ref, cancelled: false }, `no running cluster of this project holds ${isStep ? `step ${ref}` : `run ${ref}`}: nothing to cancel`);
+    return ExitCode.ok;
+  }
+  await terminate(emr, clusterId, c.out, `fruits cancel ${ref}`);
+  c.out.result({ ref, clusterId, cancelled: true }, `cluster ${clusterId} of ${isStep ? `step ${ref}` : `run ${ref}`} is terminating; see fruits status --cluster-id ${clusterId}`);
+  return ExitCode.ok;
+}
+
+/** compute "transient" (emr-compute.ts); --cluster-id runs on (and looks at) that cluster as compute "cluster" does. */
+export const transientCompute: EmrCompute = {
+  run: (req, ctx, deps) => (ctx.cfg.emr.clusterId ? runCluster(req, ctx, deps) : runEmrTransient(req, ctx, deps ?? {})),
+  status: (ref, c) => clusterStatus(ref, c, latestRunClusterSettings),
+  logs: (ref, c) => clusterLogs(ref, c, latestRunClusterSettings),
+  ui: (ref, c) => clusterUi(ref, c, latestRunClusterSettings),
+  cancel: transientCancel,
+};

@@ -2,10 +2,14 @@
 // here names it, lists its flags (its group in `fruits run --help`) and loads it on use (so the AWS
 // SDK loads only for AWS targets). A new target is one module plus one line in TARGETS.
 import type { RunnerConfig } from '../../config/index.js';
-import { usageError } from '../../config/errors.js';
-import type { RunContext, RunOutcome, RunRequest } from './run-request.js';
+import { usageError, type ExitCodeValue } from '../../config/errors.js';
+import type { OpsContext, RunContext, RunOutcome, RunRequest } from './run-request.js';
 
-/** What a target does; only `run` is required (status, logs, follow, cancel: targets with remote runs). */
+/**
+ * What a target does; only `run` is required. Targets whose runs live on a remote service (emr)
+ * also answer the look-up commands on a started run: status, logs, ui and cancel take the run's
+ * reference on that service (an EMR step id, a job run id, a run id) and return the exit code.
+ */
 export interface Target {
   /**
    * Starts the job and, unless req.wait is false, follows it to the end (progress, Ctrl-C cancels it,
@@ -14,14 +18,14 @@ export interface Target {
   run(req: RunRequest, ctx: RunContext): Promise<RunOutcome>;
   /** Checks the target's settings before anything starts (a one-line usage/environment error). */
   validate?(cfg: RunnerConfig): void;
-  /** Follows a started run by its id on the target (an EMR step, a job run) until it ends. */
-  follow?(runRef: string, ctx: RunContext): Promise<RunOutcome>;
-  /** Asks the target to stop a started run. */
-  cancel?(runRef: string, ctx: RunContext): Promise<void>;
-  /** One status line (with --json: fields) of a started run, or of the latest runs without an id. */
-  status?(runRef: string | undefined, ctx: RunContext & { follow: boolean }): Promise<number>;
+  /** One run's state (with --follow: followed to its end), or the latest runs without a reference. */
+  status?(ref: string | undefined, c: OpsContext & { follow: boolean }): Promise<ExitCodeValue>;
   /** The driver's logs of a started run. */
-  logs?(runRef: string, ctx: RunContext & { waitSeconds: number }): Promise<number>;
+  logs?(ref: string | undefined, c: OpsContext & { waitSeconds: number }): Promise<ExitCodeValue>;
+  /** A Spark UI link. */
+  ui?(ref: string | undefined, c: OpsContext): Promise<ExitCodeValue>;
+  /** Stops a started run. */
+  cancel?(ref: string | undefined, c: OpsContext): Promise<ExitCodeValue>;
 }
 
 export interface TargetEntry {

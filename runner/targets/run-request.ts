@@ -1,6 +1,6 @@
 // What every target gets: the validated request, config, output and the Ctrl-C signal.
 import type { Clock } from '../platform/clock.js';
-import type { RunnerConfig } from '../../config/index.js';
+import type { Config, RunnerConfig } from '../../config/index.js';
 import type { Output } from '../platform/output.js';
 import { buildJobArgs, type JobArgs } from '../argv/spark-submit.js';
 import { checkJobArgv, configKey, defaultJobContract, loadJobContract, runnerOptions, type JobContract, type JobOptionValues } from '../../config/job-contract.js';
@@ -21,6 +21,15 @@ export interface RunRequest {
   dryRun: boolean;
   /** emr: wait for the step (default) or return after submitting. */
   wait: boolean;
+}
+
+/** What the look-ups on a started run need (status, logs, ui, cancel: no run request). */
+export interface OpsContext {
+  /** The CLI hands over the whole config (compute, capacity, serverless sections included). */
+  cfg: RunnerConfig & Partial<Pick<Config, 'compute'>>;
+  out: Output;
+  clock: Clock;
+  signal: AbortSignal;
 }
 
 export interface RunContext {

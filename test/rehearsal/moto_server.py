@@ -41,6 +41,12 @@ idempotency; moto starts a second one); a job run's states follow a script the t
 (FRUITS_MOTO_JOB_RUN_SCRIPT: a JSON file {"<client token>": [{"state": ..., "stateDetails": ...},
 ...]}; each GetJobRun moves one step, the last one stays), because moto's runs are SUCCESS at once.
 
+7. CancelSteps (MOTO_GAPS emr-cancel-steps): moto has no such call (500). The wrapper does
+what EMR does for the states moto has: a PENDING or RUNNING step becomes CANCELLED (EMR passes
+through CANCEL_PENDING while SEND_INTERRUPT reaches the job) and the answer is SUBMITTED; a
+step already in a final state gets FAILED with EMR's reason. A cancelled step keeps its state
+whatever the test hook (5.) asks for afterwards.
+
 Nothing else changes.
 
   python test/rehearsal/moto_server.py -H 127.0.0.1 -p PORT
@@ -206,9 +212,33 @@ def _apply_step_states(backend, cluster_id: str) -> None:
     with open(path, encoding="utf-8") as f:
         wanted = json.load(f)
     for step in backend.clusters[cluster_id].steps:
+        if step.id in _cancelled:
+            continue
         for text, state in wanted.items():
             if any(text in str(a) for a in step.args):
                 step.state = state
+
+
+_cancelled: set[str] = set()
+_FINAL_STEP_STATES = {"COMPLETED", "CANCELLED", "FAILED", "INTERRUPTED"}
+
+
+def cancel_steps(self):
+    cluster_id = self._get_param("ClusterId")
+    cluster = self.backend.describe_cluster(cluster_id)
+    _apply_step_states(self.backend, cluster_id)
+    infos = []
+    for step_id in self._get_param("StepIds", []):
+        step = next((st for st in cluster.steps if st.id == step_id), None)
+        if step is None:
+            infos.append({"StepId": step_id, "Status": "FAILED", "Reason": f"Step {step_id} does not exist."})
+        elif step.state in _FINAL_STEP_STATES:
+            infos.append({"StepId": step_id, "Status": "FAILED", "Reason": f"Step {step_id} is already in a final state ({step.state})."})
+        else:
+            step.state = "CANCELLED"
+            _cancelled.add(step_id)
+            infos.append({"StepId": step_id, "Status": "SUBMITTED", "Reason": ""})
+    return ActionResult({"CancelStepsInfoList": infos})
 
 
 def describe_step(self):
@@ -223,6 +253,7 @@ def list_steps(self):
 
 ElasticMapReduceResponse.describe_step = describe_step
 ElasticMapReduceResponse.list_steps = list_steps
+ElasticMapReduceResponse.cancel_steps = cancel_steps
 S3IAMRequest.check_signature = lambda self: None
 FakeDeleteMarker.dispose = lambda self, garbage=False: None
 ElasticMapReduceResponse.list_instance_fleets = list_instance_fleets

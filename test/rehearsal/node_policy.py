@@ -1,9 +1,10 @@
-"""The node role's policy, enforced: the real job through S3A under only that policy.
+"""A job role's policy, enforced: the real job through S3A under only that policy.
 
-Called by rehearse.py while fruits-emr is applied on moto. moto's IAM authorization is
-switched on for the run (/moto-api/reset-auth), so every request must be signed by the
-rehearsal user, whose only permissions are the node role's own policy documents as
-deployed from the synthesized JSON (aws_iam_role_policy of the node role).
+Called by rehearse.py while fruits-emr is applied on moto, for the cluster's node role
+(compute "cluster") and for the EMR Serverless job-run role (compute "serverless"). moto's
+IAM authorization is switched on for the run (/moto-api/reset-auth), so every request must
+be signed by the rehearsal user, whose only permissions are that role's own policy documents
+as deployed from the synthesized JSON (aws_iam_role_policy of the role).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import re
 import subprocess
 import urllib.parse
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,13 +34,47 @@ def string_like(pattern: str, value: str) -> bool:
     return re.fullmatch(rx, value, flags=re.S) is not None
 
 
-def node_role_documents(iam, synth_json: dict) -> tuple[str, list[dict]]:
-    """The node role's inline policy documents, as Terraform deployed them."""
-    roles = [r for r in synth_json["resource"]["aws_iam_role"].values() if r["name"].endswith("-emr-node")]
+@dataclass(frozen=True)
+class RoleUnderTest:
+    """Which role's policy the job runs under, and what it may and may not write besides the run."""
+
+    label: str  # "node role", "job-run role"
+    name_suffix: str  # of the IAM role's name in the synthesized JSON
+    # Writes that must pass (besides the job's own): (output name of the bucket, key).
+    extra_allowed: list[tuple[str, str]] = field(default_factory=list)
+    # Objects put there beforehand that the role must be able to read (the job's run reads only inputs).
+    readable: list[tuple[str, str]] = field(default_factory=list)
+    # JupyterHub's S3 persistence saves and renames notebooks under jupyter/ (the node role only).
+    notebooks: bool = False
+    # Writes that must be refused: (output name of the bucket or a literal bucket, key).
+    forbidden: list[tuple[str, str]] = field(default_factory=list)
+
+
+NODE_ROLE = RoleUnderTest(
+    label="node role", name_suffix="-emr-node", notebooks=True,
+    forbidden=[("data_bucket", "images/Training/forbidden.jpg"), ("artifacts_bucket", "bootstrap/forbidden.sh"),
+               ("artifacts_bucket", "jupyter-other/forbidden.ipynb"), (NOT_OURS, "forbidden.txt")],
+)
+# EMR Serverless uploads the job run's logs with the job-run role (stacks/serverless.ts SERVERLESS_LOG_PREFIX).
+JOB_RUN_ROLE = RoleUnderTest(
+    label="job-run role", name_suffix="-serverless-job",
+    # The serverless default featurizer (runner/serverless/job-run.ts SERVERLESS_DEFAULT_WEIGHTS_FILE).
+    readable=[("artifacts_bucket", "models/mobilenet_v2_featurizer.onnx")],
+    extra_allowed=[("logs_bucket", "emr-logs/serverless/applications/app/jobs/run/SPARK_DRIVER/stderr.gz")],
+    forbidden=[("data_bucket", "images/Training/forbidden.jpg"), ("artifacts_bucket", "bootstrap/forbidden.sh"),
+               ("artifacts_bucket", "jupyter/forbidden.ipynb"), ("artifacts_bucket", "models/forbidden.onnx"),
+               ("artifacts_bucket", "code/forbidden.py"), ("logs_bucket", "emr-logs/j-CLUSTER/forbidden.gz"),
+               (NOT_OURS, "forbidden.txt")],
+)
+
+
+def role_documents(iam, synth_json: dict, name_suffix: str) -> tuple[str, list[dict]]:
+    """The role's inline policy documents, as Terraform deployed them."""
+    roles = [r for r in synth_json["resource"]["aws_iam_role"].values() if r["name"].endswith(name_suffix)]
     name = roles[0]["name"]
     attached = iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
     if attached:
-        raise AssertionError(f"node role {name} has managed policies attached: {attached}")
+        raise AssertionError(f"role {name} has managed policies attached: {attached}")
     docs = [iam.get_role_policy(RoleName=name, PolicyName=p)["PolicyDocument"]
             for p in iam.list_role_policies(RoleName=name)["PolicyNames"]]
     return name, [json.loads(urllib.parse.unquote(d)) if isinstance(d, str) else d for d in docs]
@@ -73,7 +109,7 @@ def listed_prefixes(log_lines: list[str], buckets: set[str]) -> list[tuple[str, 
     return found
 
 
-def run_node_policy_check(moto, outputs: dict, synth_json: dict, out_dir: Path, failure) -> int:
+def run_node_policy_check(moto, outputs: dict, synth_json: dict, out_dir: Path, failure, role: RoleUnderTest = NODE_ROLE) -> int:
     """Returns how many forbidden writes were refused; raises `failure` on anything wrong."""
     jars = sorted(JARS.glob("*.jar"))
     if len(jars) < 2:
@@ -89,8 +125,10 @@ def run_node_policy_check(moto, outputs: dict, synth_json: dict, out_dir: Path, 
             s3.upload_file(str(img), data, f"images/Training/{label.name}/{img.name}")
             uploaded += 1
     s3.create_bucket(Bucket=NOT_OURS)
+    for bucket, k in role.readable:
+        s3.put_object(Bucket=outputs[bucket], Key=k, Body=b"readable by the role")
 
-    role, docs = node_role_documents(iam, synth_json)
+    _, docs = role_documents(iam, synth_json, role.name_suffix)
     list_patterns: dict[str, list[str]] = {}
     iam.create_user(UserName=USER)
     for i, doc in enumerate(docs):
@@ -99,7 +137,7 @@ def run_node_policy_check(moto, outputs: dict, synth_json: dict, out_dir: Path, 
     creds = (key["AccessKeyId"], key["SecretAccessKey"])
     user_s3 = moto.client("s3", key=creds)
 
-    log = out_dir / "node-policy-job.log"
+    log = out_dir / f"{role.name_suffix.strip('-')}-policy-job.log"
     offset = moto.log_size()
     moto.set_auth("0")  # from here on every request needs the user's signature and policy
     try:
@@ -127,11 +165,11 @@ def run_node_policy_check(moto, outputs: dict, synth_json: dict, out_dir: Path, 
             proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=env, cwd=ROOT, timeout=900)
         if proc.returncode != 0:
             denied = [l for l in log.read_text().splitlines() if "AccessDenied" in l or "403" in l][:3]
-            raise failure(f"the job under the node role's policy exited {proc.returncode}; output in {log}"
+            raise failure(f"the job under the {role.label}'s policy exited {proc.returncode}; output in {log}"
                           + ("".join(f"\n  {d.strip()[:300]}" for d in denied)))
         summary = json.loads(user_s3.get_object(Bucket=data, Key=f"results/{RUN_ID}/summary.json")["Body"].read())
         if summary.get("status") != "succeeded" or summary.get("counts", {}).get("featurized") != uploaded:
-            raise failure(f"the node-policy run's summary.json says {summary.get('status')}, "
+            raise failure(f"the {role.label} run's summary.json says {summary.get('status')}, "
                           f"{summary.get('counts')} (expected {uploaded} featurized); see {log}")
 
         # EMRFS does what S3A may not: its directory marker and a HEAD on the bare prefix key.
@@ -143,22 +181,33 @@ def run_node_policy_check(moto, outputs: dict, synth_json: dict, out_dir: Path, 
                 if e.response["Error"]["Code"] not in ("404", "NoSuchKey"):
                     raise failure(f"HEAD s3://{data}/{probe} (an EMRFS probe) was refused: {e}") from e
 
-        # JupyterHub's S3 persistence saves, renames (copy + delete) notebooks under jupyter/ only.
-        user_s3.put_object(Bucket=artifacts, Key="jupyter/jovyan/saved.ipynb", Body=b"{}")
-        user_s3.copy_object(Bucket=artifacts, Key="jupyter/jovyan/renamed.ipynb",
-                            CopySource={"Bucket": artifacts, "Key": "jupyter/jovyan/saved.ipynb"})
-        user_s3.delete_object(Bucket=artifacts, Key="jupyter/jovyan/saved.ipynb")
-        refused = 0
-        for bucket, k in [(data, "images/Training/forbidden.jpg"), (artifacts, "bootstrap/forbidden.sh"),
-                          (artifacts, "jupyter-other/forbidden.ipynb"), (NOT_OURS, "forbidden.txt")]:
+        bucket_of = lambda name: outputs.get(name, name)  # noqa: E731 - an output name, or a literal bucket
+        for bucket, k in role.readable:
             try:
-                user_s3.put_object(Bucket=bucket, Key=k, Body=b"x")
+                user_s3.get_object(Bucket=bucket_of(bucket), Key=k)["Body"].read()
+            except user_s3.exceptions.ClientError as e:
+                raise failure(f"the {role.label}'s policy refused to read s3://{bucket_of(bucket)}/{k}: {e}") from e
+        for bucket, k in role.extra_allowed:
+            try:
+                user_s3.put_object(Bucket=bucket_of(bucket), Key=k, Body=b"x")
+            except user_s3.exceptions.ClientError as e:
+                raise failure(f"the {role.label}'s policy refused a write to s3://{bucket_of(bucket)}/{k}: {e}") from e
+        if role.notebooks:
+            # JupyterHub's S3 persistence saves, renames (copy + delete) notebooks under jupyter/ only.
+            user_s3.put_object(Bucket=artifacts, Key="jupyter/jovyan/saved.ipynb", Body=b"{}")
+            user_s3.copy_object(Bucket=artifacts, Key="jupyter/jovyan/renamed.ipynb",
+                                CopySource={"Bucket": artifacts, "Key": "jupyter/jovyan/saved.ipynb"})
+            user_s3.delete_object(Bucket=artifacts, Key="jupyter/jovyan/saved.ipynb")
+        refused = 0
+        for bucket, k in role.forbidden:
+            try:
+                user_s3.put_object(Bucket=bucket_of(bucket), Key=k, Body=b"x")
             except user_s3.exceptions.ClientError as e:
                 if e.response["Error"]["Code"] in ("AccessDenied", "403"):
                     refused += 1
                     continue
                 raise
-            raise failure(f"the node role's policy let a write to s3://{bucket}/{k} through")
+            raise failure(f"the {role.label}'s policy let a write to s3://{bucket_of(bucket)}/{k} through")
     finally:
         moto.set_auth("inf")
 
@@ -169,7 +218,7 @@ def run_node_policy_check(moto, outputs: dict, synth_json: dict, out_dir: Path, 
         raise failure(f"no ListObjects requests found in {moto.log}: cannot check the s3:prefix conditions")
     for bucket, prefix in listings:
         if not any(string_like(p, prefix) for p in list_patterns.get(bucket, [])):
-            raise failure(f"the job listed s3://{bucket} with prefix {prefix!r}, which the node policy's "
+            raise failure(f"the job listed s3://{bucket} with prefix {prefix!r}, which the {role.label} policy's "
                           f"ListBucket condition ({list_patterns.get(bucket)}) would refuse on AWS")
 
     # Leave nothing of the check behind.

@@ -407,8 +407,13 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     moto = Moto(workdir)
     counts = {"applied": 0, "destroyed": 0}
-    # --serverless: only the compute "serverless" variant (a short cycle of its own).
-    run = rehearse_serverless if "--serverless" in sys.argv[1:] else rehearse
+    # --serverless: only the compute "serverless" variant (a short cycle of its own); by default
+    # the cluster, fleets and transient environments, then the serverless one once they are gone.
+    def run_all(moto: Moto, workdir: Path, counts: dict) -> str:
+        first = rehearse(moto, workdir, counts)
+        return f"{first}\n{rehearse_serverless(moto, workdir / 'serverless', {'applied': 0, 'destroyed': 0})}"
+
+    run = rehearse_serverless if "--serverless" in sys.argv[1:] else run_all
     try:
         summary = run(moto, workdir, counts)
     except KeyboardInterrupt:
@@ -530,7 +535,9 @@ def rehearse(moto: Moto, workdir: Path, counts: dict) -> str:
 def rehearse_serverless(moto: Moto, workdir: Path, counts: dict) -> str:
     """compute "serverless" (docs/serverless.md): the environment with the EMR Serverless
     application, job-run role and ECR repository instead of the cluster, on local state:
-    apply, re-plan with 0 changes, destroy, nothing left."""
+    apply, re-plan with 0 changes, the real job under only the job-run role's policy, destroy,
+    nothing left."""
+    workdir.mkdir(exist_ok=True)
     tf = Terraform(moto, workdir)
     key_dir = workdir / "keys"
     key_dir.mkdir()
@@ -551,6 +558,9 @@ def rehearse_serverless(moto: Moto, workdir: Path, counts: dict) -> str:
     app = moto.client("emr-serverless").get_application(applicationId=outputs["serverless_application_id"])["application"]
     if app.get("imageConfiguration", {}).get("imageUri") != f"{outputs['ecr_repository_url']}:fruits-0123456789abcdef":
         raise RehearsalFailure(f"the application's image is {app.get('imageConfiguration')}, not the stack repository's tag")
+    from node_policy import JOB_RUN_ROLE, run_node_policy_check  # noqa: E402 (same folder)
+
+    refused = run_node_policy_check(moto, outputs, stack, OUT, RehearsalFailure, role=JOB_RUN_ROLE)
     counts["destroyed"] += tf.destroy(stack_dir, "fruits-emr.serverless")
     leftovers = what_is_left(moto)
     leftovers += [f"EMR Serverless application {a['id']} ({a['state']})" for a in moto.client("emr-serverless").list_applications()["applications"]
@@ -561,7 +571,8 @@ def rehearse_serverless(moto: Moto, workdir: Path, counts: dict) -> str:
     if counts["destroyed"] != counts["applied"]:
         raise RehearsalFailure(f"{counts['applied']} resources applied but {counts['destroyed']} destroyed")
     return (f"rehearsal (compute serverless): {counts['applied']} resources applied, re-planned (0 changes) and destroyed; "
-            f"application {app['state']} with the stack repository's image")
+            f"application {app['state']} with the stack repository's image; job-run-role job run ok; "
+            f"{refused} forbidden writes refused")
 # The fleets + Spot + managed scaling variant (env fruits-dev and the transient env).
 SPOT_SCALING_ENV = {
     "FRUITS_CAPACITY_CORE_TYPES": "m5.xlarge,m5a.xlarge,m6i.xlarge",

@@ -1,9 +1,11 @@
 // runner/targets/emr-transient.ts against moto (test/rehearsal/moto_server.py, which stores
 // instance fleets, subnet ids and scaling policies): `fruits run emr` with compute "transient"
-// creates a cluster per run, follows its step and leaves no cluster behind in every ending.
+// creates a cluster per run, follows its step and leaves no cluster behind in every ending;
+// `fruits cancel` terminates a run's cluster (or, with --cluster-id, cancels the step only).
 // moto never moves a step: the wrapper's test hook (FRUITS_MOTO_STEP_STATES) does.
 import {
   DescribeClusterCommand,
+  DescribeStepCommand,
   EMRClient,
   GetAutoTerminationPolicyCommand,
   GetManagedScalingPolicyCommand,
@@ -11,6 +13,7 @@ import {
   ListClustersCommand,
   ListInstanceFleetsCommand,
   ListStepsCommand,
+  RunJobFlowCommand,
   type Cluster,
 } from '@aws-sdk/client-emr';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -186,6 +189,57 @@ describe('fruits run emr with compute "transient" (moto)', () => {
     const r = await cli(['status', '--json']);
     expect(r.code).toBe(0);
     expect((r.out.results[0]!.data as { clusterId: string }).clusterId).toMatch(/^j-/);
+  }, 60_000);
+
+  test('cancel <run-id> terminates the cluster of that run; a second cancel finds nothing to cancel', async () => {
+    setStepState('run-cancel', 'RUNNING');
+    expect((await cli(['run', 'emr', '--run-id', 'run-cancel', '--no-wait'])).code).toBe(0);
+    const [created] = await clustersOfRun('run-cancel');
+    expect(created!.Status!.State).not.toMatch(/TERMINAT/);
+    const r = await cli(['cancel', 'run-cancel', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.out.results[0]!.data).toMatchObject({ ref: 'run-cancel', clusterId: created!.Id, cancelled: true });
+    expect((await clustersOfRun('run-cancel'))[0]!.Status!.State).toBe('TERMINATED');
+    const again = await cli(['cancel', 'run-cancel']);
+    expect(again.code).toBe(0);
+    expect(again.out.results[0]!.human).toBe('no running cluster of this project holds run run-cancel: nothing to cancel');
+  }, 120_000);
+
+  test('cancel <step-id> finds the run cluster that holds the step and terminates it', async () => {
+    setStepState('run-cancel-step', 'RUNNING');
+    expect((await cli(['run', 'emr', '--run-id', 'run-cancel-step', '--no-wait'])).code).toBe(0);
+    const [created] = await clustersOfRun('run-cancel-step');
+    const stepId = ((await emr.send(new ListStepsCommand({ ClusterId: created!.Id }))).Steps ?? [])[0]!.Id!;
+    const r = await cli(['cancel', stepId]);
+    expect(r.code).toBe(0);
+    expect(r.out.infos.join('\n')).toContain(`terminated cluster ${created!.Id} (fruits cancel ${stepId})`);
+    expect((await clustersOfRun('run-cancel-step'))[0]!.Status!.State).toBe('TERMINATED');
+  }, 120_000);
+
+  test('cancel <step-id> --cluster-id (a cluster used as compute "cluster"): the step is cancelled, the cluster stays', async () => {
+    const { JobFlowId } = await emr.send(new RunJobFlowCommand({
+      Name: 'shared', ReleaseLabel: 'emr-7.12.0', ServiceRole: 'svc', JobFlowRole: 'node',
+      Instances: { MasterInstanceType: 'm5.xlarge', InstanceCount: 1, KeepJobFlowAliveWhenNoSteps: true },
+      Steps: [{ Name: 'fruits run-shared', ActionOnFailure: 'CONTINUE', HadoopJarStep: { Jar: 'command-runner.jar', Args: ['spark-submit', '--run-id', 'run-shared'] } }],
+    }));
+    setStepState('run-shared', 'RUNNING');
+    const stepId = ((await emr.send(new ListStepsCommand({ ClusterId: JobFlowId }))).Steps ?? [])[0]!.Id!;
+    const r = await cli(['cancel', stepId, '--cluster-id', JobFlowId!, '--json']);
+    expect(r.code).toBe(0);
+    expect(r.out.results[0]!.data).toMatchObject({ clusterId: JobFlowId, stepId, state: 'RUNNING', cancelled: true });
+    const step = (await emr.send(new DescribeStepCommand({ ClusterId: JobFlowId, StepId: stepId }))).Step!;
+    expect(step.Status!.State).toBe('CANCELLED');
+    const cluster = (await emr.send(new DescribeClusterCommand({ ClusterId: JobFlowId }))).Cluster!;
+    expect(cluster.Status!.State).not.toMatch(/TERMINAT/);
+    const again = await cli(['cancel', stepId, '--cluster-id', JobFlowId!]);
+    expect(again.code).toBe(0);
+    expect(again.out.results[0]!.human).toBe(`step ${stepId} already ended (CANCELLED): nothing to cancel`);
+  }, 120_000);
+
+  test('cancel refuses what is neither a run id nor a step id, in one line (exit 2)', async () => {
+    const r = await cli(['cancel', 'not a run']);
+    expect(r.code).toBe(2);
+    expect(r.out.errors.join('\n')).toContain('"not a run" is neither a run id nor an EMR step id (s-XXXXXXXX)');
   }, 60_000);
 
   test('--dry-run prints the RunJobFlow request and creates nothing', async () => {

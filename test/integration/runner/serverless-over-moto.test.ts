@@ -148,6 +148,23 @@ test('Ctrl-C cancels the job run (CancelJobRun) and exits 130', async () => {
   expect(out.infos.join('\n')).toContain('CancelJobRun');
 }, 120_000);
 
+test('fruits cancel <job-run-id>: CancelJobRun on a running job run; an ended one has nothing to cancel', async () => {
+  const runId = 'run-serverless-cancel-cmd';
+  setScript({ [runId]: [{ state: 'RUNNING' }] });
+  const started = await cli(['run', 'emr', '--run-id', runId, '--no-wait']);
+  const jobRunId = started.data!.jobRunId as string;
+  const r = await cli(['cancel', jobRunId]);
+  expect(r.code).toBe(0);
+  expect(r.data).toMatchObject({ jobRunId, state: 'RUNNING', cancelled: true });
+  const run = (await serverless.send(new GetJobRunCommand({ applicationId: appId, jobRunId }))).jobRun!;
+  expect(run.state).toBe('CANCELLED');
+  const again = await cli(['cancel', jobRunId]);
+  expect(again.code).toBe(0);
+  expect(again.data).toMatchObject({ jobRunId, state: 'CANCELLED', cancelled: false });
+  const bad = await cli(['cancel', 's-NOTAJOBRUN']);
+  expect(bad.code).toBe(2);
+}, 120_000);
+
 test('an application without the job image is refused in one line (exit 3)', async () => {
   const bare = (await serverless.send(new CreateApplicationCommand({ name: 'bare', releaseLabel: 'emr-7.12.0', type: 'SPARK' }))).applicationId!;
   writeOutputs(bare);

@@ -1,0 +1,67 @@
+// The compute modes under `fruits run emr`: what runs the job on AWS. The job, its options, its S3
+// locations and the outputs file are the same in every mode; only the compute under them changes,
+// so they are one target with one module per mode. The deployed stack's `compute` output picks the
+// mode (fruits.config.json's `compute` until the first deploy). A new mode is one module exposing
+// an EmrCompute plus one line in EMR_COMPUTE (and its part of the stack: docs/extending.md).
+import type { ExitCodeValue } from '../../config/errors.js';
+import type { Output } from '../platform/output.js';
+import { readStackOutputs, type StackOutputs } from '../aws/stack-outputs.js';
+import type { AwsClients } from '../aws/clients.js';
+import type { OpsContext, RunContext, RunOutcome, RunRequest } from './run-request.js';
+
+export type { OpsContext };
+
+export interface EmrDeps {
+  clients?: AwsClients;
+  outputs?: StackOutputs;
+}
+
+/** One compute mode: run the job, and the look-ups on a started run (an EMR step or a job run). */
+export interface EmrCompute {
+  run(req: RunRequest, ctx: RunContext, deps?: EmrDeps): Promise<RunOutcome>;
+  /** One run (--follow: followed to its end), or the latest runs without a reference. */
+  status(ref: string | undefined, c: OpsContext & { follow: boolean }): Promise<ExitCodeValue>;
+  /** The driver's stdout and stderr of a run. */
+  logs(ref: string | undefined, c: OpsContext & { waitSeconds: number }): Promise<ExitCodeValue>;
+  /** A short-lived Spark UI link. */
+  ui(ref: string | undefined, c: OpsContext): Promise<ExitCodeValue>;
+  /** Stops a started run (and, where the compute exists only for it, the compute). */
+  cancel(ref: string | undefined, c: OpsContext): Promise<ExitCodeValue>;
+}
+
+export interface EmrComputeEntry {
+  /** The value of `compute` in fruits.config.json and in the stack's outputs (config/rules.ts COMPUTE_MODES). */
+  name: string;
+  load(): Promise<EmrCompute>;
+}
+
+/** Every compute mode (loaded on use: only the chosen mode's SDK clients load). */
+export const EMR_COMPUTE: readonly EmrComputeEntry[] = [
+  { name: 'cluster', load: async () => (await import('./emr-cluster.js')).clusterCompute },
+  { name: 'transient', load: async () => (await import('./emr-transient.js')).transientCompute },
+  { name: 'serverless', load: async () => (await import('./emr-serverless.js')).serverlessCompute },
+];
+
+/**
+ * The mode of this config: what the stack was deployed with (its `compute` output), else the
+ * config's `compute` (before a deploy, or an outputs file from before compute modes: cluster).
+ * A config that says otherwise than the deployed stack gets one warning line: the deployed one runs.
+ */
+export function computeModeOf(cfg: OpsContext['cfg'], out?: Pick<Output, 'info'>, outputs?: StackOutputs): string {
+  const deployed = (outputs ?? readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack)).compute;
+  const configured = cfg.compute;
+  if (deployed && configured && deployed !== configured) {
+    out?.info(`fruits: warning: fruits.config.json says compute "${configured}" but ${cfg.emr.outputsFile} is from a "${deployed}" deploy; using "${deployed}" (deploy again to switch)`);
+  }
+  return deployed ?? configured ?? 'cluster';
+}
+
+/** The module of a mode (a mode no entry names: the deploy is newer than this runner). */
+export async function loadCompute(mode: string): Promise<EmrCompute> {
+  const entry = EMR_COMPUTE.find((m) => m.name === mode);
+  if (!entry) {
+    const { envError } = await import('../../config/errors.js');
+    throw envError(`the stack's compute mode "${mode}" is unknown to this runner (it knows ${EMR_COMPUTE.map((m) => m.name).join(', ')})`, 'update this checkout to the version that deployed the stack');
+  }
+  return entry.load();
+}
