@@ -87,6 +87,11 @@ MOTO_GAPS = {
         "Workaround: test/rehearsal/moto_server.py keeps it per cluster. moto makes no scaling "
         "decisions: the rehearsal simulates one (ModifyInstanceFleet on the task fleet)."
     ),
+    "emr-cancel-steps": (
+        "EMR CancelSteps is not implemented (500). Workaround: test/rehearsal/moto_server.py "
+        "moves a PENDING or RUNNING step to CANCELLED and answers SUBMITTED, and answers FAILED "
+        "with EMR's reason for a step already ended (EMR passes through CANCEL_PENDING)."
+    ),
     "emr-auto-termination": (
         "EMR Get/Put/RemoveAutoTerminationPolicy are not implemented and RunJobFlow drops the "
         "policy; real EMR stores it per cluster (here: idle timeout = idleTimeoutMinutes). "
