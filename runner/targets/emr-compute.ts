@@ -45,12 +45,13 @@ export const EMR_COMPUTE: readonly EmrComputeEntry[] = [
 /**
  * The mode of this config: what the stack was deployed with (its `compute` output), else the
  * config's `compute` (before a deploy, or an outputs file from before compute modes: cluster).
- * A config that says otherwise than the deployed stack gets one warning line: the deployed one runs.
+ * A config that names another mode than the deployed one gets one warning line: the deployed one runs.
  */
 export function computeModeOf(cfg: OpsContext['cfg'], out?: Pick<Output, 'info'>, outputs?: StackOutputs): string {
   const deployed = (outputs ?? readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack)).compute;
   const configured = cfg.compute;
-  if (deployed && configured && deployed !== configured) {
+  // The loader fills in the default ("cluster"), so only a config that names another mode can disagree.
+  if (deployed && configured && configured !== 'cluster' && deployed !== configured) {
     out?.info(`fruits: warning: fruits.config.json says compute "${configured}" but ${cfg.emr.outputsFile} is from a "${deployed}" deploy; using "${deployed}" (deploy again to switch)`);
   }
   return deployed ?? configured ?? 'cluster';

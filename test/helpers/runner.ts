@@ -111,16 +111,28 @@ export function motoCommand(): string[] {
 
 export interface Moto {
   endpoint: string;
+  /** moto's IAM authorization: on, every request needs an IAM user's key and policy; off, anything goes. */
+  setAuth(on: boolean): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startMoto(): Promise<Moto> {
+/**
+ * A moto server on 127.0.0.1: plain moto_server, or with `wrapper` the rehearsal's
+ * test/rehearsal/moto_server.py (EMR fleets, scaling, CancelSteps, EMR Serverless fixes and the
+ * step/job-run test hooks its `env` switches on).
+ */
+export async function startMoto(o: { wrapper?: boolean; env?: Record<string, string> } = {}): Promise<Moto> {
   const port = await freePort();
-  const [cmd, ...args] = motoCommand();
-  const proc = execa(cmd!, [...args, '-H', '127.0.0.1', '-p', String(port)], { reject: false, stdio: 'ignore' });
-  await waitForPort(port, 30_000, proc);
+  const [cmd, ...args] = o.wrapper ? [join(ROOT, '.venv-tools', 'bin', 'python'), join(ROOT, 'test', 'rehearsal', 'moto_server.py')] : motoCommand();
+  const proc = execa(cmd!, [...args, '-H', '127.0.0.1', '-p', String(port)], { reject: false, stdio: 'ignore', env: o.env ?? {} });
+  await waitForPort(port, 60_000, proc);
+  const endpoint = `http://127.0.0.1:${port}`;
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint,
+    setAuth: async (on) => {
+      const r = await fetch(`${endpoint}/moto-api/reset-auth`, { method: 'POST', body: on ? '0' : 'inf', headers: { 'Content-Type': 'text/plain' } });
+      if (!r.ok) throw new Error(`moto reset-auth answered ${r.status}`);
+    },
     stop: async () => {
       proc.kill('SIGTERM');
       await proc;

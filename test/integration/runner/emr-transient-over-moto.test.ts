@@ -17,58 +17,26 @@ import {
   type Cluster,
 } from '@aws-sdk/client-emr';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { execa, type ResultPromise } from 'execa';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../../runner/cli.js';
-import { apiInstanceFleets, apiManagedScalingPolicy, capacityPlan } from '../../../stacks/capacity.js';
-import { clusterConfigurations } from '../../../stacks/cluster.js';
-import { captureOutput, fakeClock, freePort, mktemp, sampleImages, waitForPort } from '../../helpers/runner.js';
-import { REPO_ROOT, testConfig } from '../../helpers/stacks.js';
+import { captureOutput, fakeClock, mktemp, sampleImages, startMoto, type Moto } from '../../helpers/runner.js';
+import { TRANSIENT } from '../../helpers/transient-outputs.js';
 
 const dir = mktemp('fruits-transient-');
 const outputsFile = join(dir, 'cdktf-outputs.json');
 const stepStates = join(dir, 'step-states.json');
 const saved = { ...process.env };
-let proc: ResultPromise;
+let moto: Moto;
 let endpoint: string;
 let s3: S3Client;
 let emr: EMRClient;
 let env: NodeJS.ProcessEnv;
 
-const plan = capacityPlan(testConfig({ capacity: { taskSpotUnits: 2, maxTaskUnits: 4 } }));
-const TRANSIENT = {
-  compute: 'transient',
-  project_tag: 'fruits',
-  cluster_name: 'fruits-emr',
-  release_label: 'emr-7.12.0',
-  applications_json: JSON.stringify(['Hadoop', 'Spark']),
-  subnet_id: 'subnet-0abc',
-  master_security_group_id: 'sg-master',
-  core_security_group_id: 'sg-core',
-  ssh_security_group_id: 'sg-ssh',
-  service_role_arn: 'arn:aws:iam::123456789012:role/fruits-emr-service',
-  instance_profile_arn: 'arn:aws:iam::123456789012:instance-profile/fruits-emr-node',
-  key_name: 'fruits-operator',
-  security_configuration: 'fruits-at-rest-1',
-  bootstrap_action_json: JSON.stringify({ Name: 'install-python-deps', ScriptBootstrapAction: { Path: 's3://fruits-art/bootstrap/emr-install-python-deps.sh', Args: ['--venv', '/opt/fruits-venv'] } }),
-  configurations_json: JSON.stringify(clusterConfigurations({ jupyterHub: false, notebooksBucket: 'fruits-art', coreInstanceTypes: ['m5.xlarge'], spot: true })),
-  instance_fleets_json: JSON.stringify(apiInstanceFleets(plan)),
-  managed_scaling_policy_json: JSON.stringify(apiManagedScalingPolicy(plan)),
-  idle_timeout_seconds: '1200',
-  ebs_root_volume_size: '32',
-};
-
 beforeAll(async () => {
-  const port = await freePort();
-  endpoint = `http://127.0.0.1:${port}`;
   writeFileSync(stepStates, '{}');
-  proc = execa(join(REPO_ROOT, '.venv-tools/bin/python'), [join(REPO_ROOT, 'test/rehearsal/moto_server.py'), '-H', '127.0.0.1', '-p', String(port)], {
-    reject: false,
-    stdio: 'ignore',
-    env: { FRUITS_MOTO_STEP_STATES: stepStates },
-  });
-  await waitForPort(port, 60_000, proc);
+  moto = await startMoto({ wrapper: true, env: { FRUITS_MOTO_STEP_STATES: stepStates } });
+  endpoint = moto.endpoint;
   Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' });
   delete process.env.AWS_PROFILE;
   const common = { region: 'us-east-1', endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
@@ -89,8 +57,7 @@ beforeAll(async () => {
 afterAll(async () => {
   s3?.destroy();
   emr?.destroy();
-  proc?.kill('SIGTERM');
-  await proc;
+  await moto?.stop();
   process.env = saved;
 });
 

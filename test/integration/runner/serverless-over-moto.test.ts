@@ -3,18 +3,17 @@
 // GetDashboardForJobRun, client-token idempotency, job-run states from a script this test writes).
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateApplicationCommand, EMRServerlessClient, GetJobRunCommand, ListJobRunsCommand } from '@aws-sdk/client-emr-serverless';
-import { execa, type ResultPromise } from 'execa';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { main } from '../../../runner/cli.js';
-import { captureOutput, fakeClock, freePort, mktemp, ROOT, waitForPort } from '../../helpers/runner.js';
+import { captureOutput, fakeClock, mktemp, startMoto, type Moto } from '../../helpers/runner.js';
 
 const dir = mktemp('fruits-serverless-');
 const script = join(dir, 'job-run-script.json');
 const outputsFile = join(dir, 'cdktf-outputs.json');
 const ROLE = 'arn:aws:iam::123456789012:role/fruits-serverless-job';
-let proc: ResultPromise;
+let moto: Moto;
 let endpoint: string;
 let s3: S3Client;
 let serverless: EMRServerlessClient;
@@ -25,12 +24,8 @@ const setScript = (runs: Record<string, { state: string; stateDetails?: string }
 
 beforeAll(async () => {
   setScript({});
-  const port = await freePort();
-  proc = execa(join(ROOT, '.venv-tools/bin/python'), [join(ROOT, 'test/rehearsal/moto_server.py'), '-H', '127.0.0.1', '-p', String(port)], {
-    reject: false, stdio: 'ignore', env: { FRUITS_MOTO_JOB_RUN_SCRIPT: script },
-  });
-  await waitForPort(port, 60_000, proc);
-  endpoint = `http://127.0.0.1:${port}`;
+  moto = await startMoto({ wrapper: true, env: { FRUITS_MOTO_JOB_RUN_SCRIPT: script } });
+  endpoint = moto.endpoint;
   Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' });
   delete process.env.AWS_PROFILE;
   const common = { region: 'us-east-1', endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
@@ -57,8 +52,7 @@ function writeOutputs(applicationId: string) {
 afterAll(async () => {
   s3?.destroy();
   serverless?.destroy();
-  proc?.kill('SIGTERM');
-  await proc;
+  await moto?.stop();
   process.env = saved;
 });
 

@@ -40,6 +40,8 @@ test('before a deploy (or outputs from before compute modes) the config decides,
   expect(computeModeOf(cfg(join(dir, 'missing.json'), 'serverless'), out)).toBe('serverless');
   expect(computeModeOf(cfg(outputs(), undefined), out)).toBe('cluster');
   expect(computeModeOf(cfg(outputs('cluster'), 'cluster'), out)).toBe('cluster');
+  // A config without `compute` reads as the default "cluster": no warning on a transient deploy.
+  expect(computeModeOf(cfg(outputs('transient'), 'cluster'), out)).toBe('transient');
   expect(out.infos).toEqual([]);
 });
 
