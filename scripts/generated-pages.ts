@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { jobOptionsTable, runFolderTable, summaryTable, type ContractDoc } from '../config/contract-docs.js';
 import { replaceSection } from '../config/generated-sections.js';
 import { commandReference } from '../runner/command-docs.js';
+import { costPerRunTable, modeTable } from '../runner/cost/cost-docs.js';
+import { resolveConfig } from '../config/loader.js';
 
 export type Render = (page: string) => string;
 
@@ -16,5 +18,8 @@ export function generatedPages(root: string): Record<string, Render> {
       ['summary-fields', summaryTable(contract)],
     ].reduce((text, [id, body]) => replaceSection(text, id!, body!, 'docs/job.md'), t),
     'docs/runner.md': (t) => replaceSection(t, 'commands', commandReference(), 'docs/runner.md'),
+    // The defaults of fruits.config.json (no file, no environment) price the tables.
+    'docs/costs.md': (t) => replaceSection(t, 'cost-per-run', costPerRunTable(resolveConfig({ file: {}, env: {}, root })), 'docs/costs.md'),
+    'README.md': (t) => replaceSection(t, 'compute-modes', modeTable(resolveConfig({ file: {}, env: {}, root })), 'README.md'),
   };
 }
