@@ -2,6 +2,8 @@
 // cdktf may write output ids as snake_case or camelCase: accept both.
 import { readFileSync, existsSync } from 'node:fs';
 import { usageError } from '../../config/errors.js';
+import type { RunnerConfig } from '../../config/index.js';
+import type { Output } from '../platform/output.js';
 
 export interface StackOutputs {
   region?: string;
@@ -76,3 +78,18 @@ export function readStackOutputs(file: string, stack = 'fruits-emr'): StackOutpu
 }
 
 export const DEPLOY_HINT = 'run `npx cdktf deploy fruits-emr --outputs-file cdktf-outputs.json`';
+
+/**
+ * The compute mode of this config (targets/emr-compute.ts): what the stack was deployed with (its `compute` output), else the
+ * config's `compute` (before a deploy, or an outputs file from before compute modes: cluster).
+ * A config that names another mode than the deployed one gets one warning line: the deployed one runs.
+ */
+export function computeModeOf(cfg: Pick<RunnerConfig, 'emr'> & { compute?: string }, out?: Pick<Output, 'info'>, outputs?: StackOutputs): string {
+  const deployed = (outputs ?? readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack)).compute;
+  const configured = cfg.compute;
+  // The loader fills in the default ("cluster"), so only a config that names another mode can disagree.
+  if (deployed && configured && configured !== 'cluster' && deployed !== configured) {
+    out?.info(`fruits: warning: fruits.config.json says compute "${configured}" but ${cfg.emr.outputsFile} is from a "${deployed}" deploy; using "${deployed}" (deploy again to switch)`);
+  }
+  return deployed ?? configured ?? 'cluster';
+}

@@ -8,7 +8,7 @@ import { describeClusterBrief } from '../aws/cluster-info.js';
 import { shQuote, sshArgv } from '../argv/ssh.js';
 import type { RunnerConfig } from '../../config/index.js';
 import { isStructuredError, oneLine } from '../../config/errors.js';
-import { DEPLOY_HINT, readStackOutputs } from '../aws/stack-outputs.js';
+import { computeModeOf, DEPLOY_HINT, readStackOutputs } from '../aws/stack-outputs.js';
 import { vmSshTarget } from '../platform/vm-ssh.js';
 import { vmwareChecks } from '../vm/checks.js';
 import { isSupportedNode, supportedNodeRange } from '../platform/node-version.js';
@@ -147,12 +147,16 @@ export async function runDoctor(cfg: RunnerConfig, o: { root: string; offline: b
     } catch (e) {
       add({ area: 'emr', name: 'stack outputs', status: 'miss', ...missFrom(e, DEPLOY_HINT) });
     }
-    const transient = outputs.compute === 'transient'; // each run creates its cluster: no cluster_id
-    const needed = ['clusterId', 'region', 'inputUri', 'resultsUri', 'codeUri', 'logUri'] as const;
-    const missing = needed.filter((k) => !outputs[k] && !(transient && k === 'clusterId'));
+    // What the deployed compute mode needs (targets/emr-compute.ts): a cluster id, a run's cluster settings, or the application.
+    const mode = computeModeOf(cfg, undefined, outputs);
+    const transient = mode === 'transient'; // each run creates its cluster: no cluster_id
+    const serverless = mode === 'serverless';
+    const needed = ['region', 'inputUri', 'resultsUri', 'codeUri', 'logUri',
+      ...(serverless ? (['serverlessApplicationId', 'serverlessJobRoleArn', 'serverlessLogUri'] as const) : transient ? [] : (['clusterId'] as const))] as const;
+    const missing = needed.filter((k) => !outputs[k]);
     add({
       area: 'emr', name: 'stack outputs', status: missing.length ? 'miss' : 'ok',
-      detail: existsSync(cfg.emr.outputsFile) ? (missing.length ? `${cfg.emr.outputsFile} lacks ${missing.join(', ')}` : cfg.emr.outputsFile) : `${cfg.emr.outputsFile} not found`,
+      detail: existsSync(cfg.emr.outputsFile) ? (missing.length ? `${cfg.emr.outputsFile} lacks ${missing.join(', ')}` : `${cfg.emr.outputsFile} (compute ${mode})`) : `${cfg.emr.outputsFile} not found`,
       fix: DEPLOY_HINT,
     });
     const region = cfg.emr.region ?? outputs.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
@@ -162,7 +166,8 @@ export async function runDoctor(cfg: RunnerConfig, o: { root: string; offline: b
       const creds = await withTimeout(clients.emr.config.credentials(), 15_000);
       add({ area: 'emr', name: 'aws credentials', status: 'ok', detail: `access key ${creds.accessKeyId.slice(0, 4)}…` });
       const clusterId = cfg.emr.clusterId ?? outputs.clusterId;
-      if (o.offline) add({ area: 'emr', name: 'cluster', status: 'skip', detail: '--offline' });
+      if (serverless) add(await applicationCheck(cfg, outputs.serverlessApplicationId, region, o.offline));
+      else if (o.offline) add({ area: 'emr', name: 'cluster', status: 'skip', detail: '--offline' });
       else if (!clusterId) add({ area: 'emr', name: 'cluster', status: 'skip', detail: transient ? 'compute transient: each run creates its cluster' : 'no cluster id' });
       else {
         try {
@@ -184,6 +189,25 @@ export async function runDoctor(cfg: RunnerConfig, o: { root: string; offline: b
     add(tunnelKeyCheck(cfg.tunnel.key));
   }
   return checks;
+}
+
+/** compute "serverless": the application exists and runs the job image (GetApplication). */
+async function applicationCheck(cfg: RunnerConfig, applicationId: string | undefined, region: string | undefined, offline: boolean): Promise<Check> {
+  const base = { area: 'emr' as const, name: 'serverless application' };
+  if (offline) return { ...base, status: 'skip', detail: '--offline' };
+  if (!applicationId) return { ...base, status: 'skip', detail: 'no serverless_application_id output' };
+  const { EMRServerlessClient } = await import('@aws-sdk/client-emr-serverless');
+  const { checkApplication } = await import('../aws/serverless-app.js');
+  const client = new EMRServerlessClient({ region: region ?? 'us-east-1', ...(cfg.emr.endpoint ? { endpoint: cfg.emr.endpoint } : {}) });
+  try {
+    const app = await checkApplication(client, applicationId);
+    return { ...base, status: 'ok', detail: `${applicationId} ${app.state} (${app.imageConfiguration?.imageUri})` };
+  } catch (e) {
+    const auth = isStructuredError(e) && e.exitCode === 4;
+    return { ...base, status: 'miss', ...missFrom(e, 'check AWS_PROFILE / permissions (emr-serverless:GetApplication)'), auth };
+  } finally {
+    client.destroy();
+  }
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

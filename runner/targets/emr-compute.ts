@@ -4,12 +4,12 @@
 // mode (fruits.config.json's `compute` until the first deploy). A new mode is one module exposing
 // an EmrCompute plus one line in EMR_COMPUTE (and its part of the stack: docs/extending.md).
 import type { ExitCodeValue } from '../../config/errors.js';
-import type { Output } from '../platform/output.js';
-import { readStackOutputs, type StackOutputs } from '../aws/stack-outputs.js';
+import { computeModeOf, type StackOutputs } from '../aws/stack-outputs.js';
 import type { AwsClients } from '../aws/clients.js';
 import type { OpsContext, RunContext, RunOutcome, RunRequest } from './run-request.js';
 
 export type { OpsContext };
+export { computeModeOf };
 
 export interface EmrDeps {
   clients?: AwsClients;
@@ -41,21 +41,6 @@ export const EMR_COMPUTE: readonly EmrComputeEntry[] = [
   { name: 'transient', load: async () => (await import('./emr-transient.js')).transientCompute },
   { name: 'serverless', load: async () => (await import('./emr-serverless.js')).serverlessCompute },
 ];
-
-/**
- * The mode of this config: what the stack was deployed with (its `compute` output), else the
- * config's `compute` (before a deploy, or an outputs file from before compute modes: cluster).
- * A config that names another mode than the deployed one gets one warning line: the deployed one runs.
- */
-export function computeModeOf(cfg: OpsContext['cfg'], out?: Pick<Output, 'info'>, outputs?: StackOutputs): string {
-  const deployed = (outputs ?? readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack)).compute;
-  const configured = cfg.compute;
-  // The loader fills in the default ("cluster"), so only a config that names another mode can disagree.
-  if (deployed && configured && configured !== 'cluster' && deployed !== configured) {
-    out?.info(`fruits: warning: fruits.config.json says compute "${configured}" but ${cfg.emr.outputsFile} is from a "${deployed}" deploy; using "${deployed}" (deploy again to switch)`);
-  }
-  return deployed ?? configured ?? 'cluster';
-}
 
 /** The module of a mode (a mode no entry names: the deploy is newer than this runner). */
 export async function loadCompute(mode: string): Promise<EmrCompute> {

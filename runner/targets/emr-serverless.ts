@@ -6,7 +6,6 @@
 import {
   CancelJobRunCommand,
   EMRServerlessClient,
-  GetApplicationCommand,
   GetDashboardForJobRunCommand,
   GetJobRunCommand,
   ListJobRunsCommand,
@@ -24,11 +23,12 @@ import { DEPLOY_HINT, readStackOutputs, type StackOutputs } from '../aws/stack-o
 import { tail } from '../aws/step-logs.js';
 import { locateJob, writeJobZip } from '../packaging/package-job.js';
 import { formatElapsed } from '../platform/clock.js';
-import { envError, ExitCode, FruitsError, InterruptedError, jobError, usageError, type ExitCodeValue } from '../../config/errors.js';
+import { ExitCode, FruitsError, InterruptedError, jobError, usageError, type ExitCodeValue } from '../../config/errors.js';
 import { fromAwsError } from '../aws/errors.js';
 import { readProgress } from '../progress/progress-source.js';
 import { makeProgressView } from '../progress/progress-view.js';
 import { driverLogText } from '../aws/serverless-logs.js';
+import { checkApplication } from '../aws/serverless-app.js';
 import { buildStartJobRun, FINAL_JOB_RUN_STATES, SERVERLESS_DEFAULT_WEIGHTS_FILE } from '../serverless/job-run.js';
 import { putFile, readJsonFromS3 } from '../aws/emr-settings.js';
 import { describeSummary, summaryStatusExit } from '../progress/run-summary.js';
@@ -66,22 +66,6 @@ export function serverlessClients(cfg: RunnerConfig, region: string | undefined)
     serverless: new EMRServerlessClient({ region, maxAttempts: 8, retryMode: 'adaptive', ...endpoint }),
     s3: makeAwsClients({ region, endpoint: cfg.emr.endpoint }).s3,
   };
-}
-
-/** The application must exist and run the job's image: EMR's default image has Python 3.9, which the pinned packages do not support. */
-async function checkApplication(serverless: EMRServerlessClient, applicationId: string) {
-  let app;
-  try {
-    app = (await serverless.send(new GetApplicationCommand({ applicationId }))).application;
-  } catch (e) {
-    throw fromAwsError(e, `GetApplication ${applicationId}`);
-  }
-  if (!app || app.state === 'TERMINATED') throw envError(`EMR Serverless application ${applicationId} is ${app?.state ?? 'gone'}`, DEPLOY_HINT);
-  if (!app.imageConfiguration?.imageUri) {
-    throw envError(`EMR Serverless application ${applicationId} runs EMR's default image (Python 3.9), which cannot run the job`,
-      'push the job image (npm run image -- push), set serverless.imageTag to the tag it prints and deploy again');
-  }
-  return app;
 }
 
 export interface ServerlessDeps {

@@ -171,6 +171,22 @@ test('an application without the job image is refused in one line (exit 3)', asy
   }
 }, 120_000);
 
+test('fruits doctor --target emr checks the application and its image (GetApplication)', async () => {
+  const r = await cli(['doctor', '--target', 'emr']);
+  const app = (r.data!.checks as { name: string; status: string; detail: string }[]).find((c) => c.name === 'serverless application')!;
+  expect(app).toMatchObject({ status: 'ok', detail: expect.stringContaining(`${appId} CREATED (`) });
+  const bare = (await serverless.send(new CreateApplicationCommand({ name: 'no-image', releaseLabel: 'emr-7.12.0', type: 'SPARK' }))).applicationId!;
+  writeOutputs(bare);
+  try {
+    const miss = await cli(['doctor', '--target', 'emr']);
+    expect(miss.code).toBe(3);
+    expect((miss.data!.checks as { name: string; status: string; detail: string; fix?: string }[]).find((c) => c.name === 'serverless application'))
+      .toMatchObject({ status: 'miss', detail: expect.stringContaining("runs EMR's default image (Python 3.9)"), fix: expect.stringContaining('npm run image -- push') });
+  } finally {
+    writeOutputs(appId);
+  }
+}, 60_000);
+
 test('--dry-run prints the StartJobRun request and starts nothing', async () => {
   const before = (await serverless.send(new ListJobRunsCommand({ applicationId: appId }))).jobRuns!.length;
   const r = await cli(['run', 'emr', '--run-id', 'run-dry', '--dry-run']);

@@ -37,6 +37,23 @@ describe('doctor', () => {
     expect(checks.find((c) => c.name === 'cluster')).toMatchObject({ status: 'skip', detail: 'compute transient: each run creates its cluster' });
   });
 
+  test('compute serverless: the application outputs are expected instead of a cluster id', async () => {
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIATEST', AWS_SECRET_ACCESS_KEY: 'x', AWS_EC2_METADATA_DISABLED: 'true' });
+    const file = join(dir, 'serverless-outputs.json');
+    const common = { region: 'us-east-1', input_uri: 's3://d/images/', results_uri: 's3://d/results/', code_uri: 's3://a/code/', log_uri: 's3://l/emr-logs/' };
+    writeFileSync(file, JSON.stringify({ 'fruits-emr': { ...common, compute: 'serverless', serverless_application_id: '00abcdefghijklmn', serverless_job_role_arn: 'arn:aws:iam::1:role/fruits-serverless-job', serverless_log_uri: 's3://l/emr-logs/serverless/' } }));
+    const r = await cli(['doctor', '--target', 'emr', '--offline', '--json'], { env: { FRUITS_OUTPUTS_FILE: file } });
+    const checks = r.data!.checks as { name: string; status: string; detail: string }[];
+    expect(checks.find((c) => c.name === 'stack outputs')).toMatchObject({ status: 'ok', detail: `${file} (compute serverless)` });
+    expect(checks.find((c) => c.name === 'serverless application')).toMatchObject({ status: 'skip', detail: '--offline' });
+    expect(checks.find((c) => c.name === 'cluster')).toBeUndefined();
+    // Without the application outputs the serverless deploy is incomplete: named, with the fix.
+    writeFileSync(file, JSON.stringify({ 'fruits-emr': { ...common, compute: 'serverless' } }));
+    const miss = await cli(['doctor', '--target', 'emr', '--offline', '--json'], { env: { FRUITS_OUTPUTS_FILE: file } });
+    expect((miss.data!.checks as { name: string; status: string; detail: string }[]).find((c) => c.name === 'stack outputs'))
+      .toMatchObject({ status: 'miss', detail: `${file} lacks serverlessApplicationId, serverlessJobRoleArn, serverlessLogUri` });
+  });
+
   test('no credentials -> exit 4 with the fix; missing outputs too -> exit 3', async () => {
     for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI']) delete process.env[k];
     Object.assign(process.env, { AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: join(dir, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none') });
