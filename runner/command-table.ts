@@ -124,7 +124,7 @@ export function commandsFor(contract: JobContract): CommandSpec[] {
     { name: 'cancel', args: '<step-id|run-id|job-run-id>', summary: 'stop a started EMR run: cancel the step, terminate a transient run\'s cluster, or cancel the job run', groups: [{ title: '', options: EMR_AT }],
       notes: [
         'compute "cluster": CancelSteps (SEND_INTERRUPT); the cluster stays up. compute "transient": terminates the cluster of that run id or step. compute "serverless": CancelJobRun.',
-        'The job writes its summary as "interrupted" when the stop reaches it in time.',
+        'The job records the run as "interrupted" when the stop reaches its driver in time (spark-submit gets SIGTERM: the default client deploy mode, EMR Serverless).',
       ],
       handler: handler(async () => ({ handle: (await import('./commands/status-logs-ui.js')).handleCancel })) },
     { name: 'doctor', args: '', summary: 'preflight checks and how to fix each miss', groups: [{ title: '', options: ['target', 'offline', 'host', 'user', 'port', 'key', ...EMR_AT, 'spark-submit', 'python'] }],

@@ -170,8 +170,9 @@ export async function clusterUi(ref: string | undefined, c: OpsContext, resolve 
 }
 
 /**
- * `fruits cancel <step-id>`: CancelSteps (SEND_INTERRUPT: the job gets SIGTERM, writes its
- * summary as interrupted and exits). The cluster stays up: other steps and notebooks may use it.
+ * `fruits cancel <step-id>`: CancelSteps (SEND_INTERRUPT: spark-submit gets SIGTERM; in client
+ * deploy mode that is the driver, which records the run as interrupted). The cluster stays up:
+ * other steps and notebooks may use it.
  */
 export async function clusterCancel(stepId: string | undefined, c: OpsContext): Promise<ExitCodeValue> {
   if (!stepId) throw usageError('missing step id', 'fruits cancel <step-id> (see fruits status)');
