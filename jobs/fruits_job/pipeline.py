@@ -11,7 +11,6 @@ import logging
 import os
 import tempfile
 import time
-from urllib.parse import unquote, urlsplit
 from contextlib import contextmanager
 
 from . import run_files
@@ -21,6 +20,7 @@ from .options import JobOptions
 from . import progress
 from .errors import JobFailure, UsageError, missing_input, one_line
 from .layout import LAYOUT_LABEL, LAYOUTS, join_uri, misplaced_reason
+from .listing import broken_links, ignored_files, list_files, read_images, with_split_and_label
 from .hadoop_files import HadoopFiles
 from .summary import MAX_LISTED_FAILURES, RunRecord, utc_now, versions
 
@@ -104,37 +104,6 @@ def tf_threads(spark, config: JobOptions) -> int:
     return max(1, int(spark.sparkContext.getConf().get("spark.task.cpus", "1")))
 
 
-def read_images(spark, config: JobOptions):
-    return (spark.read.format("binaryFile")
-            .option("recursiveFileLookup", "true")
-            .option("pathGlobFilter", config.path_glob)
-            .load(config.input))
-
-
-def list_files(spark, config: JobOptions) -> list[str]:
-    """Every file matching the glob, as Spark's `path` column spells it. Reads no content.
-
-    Taken from the file index rather than a scan because scans silently drop zero-byte
-    files, which must be reported too.
-    """
-    from pyspark.errors import AnalysisException
-
-    try:
-        files = read_images(spark, config).inputFiles()
-    except AnalysisException as e:
-        if "PATH_NOT_FOUND" in str(e) or "does not exist" in str(e):
-            raise missing_input(config.input) from None
-        raise
-    return [hadoop_path_string(f) for f in files]
-
-
-def hadoop_path_string(uri: str) -> str:
-    """inputFiles() gives escaped URIs (file:///a%20b); rows carry Hadoop Path.toString (file:/a b)."""
-    parsed = urlsplit(uri)
-    path = unquote(parsed.path)
-    return f"{parsed.scheme}://{parsed.netloc}{path}" if parsed.netloc else f"{parsed.scheme}:{path}"
-
-
 def run(config: JobOptions, spark) -> tuple[str, dict]:
     """Run the job; returns (summary uri, summary). Raises UsageError or RunFailed."""
     started_monotonic, started_at = time.monotonic(), utc_now()  # timings_s.total covers the whole run
@@ -151,8 +120,6 @@ def run(config: JobOptions, spark) -> tuple[str, dict]:
         raise _already_exists(run_uri)
     with stage(None, "list", timings):
         listed = list_files(spark, config)
-        from .listing import broken_links, ignored_files
-
         links = broken_links(config)  # dangling links and loops: Spark's listing drops them silently
         ignored = ignored_files(spark, config, listed)
     root = storage.qualify(config.input)
@@ -260,25 +227,6 @@ def _mostly_misplaced(config, root: str, misplaced: list[dict], listed: int) -> 
              else "; for <root>/<Split>/<Label>/<image> drop --layout label")
     return UsageError(f"{len(misplaced)} of {listed} image files under --input {config.input} are not at "
                       f"{LAYOUTS[config.layout]} (e.g. {example}){other}")
-
-
-def with_split_and_label(df, root: str, layout: str):
-    """Keep the rows at the layout's depth below `root` and name them from those folders only."""
-    from pyspark.sql import functions as F
-
-    from .layout import SEEDED_SPLIT_SEED, SEEDED_TEST, SEEDED_TEST_PERCENT, SEEDED_TRAIN, layout_depth
-
-    prefix = root.rstrip("/") + "/"
-    relative = F.col("path").substr(len(prefix) + 1, 1 << 30)
-    parts = F.split(relative, "/")
-    placed = (F.col("path").startswith(prefix) & (F.size(parts) == layout_depth(layout))
-              & ~F.array_contains(parts, ""))
-    df = df.filter(placed)
-    if layout == LAYOUT_LABEL:
-        held_out = F.pmod(F.xxhash64(F.lit(str(SEEDED_SPLIT_SEED)), relative), F.lit(100)) < SEEDED_TEST_PERCENT
-        return (df.withColumn("split", F.when(held_out, F.lit(SEEDED_TEST)).otherwise(F.lit(SEEDED_TRAIN)))
-                .withColumn("label", F.element_at(parts, 1)))
-    return df.withColumn("split", F.element_at(parts, 1)).withColumn("label", F.element_at(parts, 2))
 
 
 def _train_and_report(spark, config, storage, record, weights, run_uri, pca_model) -> None:
