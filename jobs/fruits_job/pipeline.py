@@ -133,7 +133,7 @@ def run(config: JobOptions, spark) -> tuple[str, dict]:
                          f"{ignored.hint()}; check the path or --extensions")
     if len(misplaced) * 2 > len(listed):
         raise _mostly_misplaced(config, root, misplaced, len(listed))
-    from .weights import TEST_ONLY_WARNING, cached_onnx_for_file, for_engine, load_weights, remember_file
+    from .featurizer.weights import TEST_ONLY_WARNING, cached_onnx_for_file, for_engine, load_weights, remember_file
 
     with stage(None, "load_weights", timings):  # onnx + a weights file converted before: no TensorFlow
         weights = ((cached_onnx_for_file(config.weights) if config.engine == "onnx" else None)
@@ -255,7 +255,7 @@ def _featurize_and_reduce(spark, config, storage, record, weights, run_uri, list
     from pyspark.sql import functions as F
 
     from . import pca
-    from .featurize import make_featurizer
+    from .featurizer.featurize import make_featurizer
 
     ship_package(spark)
     sc = spark.sparkContext
@@ -351,7 +351,7 @@ def _featurize_and_reduce(spark, config, storage, record, weights, run_uri, list
             out.write.mode("errorifexists").parquet(join_uri(run_uri, run_files.FEATURES))
             model.write().save(join_uri(run_uri, run_files.PCA_MODEL))
             if weights.onnx is not None:  # the exact model the features came from (classify uses it)
-                from .onnx_engine import save_model
+                from .featurizer.onnx_engine import save_model
 
                 save_model(weights.onnx, storage, join_uri(run_uri, run_files.FEATURIZER_ONNX))
                 record.doc["featurizer"]["onnx_uri"] = join_uri(run_uri, run_files.FEATURIZER_ONNX)

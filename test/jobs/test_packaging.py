@@ -76,5 +76,6 @@ def test_ship_package_ships_subpackages_and_data_files(tmp_path, monkeypatch):
 def test_the_real_package_ships_its_own_rule_and_every_module():
     names = [name for name, _ in package_members(str(REPO_PACKAGE))]
     assert "fruits_job/packaging.json" in names
+    assert {"fruits_job/featurizer/__init__.py", "fruits_job/featurizer/weights.py"} <= set(names)  # subpackages ship
     modules = sorted(p.relative_to(REPO_PACKAGE.parent).as_posix() for p in REPO_PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
     assert [n for n in names if n.endswith(".py")] == modules

@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 
-from .errors import UsageError, one_line
+from ..errors import UsageError, one_line
 from .weights import for_engine, is_onnx, load_weights
 
 

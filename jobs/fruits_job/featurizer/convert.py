@@ -19,8 +19,8 @@ import logging
 import os
 import tempfile
 
-from . import IMAGE_SIZE
-from .errors import one_line
+from .. import IMAGE_SIZE
+from ..errors import one_line
 
 log = logging.getLogger("fruits_job")
 
