@@ -238,7 +238,7 @@ def mode_naive(images_dir: str, batch_size: int) -> dict:
     from pyspark.sql import SparkSession
     from pyspark.sql.functions import pandas_udf
 
-    from fruits_job.pipeline import ship_package
+    from fruits_job.packaging import ship_package
     from fruits_job.featurizer.weights import load_weights
 
     spark = SparkSession.builder.appName("fruits-naive-benchmark").getOrCreate()

@@ -19,7 +19,10 @@ Modules, one job each:
   run_files  where a run keeps its files
   model_file models/classifier.json: the documented model file the job exports and classify reads
   classify   one photo -> fruit + probability with a run's saved models (jobs/classify.py)
-  pipeline   the stages in order, with timings
+  pipeline   STAGES, the job's stages in order, and the loop that runs them (timings, progress,
+             the claim boundary, failure and interrupt handling)
+  stages/    one module per stage, each taking the RunContext (stages/context.py) and returning
+             its section of summary.json (its __init__ lists them)
   packaging  which files make the shipped package (packaging.json, shared with the runner)
   cli        main(argv) -> exit code
 """

@@ -16,7 +16,7 @@ from fruits_job.options import JobOptions, build_parser, parse_args
 from fruits_job.featurizer.engines import ENGINES
 from fruits_job.errors import UsageError
 from fruits_job.layout import LAYOUTS
-from fruits_job.pipeline import ship_package
+from fruits_job.packaging import ship_package
 
 BASE = ["--input", "/in", "--output", "/out"]
 OPTIONS = contract.options()

@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 
 import fruits_job
-from fruits_job import pipeline
+from fruits_job import packaging
 from fruits_job.packaging import package_members
 
 REPO_PACKAGE = Path(fruits_job.__file__).resolve().parent
@@ -64,9 +64,9 @@ EXPECTED = [
 def test_ship_package_ships_subpackages_and_data_files(tmp_path, monkeypatch):
     pkg = make_package(tmp_path)
     monkeypatch.setattr(fruits_job, "__file__", str(pkg / "__init__.py"))
-    monkeypatch.setattr(pipeline, "_SHIPPED", set())
+    monkeypatch.setattr(packaging, "_SHIPPED", set())
     spark = FakeSpark()
-    pipeline.ship_package(spark)
+    packaging.ship_package(spark)
     [archive] = spark.sparkContext.added
     with zipfile.ZipFile(archive) as zf:
         assert zf.testzip() is None
