@@ -119,7 +119,7 @@ def run_stage(ctx: RunContext, s: Stage) -> None:
         ctx.record.merge(section)
 
 
-def run(config: JobOptions, spark, stages: list[Stage] | None = None) -> tuple[str, dict]:
+def run(config: JobOptions, spark) -> tuple[str, dict]:
     """Run the job; returns (summary uri, summary). Raises UsageError or RunFailed."""
     started_monotonic, started_at = time.monotonic(), utc_now()  # timings_s.total covers the whole run
     files = HadoopFiles(spark)
@@ -128,13 +128,13 @@ def run(config: JobOptions, spark, stages: list[Stage] | None = None) -> tuple[s
     summary_uri = join_uri(run_uri, run_files.SUMMARY)
     record = RunRecord(files, summary_uri, config, run_uri, started_monotonic, started_at)
     ctx = RunContext(options=config, spark=spark, files=files, record=record, run_uri=run_uri)
-    remaining = iter(STAGES if stages is None else stages)
+    remaining = iter(STAGES)
     for s in remaining:  # --- checks, listing and weights: a UsageError here writes nothing (exit 2) ---
         run_stage(ctx, s)
         if ctx.claimed:
             break
     if not ctx.claimed:
-        raise RuntimeError("the stages never claimed the run folder")  # a stage list without claim
+        raise RuntimeError("STAGES never claimed the run folder")  # a list without the claim stage
     # status "running" is written: a crash leaves a run that does not look complete
     interrupts.record_with(record)  # a stop signal now writes "interrupted" at once (interrupts.py)
     try:
