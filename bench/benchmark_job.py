@@ -207,15 +207,15 @@ def print_stages(st: dict) -> None:
 
 def mode_plain(images_dir: str, batch_size: int, threads: int, engine: str) -> dict:
     sys.path.insert(0, str(JOBS))
-    from fruits_job.engines import build_predictor
-    from fruits_job.images import decode_image, preprocess
+    from fruits_job.featurizer.engines import build_predictor
+    from fruits_job.featurizer.images import decode_image, preprocess
 
     if engine == "onnx" and REAL_WEIGHTS.is_file():
         model_bytes = _onnx_bytes()  # converted (or cached) by the parent: no TensorFlow here
         predict = build_predictor("onnx", model_bytes, threads)
     else:
-        from fruits_job.model import configure_tf_threads
-        from fruits_job.weights import for_engine, load_weights
+        from fruits_job.featurizer.model import configure_tf_threads
+        from fruits_job.featurizer.weights import for_engine, load_weights
 
         configure_tf_threads(threads)
         weights = for_engine(load_weights(WEIGHTS), engine)
@@ -238,8 +238,8 @@ def mode_naive(images_dir: str, batch_size: int) -> dict:
     from pyspark.sql import SparkSession
     from pyspark.sql.functions import pandas_udf
 
-    from fruits_job.pipeline import ship_package
-    from fruits_job.weights import load_weights
+    from fruits_job.packaging import ship_package
+    from fruits_job.featurizer.weights import load_weights
 
     spark = SparkSession.builder.appName("fruits-naive-benchmark").getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
@@ -250,8 +250,8 @@ def mode_naive(images_dir: str, batch_size: int) -> dict:
 
     @pandas_udf("array<float>")
     def naive(contents: pd.Series) -> pd.Series:
-        from fruits_job.images import decode_image, preprocess
-        from fruits_job.model import configure_tf_threads, make_predictor
+        from fruits_job.featurizer.images import decode_image, preprocess
+        from fruits_job.featurizer.model import configure_tf_threads, make_predictor
 
         configure_tf_threads(1)
         predict = make_predictor(bc.value)  # rebuilt for every Arrow batch
@@ -296,7 +296,7 @@ def convert_once(tmp: Path) -> Path | None:
     if not REAL_WEIGHTS.is_file():
         return None
     sys.path.insert(0, str(JOBS))
-    from fruits_job.weights import for_engine, load_weights, remember_file
+    from fruits_job.featurizer.weights import for_engine, load_weights, remember_file
 
     out = tmp / "featurizer.onnx"
     weights = for_engine(load_weights(WEIGHTS), "onnx")

@@ -11,6 +11,6 @@ import sys
 if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from fruits_job.convert import main
+    from fruits_job.featurizer.convert_cli import main
 
     sys.exit(main(sys.argv[1:]))

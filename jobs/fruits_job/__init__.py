@@ -4,18 +4,14 @@ Modules, one job each:
   contract   contract.json: the options, run folder files and summary fields (the runner reads it too)
   options    command line -> validated JobOptions (exit 2 on bad usage), built from the contract
   layout     pure path helpers: label/split from a path (--layout), run ids, URI joins
-  listing    what Spark's listing hides: ignored extensions, dangling links and loops
+  listing    the input as Spark lists and reads it (glob, split and label columns), and what its
+             listing hides: ignored extensions, dangling links and loops
   hadoop_files  thin adapter over the Hadoop FileSystem API (local, file://, s3://); atomic run claim
   s3_claim   S3 conditional PutObject (If-None-Match: *) for the run claim
   interrupts SIGINT/SIGTERM/SIGHUP -> cancel Spark jobs, status "interrupted", exit 130
-  weights    resolve --weights and load the model weights on the driver
-  model      MobileNetV2 with Keras/TensorFlow (the reference engine; driver-side weights)
-  convert    Keras weights -> ONNX model with tf2onnx, cached by the weights' content hash
-  onnx_engine  ONNX Runtime inference: one InferenceSession per Python worker, no TensorFlow
-  engines    --engine onnx|keras and the per-worker predictor cache
-  images     decode one image file (EXIF turn, JPEG draft, HEIC, pixel guard) into a 224x224
-             RGB array, or a failure reason; shared by the job and classify
-  featurize  the Arrow pandas UDF that turns image bytes into 1280 features
+  featurizer/  the model, weights to workers' inference (its __init__ lists its modules): weights,
+             convert + convert_cli (Keras -> ONNX), images (decode one photo; shared with classify),
+             engines, onnx_engine, model (Keras), featurize (the Arrow pandas UDF)
   pca        choose k and fit the centring + PCA pipeline
   summary    the run's summary.json document
   train      the classifier stage: logistic regression on the PCA features, metrics.json
@@ -23,7 +19,10 @@ Modules, one job each:
   run_files  where a run keeps its files
   model_file models/classifier.json: the documented model file the job exports and classify reads
   classify   one photo -> fruit + probability with a run's saved models (jobs/classify.py)
-  pipeline   the stages in order, with timings
+  pipeline   STAGES, the job's stages in order, and the loop that runs them (timings, progress,
+             the claim boundary, failure and interrupt handling)
+  stages/    one module per stage, each taking the RunContext (stages/context.py) and returning
+             its section of summary.json (its __init__ lists them)
   packaging  which files make the shipped package (packaging.json, shared with the runner)
   cli        main(argv) -> exit code
 """

@@ -126,7 +126,7 @@ _PREDICTORS: dict[str, object] = {}
 def featurize_photo(models: RunModels, photo: str, engine: str | None = None,
                     max_image_pixels: int | None = None) -> np.ndarray:
     """max_image_pixels: --max-image-pixels, else the limit the run was made with."""
-    from .images import decode_image, preprocess
+    from .featurizer.images import decode_image, preprocess
 
     if not os.path.exists(photo):
         raise UsageError(f"photo {photo} does not exist; give the path of a JPEG, PNG or HEIC file")
@@ -147,7 +147,7 @@ def featurize_photo(models: RunModels, photo: str, engine: str | None = None,
 
 def _predictor(models: RunModels, engine: str):
     """The run's featurizer with `engine`, built once per process (cached by file)."""
-    from .engines import build_predictor
+    from .featurizer.engines import build_predictor
 
     path = models.onnx_file if engine == "onnx" else models.weights_file
     predict = _PREDICTORS.get(path)
@@ -162,7 +162,7 @@ def _predictor(models: RunModels, engine: str):
             payload = f.read()
     else:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        from .weights import load_weights
+        from .featurizer.weights import load_weights
 
         payload = load_weights(path).arrays
     predict = build_predictor(engine, payload, None)  # None: the engine's default, all cores

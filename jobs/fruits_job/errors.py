@@ -23,3 +23,9 @@ class JobFailure(Exception):
     """The run started but could not complete. Exit 1; summary.json says "failed"."""
 
     exit_code = contract.exit_code("failed")
+
+
+def run_folder_taken(run_uri: str) -> UsageError:
+    """The run folder exists already (seen before the run, or lost to a concurrent run at the claim)."""
+    return UsageError(f"run folder {run_uri} already exists; choose another --run-id "
+                      "or pass --overwrite to replace it")

@@ -116,7 +116,7 @@ class Run:
 
     def photo(self, path: str, max_pixels: int | None = None):
         """One photo of the run as the job saw it: a 224x224x3 uint8 array (EXIF turn, RGB)."""
-        from .images import decode_image
+        from .featurizer.images import decode_image
 
         limit = max_pixels or int((self.summary.get("options") or {}).get("max_image_pixels") or 50_000_000)
         arr, reason = decode_image(read_bytes(path), limit)

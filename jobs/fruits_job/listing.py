@@ -1,4 +1,5 @@
-"""What Spark's file listing does not show: files skipped for their extension (counted,
+"""The input's files: what Spark lists and reads (the glob, the layout's split and label
+columns), and what its listing does not show: files skipped for their extension (counted,
 with a hint naming --extensions) and, for local inputs, symbolic links that lead nowhere
 (dangling, or loops), which Spark's listing drops without a word."""
 
@@ -10,8 +11,60 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from urllib.parse import unquote, urlsplit
 
-from .layout import is_local, local_path
+from .errors import missing_input
+from .layout import (LAYOUT_LABEL, SEEDED_SPLIT_SEED, SEEDED_TEST, SEEDED_TEST_PERCENT, SEEDED_TRAIN, is_local,
+                     layout_depth, local_path)
+
+
+def read_images(spark, config):
+    return (spark.read.format("binaryFile")
+            .option("recursiveFileLookup", "true")
+            .option("pathGlobFilter", config.path_glob)
+            .load(config.input))
+
+
+def list_files(spark, config) -> list[str]:
+    """Every file matching the glob, as Spark's `path` column spells it. Reads no content.
+
+    Taken from the file index rather than a scan because scans silently drop zero-byte
+    files, which must be reported too.
+    """
+    from pyspark.errors import AnalysisException
+
+    try:
+        files = read_images(spark, config).inputFiles()
+    except AnalysisException as e:
+        if "PATH_NOT_FOUND" in str(e) or "does not exist" in str(e):
+            raise missing_input(config.input) from None
+        raise
+    return [hadoop_path_string(f) for f in files]
+
+
+def hadoop_path_string(uri: str) -> str:
+    """inputFiles() gives escaped URIs (file:///a%20b); rows carry Hadoop Path.toString (file:/a b)."""
+    parsed = urlsplit(uri)
+    path = unquote(parsed.path)
+    return f"{parsed.scheme}://{parsed.netloc}{path}" if parsed.netloc else f"{parsed.scheme}:{path}"
+
+
+def with_split_and_label(df, root: str, layout: str):
+    """Keep the rows at the layout's depth below `root` and name them from those folders only."""
+    from pyspark.sql import functions as F
+
+    prefix = root.rstrip("/") + "/"
+    relative = F.col("path").substr(len(prefix) + 1, 1 << 30)
+    parts = F.split(relative, "/")
+    placed = (F.col("path").startswith(prefix) & (F.size(parts) == layout_depth(layout))
+              & ~F.array_contains(parts, ""))
+    df = df.filter(placed)
+    if layout == LAYOUT_LABEL:
+        held_out = F.pmod(F.xxhash64(F.lit(str(SEEDED_SPLIT_SEED)), relative), F.lit(100)) < SEEDED_TEST_PERCENT
+        return (df.withColumn("split", F.when(held_out, F.lit(SEEDED_TEST)).otherwise(F.lit(SEEDED_TRAIN)))
+                .withColumn("label", F.element_at(parts, 1)))
+    return df.withColumn("split", F.element_at(parts, 1)).withColumn("label", F.element_at(parts, 2))
+
 
 _BRACES = re.compile(r"\{([^{}]*)\}")
 
@@ -47,8 +100,6 @@ class Ignored:
 
 def ignored_files(spark, config, listed: list[str]) -> Ignored:
     """Files under --input that the extension filter left out, counted per extension."""
-    from .pipeline import hadoop_path_string
-
     everything = (spark.read.format("binaryFile").option("recursiveFileLookup", "true")
                   .load(config.input).inputFiles())
     chosen = set(listed)

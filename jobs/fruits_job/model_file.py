@@ -66,7 +66,7 @@ def build(*, run_id: str, labels: list[str], pca_model, classifier: LinearClassi
         "run_id": run_id,
         "labels": list(labels),
         "input": {"image_size": [IMAGE_SIZE, IMAGE_SIZE], "channels": "RGB",
-                  "decode": "fruits_job.images.decode_image (EXIF orientation, RGB, resized to image_size)",
+                  "decode": "fruits_job.featurizer.images.decode_image (EXIF orientation, RGB, resized to image_size)",
                   "preprocess": "x / 127.5 - 1 (MobileNetV2), float32",
                   "max_image_pixels": int(max_image_pixels)},
         "featurizer": {"architecture": "MobileNetV2 alpha 1.0, no top, global average pooling",

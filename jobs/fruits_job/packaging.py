@@ -2,13 +2,15 @@
 
 The runner (runner/packaging/package-job.ts) builds fruits_job.zip for --py-files by the same rule,
 so a subpackage or a data file (contract.json) is shipped alike by both. Standard library
-only: the runner's tests call package_members() with a bare python3.
+only: the runner's tests call package_members() with a bare python3. ship_package() ships the
+package to Spark's executors when it was not given via --py-files.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import tempfile
 import zipfile
 
 RULE_FILE = "packaging.json"
@@ -53,3 +55,25 @@ def write_package_zip(package_dir: str, dest: str) -> list[str]:
             with open(path, "rb") as f:
                 zf.writestr(info, f.read())
     return [name for name, _ in members]
+
+
+_SHIPPED: set[str] = set()
+
+
+def ship_package(spark) -> None:
+    """Make fruits_job importable on executors when it was not given via --py-files."""
+    import fruits_job
+
+    package_dir = os.path.dirname(os.path.abspath(fruits_job.__file__))
+    if ".zip" in package_dir or ".egg" in package_dir:
+        return  # imported from the --py-files archive, which Spark already ships
+    sc = spark.sparkContext
+    submitted = sc.getConf().get("spark.submit.pyFiles", "") or ""
+    if "fruits_job" in submitted or sc.applicationId in _SHIPPED:
+        return  # shipped by spark-submit --py-files, or already by us in this application
+    tmp = tempfile.mkdtemp(prefix="fruits-job-pkg-")
+    # Own name, so it never clashes with a fruits_job.zip given via --py-files.
+    archive = os.path.join(tmp, "fruits_job_autoship.zip")
+    write_package_zip(package_dir, archive)  # same rule as the runner's fruits_job.zip
+    sc.addPyFile(archive)
+    _SHIPPED.add(sc.applicationId)

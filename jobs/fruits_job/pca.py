@@ -22,7 +22,7 @@ as the job does (scores = (x - mean) @ components). We do not scale to unit vari
 MobileNetV2's pooled activations share one scale, and scaling would inflate rare, noisy
 channels.
 
-k limits: centred data of n images (the Training split: pipeline.py fits on it only) has at
+k limits: centred data of n images (the Training split: stages/pca_fit.py fits on it only) has at
 most n-1 non-zero components and there are 1280 features, so k is clamped to
 min(k, n-1, 1280) with a warning recorded in the summary (pca.k_requested / pca.warning)
 rather than failing the run.

@@ -40,6 +40,15 @@ def versions(spark) -> dict:
     return out
 
 
+def failures_section(failures: list[dict], total: int) -> dict:
+    """failures, capped at MAX_LISTED_FAILURES; failures_truncated when `total` is more than listed."""
+    listed = failures[:MAX_LISTED_FAILURES]
+    section: dict = {"failures": listed}
+    if total > len(listed):
+        section["failures_truncated"] = {"listed": len(listed), "total": total}
+    return section
+
+
 def utc_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -90,10 +99,18 @@ class RunRecord:
     def warn(self, message: str) -> None:
         self.doc["warnings"].append(message)
 
-    def set_failures(self, failures: list[dict], total: int) -> None:
-        self.doc["failures"] = failures[:MAX_LISTED_FAILURES]
-        if total > len(self.doc["failures"]):
-            self.doc["failures_truncated"] = {"listed": len(self.doc["failures"]), "total": total}
+    def merge(self, section: dict) -> None:
+        """A stage's summary section: an object field is updated key by key, a list (warnings,
+        failures) grows, anything else is set."""
+        with self._lock:
+            for key, value in section.items():
+                current = self.doc.get(key)
+                if isinstance(current, dict) and isinstance(value, dict):
+                    current.update(value)
+                elif isinstance(current, list) and isinstance(value, list):
+                    current.extend(value)
+                else:
+                    self.doc[key] = value
 
     def elapsed(self) -> float:
         return round(time.monotonic() - self._t0, 3)

@@ -414,7 +414,7 @@ def _write_model_file(storage, record, weights, run_uri, model: LinearModel, pca
 def save_featurizer_weights(arrays: list, storage, uri: str) -> None:
     """The exact weights the features came from, as a Keras .weights.h5 file (works for
     imagenet, weight files and test-only random weights alike)."""
-    from .model import build_architecture
+    from .featurizer.model import build_architecture
 
     model = build_architecture()
     model.set_weights(arrays)

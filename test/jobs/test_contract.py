@@ -13,10 +13,10 @@ from classifier_runs import cached_run
 
 from fruits_job import contract
 from fruits_job.options import JobOptions, build_parser, parse_args
-from fruits_job.engines import ENGINES
+from fruits_job.featurizer.engines import ENGINES
 from fruits_job.errors import UsageError
 from fruits_job.layout import LAYOUTS
-from fruits_job.pipeline import ship_package
+from fruits_job.packaging import ship_package
 
 BASE = ["--input", "/in", "--output", "/out"]
 OPTIONS = contract.options()
@@ -180,7 +180,8 @@ def test_job_options_take_every_default_from_the_contract():
 
 
 def test_markers_and_exit_codes_are_the_contracts():
-    from fruits_job import cli, errors, interrupts, progress, weights
+    from fruits_job import cli, errors, interrupts, progress
+    from fruits_job.featurizer import weights
 
     c = contract.load()
     assert (cli.SUMMARY_MARKER, progress.MARKER, progress.LINES_ENV) == (

@@ -143,7 +143,7 @@ def test_summary_failures_are_complete_and_name_the_real_files(messy_run, messy_
 def test_listed_file_that_vanished_before_the_scan_is_reported_as_gone(spark, tmp_path):
     # Spark's scan skips a listed file that disappeared (ignoreMissingFiles); the job then asks
     # storage why. Tests run as root, so "unreadable" cannot be staged; "gone" and "empty" can.
-    from fruits_job.pipeline import _why_not_scanned
+    from fruits_job.stages.featurize import why_not_scanned
     from fruits_job.hadoop_files import HadoopFiles
 
     storage = HadoopFiles(spark)
@@ -152,16 +152,16 @@ def test_listed_file_that_vanished_before_the_scan_is_reported_as_gone(spark, tm
     gone.unlink()
     (folder / "empty.jpg").write_bytes(b"")
     kept = save_image(folder / "kept.jpg", 2, fmt="JPEG")
-    assert "no longer exists" in _why_not_scanned(storage, f"file:{gone}")  # as Spark spells paths
-    assert _why_not_scanned(storage, f"file:{folder / 'empty.jpg'}") == "empty file (0 bytes)"
-    assert "could not be read" in _why_not_scanned(storage, f"file:{kept}")  # present: Spark failed it
+    assert "no longer exists" in why_not_scanned(storage, f"file:{gone}")  # as Spark spells paths
+    assert why_not_scanned(storage, f"file:{folder / 'empty.jpg'}") == "empty file (0 bytes)"
+    assert "could not be read" in why_not_scanned(storage, f"file:{kept}")  # present: Spark failed it
 
 
 def test_storage_that_cannot_answer_is_reported_as_unreadable():
-    from fruits_job.pipeline import _why_not_scanned
+    from fruits_job.stages.featurize import why_not_scanned
 
     class BrokenStorage:
         def exists(self, uri):
             raise PermissionError("access denied")
 
-    assert "could not be read" in _why_not_scanned(BrokenStorage(), "s3://bucket/Training/kiwi/a.jpg")
+    assert "could not be read" in why_not_scanned(BrokenStorage(), "s3://bucket/Training/kiwi/a.jpg")

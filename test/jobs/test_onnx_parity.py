@@ -55,14 +55,14 @@ def model_cache(tmp_path_factory):
 def real(model_cache):
     if not NO_TOP.is_file():
         pytest.skip(f"real MobileNetV2 weights not found at {NO_TOP}")
-    from fruits_job.weights import for_engine, load_weights
+    from fruits_job.featurizer.weights import for_engine, load_weights
 
     return for_engine(load_weights(str(NO_TOP)), "onnx")
 
 
 @pytest.fixture(scope="module")
 def sample_batch(sample_dir):
-    from fruits_job.images import decode_image, preprocess
+    from fruits_job.featurizer.images import decode_image, preprocess
 
     files = sorted(p for p in sample_dir.rglob("*") if p.is_file())
     arrays = [decode_image(p.read_bytes(), 50_000_000) for p in files]
@@ -72,7 +72,7 @@ def sample_batch(sample_dir):
 
 @pytest.fixture(scope="module")
 def both_features(real, sample_batch):
-    from fruits_job.engines import build_predictor
+    from fruits_job.featurizer.engines import build_predictor
 
     names, x = sample_batch
     keras_predict = build_predictor("keras", real.arrays, None)
@@ -108,8 +108,8 @@ def test_imagenet_top1_labels_identical(both_features):
 
 
 def test_conversion_is_cached_by_weights_content(real, model_cache, monkeypatch):
-    from fruits_job import convert
-    from fruits_job.weights import LoadedWeights, for_engine
+    from fruits_job.featurizer import convert
+    from fruits_job.featurizer.weights import LoadedWeights, for_engine
 
     assert real.onnx_origin in ("converted", "cache")
     assert len(list((model_cache / "onnx").glob("*.onnx"))) >= 1
@@ -128,8 +128,8 @@ def test_conversion_is_cached_by_weights_content(real, model_cache, monkeypatch)
 
 
 def test_a_damaged_cache_file_is_converted_again(real, model_cache):
-    from fruits_job import convert
-    from fruits_job.weights import LoadedWeights, for_engine
+    from fruits_job.featurizer import convert
+    from fruits_job.featurizer.weights import LoadedWeights, for_engine
 
     cached = model_cache / "onnx" / f"{convert.cache_key(real.arrays)}.onnx"
     assert cached.is_file()
@@ -141,7 +141,7 @@ def test_a_damaged_cache_file_is_converted_again(real, model_cache):
 
 def test_onnx_weights_file_is_checked_before_any_task(tmp_path):
     from fruits_job.errors import UsageError
-    from fruits_job.weights import load_weights
+    from fruits_job.featurizer.weights import load_weights
 
     bad = tmp_path / "not-a-model.onnx"
     bad.write_bytes(b"\x08\x07garbage")
@@ -152,7 +152,7 @@ def test_onnx_weights_file_is_checked_before_any_task(tmp_path):
 def test_keras_weights_without_tensorflow_is_an_environment_error(monkeypatch):
     import importlib.util
 
-    from fruits_job.weights import ConverterMissing, load_weights
+    from fruits_job.featurizer.weights import ConverterMissing, load_weights
 
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
@@ -308,10 +308,10 @@ def test_engine_option_defaults_to_onnx_and_refuses_keras_with_an_onnx_model():
 def test_a_converted_weights_file_is_found_by_its_bytes_without_tensorflow(real, model_cache, no_tensorflow):
     """Last in this module: from here on the module's cache knows the file (later onnx runs in it
     would skip featurizer.weights.h5)."""
-    from fruits_job.weights import remember_file
+    from fruits_job.featurizer.weights import remember_file
 
     remember_file(str(NO_TOP), real)  # what the job does after loading + converting the file once
-    code = ("import sys; sys.path.insert(0, sys.argv[1]); from fruits_job.weights import cached_onnx_for_file; "
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from fruits_job.featurizer.weights import cached_onnx_for_file; "
             "w = cached_onnx_for_file(sys.argv[2]); print(w.onnx_sha256 if w else None, w and w.arrays is None, "
             "any(m.split('.')[0] in ('tensorflow', 'keras', 'tf2onnx') for m in sys.modules))")
     env = _blocked_env(no_tensorflow)
@@ -323,7 +323,7 @@ def test_a_converted_weights_file_is_found_by_its_bytes_without_tensorflow(real,
     # runs may have converted it again since `real` was made: tf2onnx's bytes need not repeat).
     import hashlib
 
-    from fruits_job.convert import cache_dir, cache_key
+    from fruits_job.featurizer.convert import cache_dir, cache_key
 
     cached = os.path.join(cache_dir(), f"{cache_key(real.arrays)}.onnx")
     with open(cached, "rb") as f:

@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 
 import fruits_job
-from fruits_job import pipeline
+from fruits_job import packaging
 from fruits_job.packaging import package_members
 
 REPO_PACKAGE = Path(fruits_job.__file__).resolve().parent
@@ -64,9 +64,9 @@ EXPECTED = [
 def test_ship_package_ships_subpackages_and_data_files(tmp_path, monkeypatch):
     pkg = make_package(tmp_path)
     monkeypatch.setattr(fruits_job, "__file__", str(pkg / "__init__.py"))
-    monkeypatch.setattr(pipeline, "_SHIPPED", set())
+    monkeypatch.setattr(packaging, "_SHIPPED", set())
     spark = FakeSpark()
-    pipeline.ship_package(spark)
+    packaging.ship_package(spark)
     [archive] = spark.sparkContext.added
     with zipfile.ZipFile(archive) as zf:
         assert zf.testzip() is None
@@ -76,5 +76,6 @@ def test_ship_package_ships_subpackages_and_data_files(tmp_path, monkeypatch):
 def test_the_real_package_ships_its_own_rule_and_every_module():
     names = [name for name, _ in package_members(str(REPO_PACKAGE))]
     assert "fruits_job/packaging.json" in names
+    assert {"fruits_job/featurizer/__init__.py", "fruits_job/featurizer/weights.py"} <= set(names)  # subpackages ship
     modules = sorted(p.relative_to(REPO_PACKAGE.parent).as_posix() for p in REPO_PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
     assert [n for n in names if n.endswith(".py")] == modules

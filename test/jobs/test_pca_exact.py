@@ -132,7 +132,7 @@ def test_identical_rows_are_one_clear_error():
 
 @pytest.fixture(scope="module")
 def frame(spark, data):
-    from fruits_job.pipeline import ship_package
+    from fruits_job.packaging import ship_package
 
     ship_package(spark)  # the executors' half of the fit lives in fruits_job
     return spark.createDataFrame([(row.tolist(),) for row in data], "features array<float>").cache()

@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.integration,  # real weights through TensorFlow: not a
 
 
 def _decode_all(folder):
-    from fruits_job.images import decode_image, preprocess
+    from fruits_job.featurizer.images import decode_image, preprocess
 
     arrays = []
     for path in sorted(folder.glob("*.jpg")):

@@ -21,7 +21,7 @@ from PIL import Image
 from fruits_job import interrupts
 from fruits_job.cli import main
 from fruits_job.options import DEFAULT_MAX_IMAGE_PIXELS, parse_args
-from fruits_job.images import HEIF_SUPPORTED, decode_image
+from fruits_job.featurizer.images import HEIF_SUPPORTED, decode_image
 from fruits_job.layout import misplaced_reason, relative_parts
 from fruits_job.listing import broken_links, glob_patterns, matches
 from fruits_job.hadoop_files import HadoopFiles, _claim_local_dir

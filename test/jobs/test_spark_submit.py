@@ -43,7 +43,7 @@ def random_onnx(tmp_path_factory) -> str:
     """WEIGHTS as an ONNX file: a driver given it imports no TensorFlow, which costs 15-50 s per
     spark-submit on a loaded 2-core machine (this process has it loaded for the in-process runs,
     and the conversion is cached)."""
-    from fruits_job.weights import for_engine, load_weights
+    from fruits_job.featurizer.weights import for_engine, load_weights
 
     path = tmp_path_factory.mktemp("weights") / "featurizer.onnx"
     path.write_bytes(for_engine(load_weights(WEIGHTS), "onnx").onnx)

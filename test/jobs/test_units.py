@@ -15,8 +15,8 @@ from PIL import Image
 
 from fruits_job.options import parse_args
 from fruits_job.errors import UsageError
-from fruits_job import images
-from fruits_job.images import decode_image, preprocess
+from fruits_job.featurizer import images
+from fruits_job.featurizer.images import decode_image, preprocess
 from fruits_job.layout import default_run_id, image_glob, join_uri
 from fruits_job.pca import max_components, smallest_k_for_target
 from fruits_job.summary import RunRecord

@@ -7,7 +7,7 @@ import pytest
 from conftest import make_good_images, read_parquet
 
 from fruits_job.errors import UsageError
-from fruits_job.weights import IMAGENET_FILE, load_weights
+from fruits_job.featurizer.weights import IMAGENET_FILE, load_weights
 
 SEED = 11
 
@@ -18,7 +18,7 @@ def seeded():
 
 
 def _model_with(arrays):
-    from fruits_job.model import build_architecture
+    from fruits_job.featurizer.model import build_architecture
 
     model = build_architecture()
     model.set_weights(arrays)
@@ -69,8 +69,8 @@ def test_missing_and_broken_weights_files_are_usage_errors(tmp_path):
 def test_job_with_weights_file_via_hadoop_fs_reproduces_features(run_job, spark, seeded, tmp_path):
     """file:// goes through the same Hadoop FS copy as s3:// on EMR; features must equal a
     direct TensorFlow computation with the seeded weights."""
-    from fruits_job.images import decode_image, preprocess
-    from fruits_job.model import make_predictor
+    from fruits_job.featurizer.images import decode_image, preprocess
+    from fruits_job.featurizer.model import make_predictor
 
     images = make_good_images(tmp_path / "in", 4)
     weights_file = tmp_path / "w" / "seeded.weights.h5"

@@ -9,8 +9,8 @@ a chain: extra inter-op threads would only compete with the intra-op pool.
 
 from __future__ import annotations
 
-from . import FEATURE_DIM, IMAGE_SIZE
-from .errors import UsageError, one_line
+from .. import FEATURE_DIM, IMAGE_SIZE
+from ..errors import UsageError, one_line
 
 
 def make_session(model_bytes: bytes, threads: int | None):

@@ -22,8 +22,8 @@ import warnings
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-from . import IMAGE_SIZE
-from .errors import one_line
+from .. import IMAGE_SIZE
+from ..errors import one_line
 
 # Truncated files must fail loudly, not decode as half-grey images.
 ImageFile.LOAD_TRUNCATED_IMAGES = False

@@ -21,10 +21,10 @@ import tempfile
 import hashlib
 from dataclasses import dataclass, replace
 
-from . import contract
-from .options import TEST_ONLY_RANDOM_PREFIX
-from .errors import UsageError, one_line
-from .layout import is_local, local_path
+from .. import contract
+from ..options import TEST_ONLY_RANDOM_PREFIX
+from ..errors import UsageError, one_line
+from ..layout import is_local, local_path
 
 IMAGENET_FILE = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
 TEST_ONLY_WARNING = ("TEST-ONLY RANDOM WEIGHTS: features and PCA are meaningless; "
@@ -161,7 +161,7 @@ def _random(seed: int, spec: str) -> LoadedWeights:
 def _imagenet() -> LoadedWeights:
     import keras
 
-    from . import IMAGE_SIZE
+    from .. import IMAGE_SIZE
 
     try:
         # Keras prints "Downloading data from ..." on stdout; stdout is reserved for results.

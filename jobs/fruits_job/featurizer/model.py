@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 
-from . import FEATURE_DIM, IMAGE_SIZE
+from .. import FEATURE_DIM, IMAGE_SIZE
 
 _THREADS_SET: int | None = None
 
