@@ -273,7 +273,20 @@ export function resolveConfig(src: ConfigSources = {}): Config {
   // The EMR key pair is the stacks' publicKeyPath: its private half is the natural tunnel key.
   if (c.tunnel.key === undefined && c.publicKeyPath !== undefined) c.tunnel.key = resolveUserPath(privateKeyPathFor(c.publicKeyPath), cwd, home);
 
-  return { ...c, capacity, idleTimeoutMinutes: c.idleTimeoutMinutes ?? (c.jupyterHub ? 60 : 20), stateRegion: c.stateRegion ?? c.region };
+  const config: Config = { ...c, capacity, idleTimeoutMinutes: c.idleTimeoutMinutes ?? (c.jupyterHub ? 60 : 20), stateRegion: c.stateRegion ?? c.region };
+  SET_BY_USER.set(config, new Set(origin.keys()));
+  return config;
+}
+
+/** The fields each resolved config got from its file, environment or flags (not a default). */
+const SET_BY_USER = new WeakMap<object, ReadonlySet<string>>();
+
+/**
+ * Whether `path` ("compute", "vm.port") of this resolved config was set by the user rather than
+ * left to its default; false for an object resolveConfig did not return (a copy, a test literal).
+ */
+export function setByUser(config: object, path: string): boolean {
+  return SET_BY_USER.get(config)?.has(path) ?? false;
 }
 
 export interface LoadOptions {

@@ -179,6 +179,12 @@ export function instanceTypesProblem(types: string[]): Problem | undefined {
 }
 
 /** Compute modes: a long-lived cluster, a cluster per run, or EMR Serverless (docs/serverless.md). */
+/** A container image tag as Docker and ECR accept it (the stack builds `<repository>:<tag>` from it). */
+export function imageTagProblem(tag: string): Problem | undefined {
+  if (/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) return undefined;
+  return { problem: `"${tag}" is not an image tag (letters, digits, _ . -, at most 128, not starting with . or -)`, fix: 'use the tag `npm run image -- push` prints' };
+}
+
 export const COMPUTE_MODES = ['cluster', 'transient', 'serverless'] as const;
 
 /** EMR's limit on instance types per fleet: 5 without an allocation strategy, 30 with one. */

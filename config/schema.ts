@@ -7,6 +7,7 @@ import { bool, int, keyPath, localPath, num, oneOf, remotePath, sparkConf, str, 
 import {
   bucketNameProblem,
   COMPUTE_MODES,
+  imageTagProblem,
   instanceTypesProblem,
   MAX_FLEET_TYPES,
   DEFAULT_RELEASE_LABEL,
@@ -172,8 +173,8 @@ export const capacityShape = {
 
 /** compute "serverless": the EMR Serverless application (docs/serverless.md). */
 export const serverlessShape = {
-  maxVcpu: int({ env: 'FRUITS_SERVERLESS_MAX_VCPU', default: 16, min: 1, max: 4000, description: "the application's maximum capacity in vCPUs (all job runs together); the job asks for 1 driver + executors of 4 vCPUs" }),
-  maxMemoryGb: int({ env: 'FRUITS_SERVERLESS_MAX_MEMORY_GB', default: 64, min: 2, max: 16000, description: "the application's maximum memory in GB" }),
+  maxVcpu: int({ env: 'FRUITS_SERVERLESS_MAX_VCPU', default: 16, min: 8, max: 4000, description: "the application's maximum capacity in vCPUs (all job runs together); a run takes 1 driver + executors of 4 vCPUs each, so at least 8" }),
+  maxMemoryGb: int({ env: 'FRUITS_SERVERLESS_MAX_MEMORY_GB', default: 64, min: 32, max: 16000, description: "the application's maximum memory in GB; a run takes 1 driver + executors of 16 GB each, so at least 32" }),
   idleMinutes: int({ env: 'FRUITS_SERVERLESS_IDLE_MINUTES', default: 5, min: 1, max: 10080, description: 'auto-stop after this many idle minutes (the application auto-starts on the next job run)' }),
   preInitializedExecutors: int({
     default: 0,
@@ -183,6 +184,7 @@ export const serverlessShape = {
   }),
   imageTag: str({
     env: 'FRUITS_SERVERLESS_IMAGE_TAG',
+    rule: imageTagProblem,
     description: 'tag of the job image in the stack\'s ECR repository, as printed by `npm run image -- push`; unset: EMR\'s default image (Python 3.9), which cannot run the job, so deploy, push, set this and deploy again',
   }),
 };

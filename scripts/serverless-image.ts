@@ -10,17 +10,33 @@ import { envError, ExitCode, isStructuredError, jobError, problemLine, usageErro
 import { makeOutput } from '../runner/platform/output.js';
 import { imagePlan, imageTag, readImageInputs, stepLine } from '../runner/serverless/image-plan.js';
 
+const USAGE = [
+  'usage: npm run image -- push [--dry-run] [--json] [--config FILE] [--outputs-file FILE]',
+  '  push            build serverless/Dockerfile for the configured EMR release and push it to the stack\'s ECR repository',
+  '                  under a content-hash tag (skipped when that tag is already there); prints the serverless.imageTag to set',
+  '  --dry-run       print the docker and aws commands instead of running them',
+  'Needs Docker and the AWS CLI v2 (docs/serverless.md).',
+].join('\n');
+
+/** node:util parseArgs errors (unknown option, missing value) are usage errors, not crashes. */
+const isParseArgsError = (e: unknown) => typeof (e as { code?: unknown })?.code === 'string' && (e as { code: string }).code.startsWith('ERR_PARSE_ARGS_');
+
 async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
   const out = makeOutput(json);
   try {
     const { values, positionals } = parseArgs({
       args: argv,
-      options: { 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, config: { type: 'string' }, 'outputs-file': { type: 'string' } },
+      options: { 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, config: { type: 'string' }, 'outputs-file': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
       allowPositionals: true,
     });
-    const [verb = 'push', ...rest] = positionals;
-    if (verb !== 'push' || rest.length) throw usageError(`unknown arguments "${positionals.join(' ')}"`, 'usage: npm run image -- push [--dry-run] [--json]');
+    if (values.help) {
+      out.result({ usage: USAGE }, USAGE);
+      return 0;
+    }
+    const [verb, ...rest] = positionals;
+    if (verb === undefined) throw usageError('missing command', `${USAGE.split('\n')[0]} (push builds and uploads the image: nothing runs without it)`);
+    if (verb !== 'push' || rest.length) throw usageError(`unknown arguments "${positionals.join(' ')}"`, USAGE.split('\n')[0]!);
     const cfg = loadConfig({ configPath: values.config, flags: { 'emr.outputsFile': values['outputs-file'] } });
     const outputs = readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack);
     if (!outputs.ecrRepositoryUrl) {
@@ -55,7 +71,8 @@ async function main(argv: string[]): Promise<number> {
     }
     out.result({ tag, imageUri: plan.imageUri, pushed: true, next }, `pushed ${plan.imageUri}; ${next}`);
     return 0;
-  } catch (e) {
+  } catch (caught) {
+    const e = isParseArgsError(caught) ? usageError(String((caught as Error).message).split('\n')[0]!, USAGE.split('\n')[0]!) : caught;
     const s = isStructuredError(e) ? e : undefined;
     const message = s ? s.message || problemLine(s.problem, s.fix) : `unexpected failure: ${String((e as Error)?.message ?? e).split('\n')[0]}`;
     const code = s ? s.exitCode : ExitCode.jobFailed;

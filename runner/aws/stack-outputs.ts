@@ -2,7 +2,7 @@
 // cdktf may write output ids as snake_case or camelCase: accept both.
 import { readFileSync, existsSync } from 'node:fs';
 import { usageError } from '../../config/errors.js';
-import type { RunnerConfig } from '../../config/index.js';
+import { setByUser, type RunnerConfig } from '../../config/index.js';
 import type { Output } from '../platform/output.js';
 
 export interface StackOutputs {
@@ -87,9 +87,9 @@ export const DEPLOY_HINT = 'run `npx cdktf deploy fruits-emr --outputs-file cdkt
 export function computeModeOf(cfg: Pick<RunnerConfig, 'emr'> & { compute?: string }, out?: Pick<Output, 'info'>, outputs?: StackOutputs): string {
   const deployed = (outputs ?? readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack)).compute;
   const configured = cfg.compute;
-  // The loader fills in the default ("cluster"), so only a config that names another mode can disagree.
-  if (deployed && configured && configured !== 'cluster' && deployed !== configured) {
-    out?.info(`fruits: warning: fruits.config.json says compute "${configured}" but ${cfg.emr.outputsFile} is from a "${deployed}" deploy; using "${deployed}" (deploy again to switch)`);
+  // Only a mode the user chose can disagree: the loader fills in the default ("cluster") otherwise.
+  if (deployed && configured && deployed !== configured && (configured !== 'cluster' || setByUser(cfg, 'compute'))) {
+    out?.info(`fruits: warning: the config says compute "${configured}" but ${cfg.emr.outputsFile} is from a "${deployed}" deploy; using "${deployed}" (deploy again to switch)`);
   }
   return deployed ?? configured ?? 'cluster';
 }

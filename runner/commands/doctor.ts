@@ -151,9 +151,11 @@ export async function runDoctor(cfg: RunnerConfig, o: { root: string; offline: b
     const mode = computeModeOf(cfg, undefined, outputs);
     const transient = mode === 'transient'; // each run creates its cluster: no cluster_id
     const serverless = mode === 'serverless';
-    const needed = ['region', 'inputUri', 'resultsUri', 'codeUri', 'logUri',
-      ...(serverless ? (['serverlessApplicationId', 'serverlessJobRoleArn', 'serverlessLogUri'] as const) : transient ? [] : (['clusterId'] as const))] as const;
-    const missing = needed.filter((k) => !outputs[k]);
+    // A serverless stack logs job runs under serverless_log_uri and has no cluster log_uri.
+    const needed = ['region', 'inputUri', 'resultsUri', 'codeUri',
+      ...(serverless ? (['serverlessApplicationId', 'serverlessJobRoleArn', 'serverlessLogUri'] as const) : (['logUri', ...(transient ? [] : ['clusterId'] as const)] as const))] as const;
+    // Named as in the outputs file (input_uri), not as the runner's fields (inputUri).
+    const missing = needed.filter((k) => !outputs[k]).map((k) => k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`));
     add({
       area: 'emr', name: 'stack outputs', status: missing.length ? 'miss' : 'ok',
       detail: existsSync(cfg.emr.outputsFile) ? (missing.length ? `${cfg.emr.outputsFile} lacks ${missing.join(', ')}` : `${cfg.emr.outputsFile} (compute ${mode})`) : `${cfg.emr.outputsFile} not found`,

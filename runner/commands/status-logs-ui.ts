@@ -8,7 +8,7 @@ import { boolFlag, intFlag, type CommandHandler, type CommandContext } from './h
 function noExtraArgs(c: CommandContext, max: number): void {
   if (c.args.length > max) throw usageError(`unexpected argument "${c.args[max]}" (see fruits ${c.command} --help)`);
 }
-const opsOf = (c: CommandContext): OpsContext => ({ cfg: c.cfg, out: c.out, clock: c.clock, signal: c.signal });
+const opsOf = (c: CommandContext): OpsContext => ({ cfg: c.cfg, out: c.out, clock: c.clock, signal: c.signal, dryRun: c.dryRun });
 
 /** The emr target, which answers every look-up command (targets/registry.ts). */
 async function emr() {

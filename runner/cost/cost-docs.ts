@@ -22,11 +22,11 @@ function variants(defaults: Config): Variant[] {
   ];
 }
 
-/** The smallest serverless run (the driver alone) and the largest the application allows. */
+/** The smallest serverless run (a driver and one executor) and the largest the default application allows. */
 function serverlessRange(defaults: Config) {
   return {
-    least: estimateServerlessCost({ maxVcpu: SERVERLESS_WORKER.vcpu, region: defaults.region }),
-    most: estimateServerlessCost({ maxVcpu: defaults.serverless.maxVcpu, region: defaults.region }),
+    least: estimateServerlessCost({ maxVcpu: 2 * SERVERLESS_WORKER.vcpu, region: defaults.region }),
+    most: estimateServerlessCost({ maxVcpu: defaults.serverless.maxVcpu, maxMemoryGb: defaults.serverless.maxMemoryGb, region: defaults.region }),
   };
 }
 
@@ -40,7 +40,7 @@ export function costPerRunTable(defaults: Config): string {
   });
   const { least, most } = serverlessRange(defaults);
   rows.push([
-    `\`serverless\`, 1 to ${defaults.serverless.maxVcpu / SERVERLESS_WORKER.vcpu} workers (\`serverless.maxVcpu\` ${defaults.serverless.maxVcpu})`,
+    `\`serverless\`, 2 to ${defaults.serverless.maxVcpu / SERVERLESS_WORKER.vcpu} workers (\`serverless.maxVcpu\` ${defaults.serverless.maxVcpu})`,
     `${usd(least.perHour)}-${usd(most.perHour)}`,
     `${SERVERLESS_START_MINUTES} + ${RUN_TIMES.jobMinutes} = ${most.runMinutes}`,
     `${usd(least.perRun)}-${usd(most.perRun)}`,

@@ -92,8 +92,10 @@ export function planCostLine(plan: Pick<CapacityPlan, 'master' | 'core' | 'task'
  * compute "serverless": workers (1 driver + executors up to the application's maximum vCPUs) of
  * SERVERLESS_WORKER size, billed while the run uses them: start + job, nothing idles.
  */
-export function estimateServerlessCost(o: { maxVcpu: number; region: string }, jobMinutes: number = RUN_TIMES.jobMinutes): CostEstimate {
-  const workers = Math.max(1, Math.floor(o.maxVcpu / SERVERLESS_WORKER.vcpu));
+export function estimateServerlessCost(o: { maxVcpu: number; maxMemoryGb?: number; region: string }, jobMinutes: number = RUN_TIMES.jobMinutes): CostEstimate {
+  // The application's maxima bound the workers (vCPU and memory alike); a run needs a driver and one executor.
+  const byMemory = o.maxMemoryGb === undefined ? Infinity : Math.floor(o.maxMemoryGb / SERVERLESS_WORKER.memoryGb);
+  const workers = Math.max(2, Math.min(Math.floor(o.maxVcpu / SERVERLESS_WORKER.vcpu), byMemory));
   const perWorker = SERVERLESS_WORKER.vcpu * SERVERLESS_PRICES.vcpuHour + SERVERLESS_WORKER.memoryGb * SERVERLESS_PRICES.gbHour;
   const runMinutes = SERVERLESS_START_MINUTES + jobMinutes;
   return {
@@ -107,7 +109,7 @@ export function estimateServerlessCost(o: { maxVcpu: number; region: string }, j
 }
 
 /** The one line printed before a serverless run. */
-export function serverlessCostLine(o: { maxVcpu: number; region: string }): string {
+export function serverlessCostLine(o: { maxVcpu: number; maxMemoryGb?: number; region: string }): string {
   const e = estimateServerlessCost(o);
   return `fruits: cost estimate (serverless mode, up to ${o.maxVcpu} vCPU): at most ${usd(e.perHour)}/h, about ${usd(e.perRun)} per run at most (${e.basis}; ${PRICES_SOURCE}${e.note ? `; ${e.note}` : ''})`;
 }

@@ -4,7 +4,7 @@
 // get a second image, changed inputs always get a new tag.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { IMAGE_REQUIREMENTS_PATH } from './image-requirements.js';
 
 export const DOCKERFILE_PATH = 'serverless/Dockerfile';
@@ -69,7 +69,8 @@ export function imagePlan(o: { repositoryUrl: string; region: string; releaseLab
       {
         // EMR Serverless runs x86_64 here (the application's architecture), whatever the build machine is.
         title: `build ${DOCKERFILE_PATH} on the EMR Serverless ${o.releaseLabel} image`,
-        argv: ['docker', 'build', '--platform', 'linux/amd64', '--build-arg', `RELEASE_LABEL=${o.releaseLabel}`, '-f', DOCKERFILE_PATH, '-t', imageUri, '.'],
+        // Context: the Dockerfile's folder only (a checkout's .venv and node_modules are gigabytes).
+        argv: ['docker', 'build', '--platform', 'linux/amd64', '--build-arg', `RELEASE_LABEL=${o.releaseLabel}`, '-f', DOCKERFILE_PATH, '-t', imageUri, dirname(DOCKERFILE_PATH)],
       },
       { title: 'push it (the repository scans it on push)', argv: ['docker', 'push', imageUri] },
     ],

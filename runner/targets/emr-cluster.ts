@@ -1,19 +1,16 @@
 // emr target, compute "cluster" (the default): upload the job to the code location, add a
 // spark-submit step to the stack's long-lived cluster (or --cluster-id), follow it, explain failures
 // with the step's own logs; status, logs, ui and cancel act on that cluster's steps.
-import { AddJobFlowStepsCommand, CancelStepsCommand } from '@aws-sdk/client-emr';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { buildEmrStep, codeLocation, summaryUri } from '../argv/emr-step.js';
-import { isS3Uri } from '../aws/s3-uri.js';
+import { AddJobFlowStepsCommand, CancelStepsCommand, paginateListSteps, type EMRClient } from '@aws-sdk/client-emr';
+import { defaultJobContract, runIdPattern } from '../../config/job-contract.js';
+import { buildEmrStep, summaryUri } from '../argv/emr-step.js';
 import type { AwsClients } from '../aws/clients.js';
 import { ExitCode, FruitsError, InterruptedError, usageError, type ExitCodeValue } from '../../config/errors.js';
 import { fromAwsError } from '../aws/errors.js';
-import { locateJob, writeJobZip } from '../packaging/package-job.js';
-import { DEPLOY_HINT, readStackOutputs, type StackOutputs } from '../aws/stack-outputs.js';
+import { readStackOutputs, type StackOutputs } from '../aws/stack-outputs.js';
+import { runLocations, uploadJob } from '../aws/job-upload.js';
 import type { RunnerConfig } from '../../config/index.js';
-import { checkCluster, clientsFor, putFile, resolveEmrSettings, type EmrSettings } from '../aws/emr-settings.js';
+import { checkCluster, clientsFor, resolveEmrSettings, type EmrSettings } from '../aws/emr-settings.js';
 import { followStep } from '../aws/step-follow.js';
 import { describeClusterBrief } from '../aws/cluster-info.js';
 import { runFolderFromStepArgs } from '../argv/emr-step.js';
@@ -33,14 +30,7 @@ export async function runCluster(req: RunRequest, ctx: RunContext, deps: EmrDeps
   const { cfg, out } = ctx;
   const settings = resolveEmrSettings(cfg, deps.outputs ?? readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack));
   const { outputs, clusterId } = settings;
-  const input = req.input ?? outputs.inputUri;
-  const output = req.output ?? outputs.resultsUri;
-  if (!input || !isS3Uri(input)) throw usageError(`--input must be an s3:// URI for emr (got ${input ?? 'nothing'})`, `pass --input or ${DEPLOY_HINT}`);
-  if (!output || !isS3Uri(output)) throw usageError(`--output must be an s3:// URI for emr (got ${output ?? 'nothing'})`, `pass --output or ${DEPLOY_HINT}`);
-  const codeUri = cfg.emr.codeUri ?? outputs.codeUri;
-  if (!codeUri) throw usageError('no code location', `set emr.codeUri or ${DEPLOY_HINT}`);
-  const job = locateJob(cfg.jobDir);
-  const code = codeLocation(codeUri, req.runId);
+  const { input, output, job, code } = runLocations(req, cfg, outputs);
   const step = buildEmrStep({
     runId: req.runId,
     code,
@@ -49,6 +39,7 @@ export async function runCluster(req: RunRequest, ctx: RunContext, deps: EmrDeps
     conf: { ...cfg.emr.sparkConf, ...req.conf },
     jobArgs: jobArgvFor(req, cfg, input, output),
   });
+  printCostLine(cfg, out);
   if (req.dryRun) {
     const plan = { target: 'emr', runId: req.runId, clusterId, region: settings.region, upload: { [job.runJob]: code.runJobUri, 'fruits_job.zip': code.zipUri }, step };
     out.result(plan, JSON.stringify(plan, null, 2));
@@ -57,22 +48,12 @@ export async function runCluster(req: RunRequest, ctx: RunContext, deps: EmrDeps
   if (cfg.emr.actionOnFailure !== 'CONTINUE') {
     out.info(`fruits: warning: ActionOnFailure ${cfg.emr.actionOnFailure} lets a failed step ${cfg.emr.actionOnFailure === 'TERMINATE_CLUSTER' ? 'terminate the shared cluster' : 'cancel the steps queued after it'}`);
   }
-  printCostLine(cfg, out);
   const { emr, s3 } = deps.clients ?? clientsFor(cfg, settings);
   const cluster = await checkCluster(emr, clusterId);
   const logUri = cfg.emr.logUri ?? cluster.LogUri ?? outputs.logUri;
 
-  const tmp = mkdtempSync(join(tmpdir(), 'fruits-emr-'));
   let stepId: string;
-  try {
-    const zip = join(tmp, 'fruits_job.zip');
-    await writeJobZip(cfg.jobDir, zip);
-    out.info(`fruits: uploading the job to ${code.prefix}`);
-    await putFile(s3, code.runJobUri, job.runJob);
-    await putFile(s3, code.zipUri, zip);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  await uploadJob(s3, cfg.jobDir, { job, code }, out);
   if (ctx.signal.aborted) throw new InterruptedError(`interrupted before the step was added (code left in ${code.prefix})`);
   try {
     const r = await emr.send(new AddJobFlowStepsCommand({ JobFlowId: clusterId, Steps: [step] }));
@@ -174,13 +155,24 @@ export async function clusterUi(ref: string | undefined, c: OpsContext, resolve 
  * deploy mode that is the driver, which records the run as interrupted). The cluster stays up:
  * other steps and notebooks may use it.
  */
-export async function clusterCancel(stepId: string | undefined, c: OpsContext): Promise<ExitCodeValue> {
-  if (!stepId) throw usageError('missing step id', 'fruits cancel <step-id> (see fruits status)');
-  checkStepId(stepId, 'cancel');
+export async function clusterCancel(ref: string | undefined, c: OpsContext): Promise<ExitCodeValue> {
+  if (!ref) throw usageError('missing step id or run id', 'fruits cancel <step-id|run-id> (see fruits status)');
+  const byRunId = !STEP_ID.test(ref) && runIdPattern(defaultJobContract()).test(ref);
+  if (!byRunId) checkStepId(ref, 'cancel');
   const { s, clients } = await emrContext(c.cfg, stackCluster);
+  // A run id: the newest step of that run (its name is `fruits <run-id>`, argv/emr-step.ts).
+  const stepId = byRunId ? await stepOfRunId(clients.emr, s.clusterId, ref) : ref;
+  if (!stepId) {
+    c.out.result({ clusterId: s.clusterId, ref, cancelled: false }, `no step of run ${ref} on ${s.clusterId}: nothing to cancel`);
+    return ExitCode.ok;
+  }
   const before = (await describeStep(clients, s.clusterId, stepId)).Status?.State ?? 'UNKNOWN';
   if (FINAL_STATES.has(before)) {
     c.out.result({ clusterId: s.clusterId, stepId, state: before, cancelled: false }, `step ${stepId} already ended (${before}): nothing to cancel`);
+    return ExitCode.ok;
+  }
+  if (c.dryRun) {
+    c.out.result({ clusterId: s.clusterId, stepId, state: before, cancelled: false, dryRun: true }, `would cancel step ${stepId} (${before}) on ${s.clusterId} (CancelSteps, SEND_INTERRUPT); nothing done (--dry-run)`);
     return ExitCode.ok;
   }
   let info;
@@ -197,6 +189,18 @@ export async function clusterCancel(stepId: string | undefined, c: OpsContext): 
   }
   c.out.result({ clusterId: s.clusterId, stepId, state: before, cancelled: true }, `cancel requested for step ${stepId} (was ${before}) on ${s.clusterId}; see fruits status ${stepId}`);
   return ExitCode.ok;
+}
+
+async function stepOfRunId(emr: EMRClient, clusterId: string, runId: string): Promise<string | undefined> {
+  try {
+    for await (const page of paginateListSteps({ client: emr }, { ClusterId: clusterId })) {
+      const hit = (page.Steps ?? []).find((st) => st.Name === `fruits ${runId}`);
+      if (hit?.Id) return hit.Id;
+    }
+  } catch (e) {
+    throw fromAwsError(e, `ListSteps ${clusterId}`);
+  }
+  return undefined;
 }
 
 /** compute "cluster" (emr-compute.ts). */

@@ -9,19 +9,17 @@ import {
   GetDashboardForJobRunCommand,
   GetJobRunCommand,
   ListJobRunsCommand,
+  paginateListJobRuns,
   StartJobRunCommand,
   type JobRun,
 } from '@aws-sdk/client-emr-serverless';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { codeLocation, summaryUri } from '../argv/emr-step.js';
+import { summaryUri } from '../argv/emr-step.js';
 import { makeAwsClients } from '../aws/clients.js';
-import { isS3Uri, joinS3 } from '../aws/s3-uri.js';
+import { joinS3 } from '../aws/s3-uri.js';
 import { DEPLOY_HINT, readStackOutputs, type StackOutputs } from '../aws/stack-outputs.js';
+import { runLocations, uploadJob } from '../aws/job-upload.js';
 import { tail } from '../aws/step-logs.js';
-import { locateJob, writeJobZip } from '../packaging/package-job.js';
 import { formatElapsed } from '../platform/clock.js';
 import { ExitCode, FruitsError, InterruptedError, jobError, usageError, type ExitCodeValue } from '../../config/errors.js';
 import { fromAwsError } from '../aws/errors.js';
@@ -30,10 +28,11 @@ import { makeProgressView } from '../progress/progress-view.js';
 import { driverLogText } from '../aws/serverless-logs.js';
 import { checkApplication } from '../aws/serverless-app.js';
 import { buildStartJobRun, FINAL_JOB_RUN_STATES, SERVERLESS_DEFAULT_WEIGHTS_FILE } from '../serverless/job-run.js';
-import { putFile, readJsonFromS3 } from '../aws/emr-settings.js';
+import { readJsonFromS3 } from '../aws/emr-settings.js';
 import { describeSummary, summaryStatusExit } from '../progress/run-summary.js';
 import { jobArgvFor, type OpsContext, type RunContext, type RunOutcome, type RunRequest } from './run-request.js';
 import type { EmrCompute } from './emr-compute.js';
+import { defaultJobContract, runIdPattern } from '../../config/job-contract.js';
 import type { Config, RunnerConfig } from '../../config/index.js';
 import { serverlessCostLine } from '../cost/estimate.js';
 
@@ -76,18 +75,11 @@ export interface ServerlessDeps {
 export async function runEmrServerless(req: RunRequest, ctx: RunContext, deps: ServerlessDeps = {}): Promise<RunOutcome> {
   const { cfg, out } = ctx;
   const s = resolveServerlessSettings(cfg, deps.outputs);
-  const input = req.input ?? s.outputs.inputUri;
-  const output = req.output ?? s.outputs.resultsUri;
-  if (!input || !isS3Uri(input)) throw usageError(`--input must be an s3:// URI for emr (got ${input ?? 'nothing'})`, `pass --input or ${DEPLOY_HINT}`);
-  if (!output || !isS3Uri(output)) throw usageError(`--output must be an s3:// URI for emr (got ${output ?? 'nothing'})`, `pass --output or ${DEPLOY_HINT}`);
-  const codeUri = cfg.emr.codeUri ?? s.outputs.codeUri;
-  if (!codeUri) throw usageError('no code location', `set emr.codeUri or ${DEPLOY_HINT}`);
+  const { input, output, job, code } = runLocations(req, cfg, s.outputs);
   // The image has no TensorFlow: the converted featurizer in models/ is the default (docs/serverless.md).
   const given = req.options.weights ?? cfg.job.weights;
   const weights = typeof given === 'string' ? given : (s.outputs.weightsUri ? joinS3(s.outputs.weightsUri, SERVERLESS_DEFAULT_WEIGHTS_FILE) : undefined);
   if (!weights) throw usageError('no weights for a serverless run', `pass --weights s3://.../${SERVERLESS_DEFAULT_WEIGHTS_FILE} or ${DEPLOY_HINT}`);
-  const job = locateJob(cfg.jobDir);
-  const code = codeLocation(codeUri, req.runId);
   const request = buildStartJobRun({
     applicationId: s.applicationId,
     executionRoleArn: s.executionRoleArn,
@@ -98,27 +90,18 @@ export async function runEmrServerless(req: RunRequest, ctx: RunContext, deps: S
     logUri: s.logUri,
     timeoutMinutes: cfg.emr.timeoutMinutes,
   });
+  // The CLI hands over the whole config: the application's maximum bounds the cost.
+  const app = (cfg as Partial<Pick<Config, 'serverless'>>).serverless;
+  if (app) out.info(serverlessCostLine({ maxVcpu: app.maxVcpu, maxMemoryGb: app.maxMemoryGb, region: s.region ?? 'us-east-1' }));
   if (req.dryRun) {
     const plan = { target: 'emr', compute: 'serverless', runId: req.runId, region: s.region, upload: { [job.runJob]: code.runJobUri, 'fruits_job.zip': code.zipUri }, startJobRun: request };
     out.result(plan, JSON.stringify(plan, null, 2));
     return { exitCode: ExitCode.ok, data: {} };
   }
-  // The CLI hands over the whole config: the application's maximum bounds the cost.
-  const app = (cfg as Partial<Pick<Config, 'serverless'>>).serverless;
-  if (app) out.info(serverlessCostLine({ maxVcpu: app.maxVcpu, region: s.region ?? 'us-east-1' }));
   const { serverless, s3 } = deps.clients ?? serverlessClients(cfg, s.region);
   await checkApplication(serverless, s.applicationId);
 
-  const tmp = mkdtempSync(join(tmpdir(), 'fruits-serverless-'));
-  try {
-    const zip = join(tmp, 'fruits_job.zip');
-    await writeJobZip(cfg.jobDir, zip);
-    out.info(`fruits: uploading the job to ${code.prefix}`);
-    await putFile(s3, code.runJobUri, job.runJob);
-    await putFile(s3, code.zipUri, zip);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  await uploadJob(s3, cfg.jobDir, { job, code }, out);
   if (ctx.signal.aborted) throw new InterruptedError(`interrupted before the job run was started (code left in ${code.prefix})`);
   let jobRunId: string;
   try {
@@ -325,9 +308,29 @@ export async function serverlessUi(jobRunId: string | undefined, c: OpsContext):
   return ExitCode.ok;
 }
 
-/** `fruits cancel <job-run-id>`: CancelJobRun (the job gets SIGTERM, writes its summary as interrupted). */
-export async function serverlessCancel(jobRunId: string | undefined, c: OpsContext): Promise<ExitCodeValue> {
-  const { s, clients } = context(c, jobRunId, true);
+/** The job run started for a run id (its name is `fruits <run-id>`, runner/serverless/job-run.ts), newest first. */
+async function jobRunOfRunId(serverless: EMRServerlessClient, applicationId: string, runId: string): Promise<string | undefined> {
+  try {
+    for await (const page of paginateListJobRuns({ client: serverless }, { applicationId })) {
+      const hit = (page.jobRuns ?? []).find((r) => r.name === `fruits ${runId}`);
+      if (hit?.id) return hit.id;
+    }
+  } catch (e) {
+    throw fromAwsError(e, `ListJobRuns ${applicationId}`);
+  }
+  return undefined;
+}
+
+/** `fruits cancel <job-run-id|run-id>`: CancelJobRun (the driver gets SIGTERM and records the run as interrupted). */
+export async function serverlessCancel(ref: string | undefined, c: OpsContext): Promise<ExitCodeValue> {
+  if (ref && /^s-[A-Z0-9]+$/.test(ref)) throw usageError(`"${ref}" is an EMR step id, and compute is "serverless"`, 'fruits cancel <job-run-id|run-id> (see fruits status)');
+  const byRunId = ref !== undefined && !JOB_RUN_ID.test(ref) && runIdPattern(defaultJobContract()).test(ref);
+  const { s, clients } = context(c, byRunId ? undefined : ref, !byRunId);
+  const jobRunId = byRunId ? await jobRunOfRunId(clients.serverless, s.applicationId, ref) : ref;
+  if (!jobRunId) {
+    c.out.result({ ref, cancelled: false }, `no job run of run ${ref} on application ${s.applicationId}: nothing to cancel`);
+    return ExitCode.ok;
+  }
   let run;
   try {
     run = (await clients.serverless.send(new GetJobRunCommand({ applicationId: s.applicationId, jobRunId }))).jobRun;
@@ -337,6 +340,10 @@ export async function serverlessCancel(jobRunId: string | undefined, c: OpsConte
   const state = run?.state ?? 'UNKNOWN';
   if (FINAL_JOB_RUN_STATES.has(state)) {
     c.out.result({ applicationId: s.applicationId, jobRunId, state, cancelled: false }, `job run ${jobRunId} already ended (${state}): nothing to cancel`);
+    return ExitCode.ok;
+  }
+  if (c.dryRun) {
+    c.out.result({ applicationId: s.applicationId, jobRunId, state, cancelled: false, dryRun: true }, `would cancel job run ${jobRunId} (${state}) (CancelJobRun); nothing done (--dry-run)`);
     return ExitCode.ok;
   }
   try {

@@ -12,22 +12,18 @@ import {
   type ClusterState,
   type EMRClient,
 } from '@aws-sdk/client-emr';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { buildEmrStep, codeLocation, summaryUri } from '../argv/emr-step.js';
+import { buildEmrStep, summaryUri } from '../argv/emr-step.js';
 import { buildRunJobFlowRequest, RUN_ID_TAG, transientClusterName, transientSpec, type TransientSpec } from '../argv/emr-run-job-flow.js';
 import { makeAwsClients, type AwsClients } from '../aws/clients.js';
-import { isS3Uri } from '../aws/s3-uri.js';
 import { DEPLOY_HINT, readStackOutputs, type StackOutputs } from '../aws/stack-outputs.js';
+import { runLocations, uploadJob } from '../aws/job-upload.js';
 import { planCostLine } from '../cost/estimate.js';
 import type { CapacityPlan, Fleet } from '../../stacks/capacity.js';
-import { locateJob, writeJobZip } from '../packaging/package-job.js';
 import { ExitCode, InterruptedError, usageError, type ExitCodeValue } from '../../config/errors.js';
 import { fromAwsError } from '../aws/errors.js';
 import type { Output } from '../platform/output.js';
 import type { RunnerConfig } from '../../config/index.js';
-import { putFile, resolveEmrSettings, type EmrSettings } from '../aws/emr-settings.js';
+import { resolveEmrSettings, type EmrSettings } from '../aws/emr-settings.js';
 import { defaultJobContract, runIdPattern } from '../../config/job-contract.js';
 import { checkStepId, clusterCancel, clusterLogs, clusterStatus, clusterUi, runCluster, type ClusterResolver } from './emr-cluster.js';
 import type { EmrCompute, OpsContext } from './emr-compute.js';
@@ -124,14 +120,7 @@ export async function runEmrTransient(req: RunRequest, ctx: RunContext, deps: Tr
   const { cfg, out } = ctx;
   const outputs = deps.outputs ?? readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack);
   const spec = transientSpec(outputs, cfg.emr.outputsFile);
-  const input = req.input ?? outputs.inputUri;
-  const output = req.output ?? outputs.resultsUri;
-  if (!input || !isS3Uri(input)) throw usageError(`--input must be an s3:// URI for emr (got ${input ?? 'nothing'})`, `pass --input or ${DEPLOY_HINT}`);
-  if (!output || !isS3Uri(output)) throw usageError(`--output must be an s3:// URI for emr (got ${output ?? 'nothing'})`, `pass --output or ${DEPLOY_HINT}`);
-  const codeUri = cfg.emr.codeUri ?? outputs.codeUri;
-  if (!codeUri) throw usageError('no code location', `set emr.codeUri or ${DEPLOY_HINT}`);
-  const job = locateJob(cfg.jobDir);
-  const code = codeLocation(codeUri, req.runId);
+  const { input, output, job, code } = runLocations(req, cfg, outputs);
   const step = buildEmrStep({
     runId: req.runId,
     code,
@@ -153,16 +142,7 @@ export async function runEmrTransient(req: RunRequest, ctx: RunContext, deps: Tr
   if (!region) throw usageError('no AWS region', `set emr.region, AWS_REGION, or ${DEPLOY_HINT}`);
   const { emr, s3 } = deps.clients ?? makeAwsClients({ region, endpoint: cfg.emr.endpoint });
 
-  const tmp = mkdtempSync(join(tmpdir(), 'fruits-emr-'));
-  try {
-    const zip = join(tmp, 'fruits_job.zip');
-    await writeJobZip(cfg.jobDir, zip);
-    out.info(`fruits: uploading the job to ${code.prefix}`);
-    await putFile(s3, code.runJobUri, job.runJob);
-    await putFile(s3, code.zipUri, zip);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  await uploadJob(s3, cfg.jobDir, { job, code }, out);
   if (ctx.signal.aborted) throw new InterruptedError(`interrupted before a cluster was created (code left in ${code.prefix})`);
 
   let clusterId = await findRunCluster(emr, spec, req.runId);
@@ -248,12 +228,17 @@ export async function transientCancel(ref: string | undefined, c: OpsContext): P
   const region = c.cfg.emr.region ?? outputs.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   if (!region) throw usageError('no AWS region', `set emr.region, AWS_REGION, or ${DEPLOY_HINT}`);
   const { emr } = makeAwsClients({ region, endpoint: c.cfg.emr.endpoint });
+  if (/^j-[A-Z0-9]+$/i.test(ref)) throw usageError(`"${ref}" is a cluster id`, `fruits cancel <run-id|step-id>, or cancel a step on that cluster with fruits cancel <step-id> --cluster-id ${ref}`);
   const isStep = /^s-/i.test(ref);
   if (isStep) checkStepId(ref, 'cancel');
   else if (!runIdPattern(defaultJobContract()).test(ref)) throw usageError(`"${ref}" is neither a run id nor an EMR step id (s-XXXXXXXX)`, 'fruits cancel <run-id|step-id> (see fruits status)');
   const clusterId = isStep ? await clusterOfStep(emr, spec, ref) : await findRunCluster(emr, spec, ref);
   if (!clusterId) {
     c.out.result({ ref, cancelled: false }, `no running cluster of this project holds ${isStep ? `step ${ref}` : `run ${ref}`}: nothing to cancel`);
+    return ExitCode.ok;
+  }
+  if (c.dryRun) {
+    c.out.result({ ref, clusterId, cancelled: false, dryRun: true }, `would terminate cluster ${clusterId} of ${isStep ? `step ${ref}` : `run ${ref}`} (TerminateJobFlows); nothing done (--dry-run)`);
     return ExitCode.ok;
   }
   await terminate(emr, clusterId, c.out, `fruits cancel ${ref}`);

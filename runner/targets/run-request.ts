@@ -30,6 +30,8 @@ export interface OpsContext {
   out: Output;
   clock: Clock;
   signal: AbortSignal;
+  /** --dry-run: look up what the command would act on, change nothing (cancel). */
+  dryRun?: boolean;
 }
 
 export interface RunContext {

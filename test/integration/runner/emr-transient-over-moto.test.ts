@@ -172,6 +172,20 @@ describe('fruits run emr with compute "transient" (moto)', () => {
     expect(again.out.results[0]!.human).toBe('no running cluster of this project holds run run-cancel: nothing to cancel');
   }, 120_000);
 
+  test('cancel --dry-run names the cluster it would terminate and leaves it running; a cluster id is refused with the fix', async () => {
+    setStepState('run-cancel-dry', 'RUNNING');
+    expect((await cli(['run', 'emr', '--run-id', 'run-cancel-dry', '--no-wait'])).code).toBe(0);
+    const [created] = await clustersOfRun('run-cancel-dry');
+    const r = await cli(['cancel', 'run-cancel-dry', '--dry-run']);
+    expect(r.code).toBe(0);
+    expect(r.out.results[0]!.human).toBe(`would terminate cluster ${created!.Id} of run run-cancel-dry (TerminateJobFlows); nothing done (--dry-run)`);
+    expect((await clustersOfRun('run-cancel-dry'))[0]!.Status!.State).not.toMatch(/TERMINAT/);
+    const byCluster = await cli(['cancel', created!.Id!]);
+    expect(byCluster.code).toBe(2);
+    expect(byCluster.out.errors.join('\n')).toContain(`is a cluster id`);
+    expect((await cli(['cancel', 'run-cancel-dry'])).code).toBe(0);
+  }, 120_000);
+
   test('cancel <step-id> finds the run cluster that holds the step and terminates it', async () => {
     setStepState('run-cancel-step', 'RUNNING');
     expect((await cli(['run', 'emr', '--run-id', 'run-cancel-step', '--no-wait'])).code).toBe(0);
@@ -201,6 +215,22 @@ describe('fruits run emr with compute "transient" (moto)', () => {
     const again = await cli(['cancel', stepId, '--cluster-id', JobFlowId!]);
     expect(again.code).toBe(0);
     expect(again.out.results[0]!.human).toBe(`step ${stepId} already ended (CANCELLED): nothing to cancel`);
+  }, 120_000);
+
+  test('cancel <run-id> --cluster-id (compute "cluster" semantics): the step of that run is cancelled, --dry-run changes nothing', async () => {
+    const { JobFlowId } = await emr.send(new RunJobFlowCommand({
+      Name: 'shared-2', ReleaseLabel: 'emr-7.12.0', ServiceRole: 'svc', JobFlowRole: 'node',
+      Instances: { MasterInstanceType: 'm5.xlarge', InstanceCount: 1, KeepJobFlowAliveWhenNoSteps: true },
+      Steps: [{ Name: 'fruits run-shared-2', ActionOnFailure: 'CONTINUE', HadoopJarStep: { Jar: 'command-runner.jar', Args: ['spark-submit', '--run-id', 'run-shared-2'] } }],
+    }));
+    setStepState('run-shared-2', 'RUNNING');
+    const stepId = ((await emr.send(new ListStepsCommand({ ClusterId: JobFlowId }))).Steps ?? [])[0]!.Id!;
+    const dry = await cli(['cancel', 'run-shared-2', '--cluster-id', JobFlowId!, '--dry-run']);
+    expect(dry.out.results[0]!.human).toBe(`would cancel step ${stepId} (RUNNING) on ${JobFlowId} (CancelSteps, SEND_INTERRUPT); nothing done (--dry-run)`);
+    expect((await emr.send(new DescribeStepCommand({ ClusterId: JobFlowId, StepId: stepId }))).Step!.Status!.State).toBe('RUNNING');
+    const r = await cli(['cancel', 'run-shared-2', '--cluster-id', JobFlowId!, '--json']);
+    expect(r.out.results[0]!.data).toMatchObject({ stepId, cancelled: true });
+    expect((await emr.send(new DescribeStepCommand({ ClusterId: JobFlowId, StepId: stepId }))).Step!.Status!.State).toBe('CANCELLED');
   }, 120_000);
 
   test('cancel refuses what is neither a run id nor a step id, in one line (exit 2)', async () => {

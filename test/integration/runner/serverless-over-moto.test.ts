@@ -159,6 +159,19 @@ test('fruits cancel <job-run-id>: CancelJobRun on a running job run; an ended on
   expect(bad.code).toBe(2);
 }, 120_000);
 
+test('fruits cancel <run-id> finds the job run of that run; --dry-run changes nothing', async () => {
+  const runId = 'run-serverless-cancel-by-run';
+  setScript({ [runId]: [{ state: 'RUNNING' }] });
+  const jobRunId = (await cli(['run', 'emr', '--run-id', runId, '--no-wait'])).data!.jobRunId as string;
+  const dry = await cli(['cancel', runId, '--dry-run']);
+  expect(dry.data).toMatchObject({ jobRunId, cancelled: false, dryRun: true });
+  expect((await serverless.send(new GetJobRunCommand({ applicationId: appId, jobRunId }))).jobRun!.state).toBe('RUNNING');
+  const r = await cli(['cancel', runId]);
+  expect(r.data).toMatchObject({ jobRunId, cancelled: true });
+  expect((await serverless.send(new GetJobRunCommand({ applicationId: appId, jobRunId }))).jobRun!.state).toBe('CANCELLED');
+  expect((await cli(['cancel', 'run-never-started'])).out.results[0]!.human).toContain('no job run of run run-never-started');
+}, 120_000);
+
 test('an application without the job image is refused in one line (exit 3)', async () => {
   const bare = (await serverless.send(new CreateApplicationCommand({ name: 'bare', releaseLabel: 'emr-7.12.0', type: 'SPARK' }))).applicationId!;
   writeOutputs(bare);

@@ -1,6 +1,6 @@
 // The image's build/push plan (no Docker engine here): pure plan + the script's --dry-run.
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, tempDir } from '../../helpers/stacks.js';
 import { imagePlan, imageTag, readImageInputs, splitRepositoryUrl, stepLine } from '../../../runner/serverless/image-plan.js';
@@ -24,10 +24,18 @@ test('plan: probe the tag, log in, build for linux/amd64 with the release, push'
   expect(plan.steps.map(stepLine)).toEqual([
     'aws ecr describe-images --region eu-west-3 --repository-name fruits-job --image-ids imageTag=fruits-abc',
     'aws ecr get-login-password --region eu-west-3 | docker login --username AWS --password-stdin 123456789012.dkr.ecr.eu-west-3.amazonaws.com',
-    `docker build --platform linux/amd64 --build-arg RELEASE_LABEL=emr-7.12.0 -f serverless/Dockerfile -t ${REPO_URL}:fruits-abc .`,
+    `docker build --platform linux/amd64 --build-arg RELEASE_LABEL=emr-7.12.0 -f serverless/Dockerfile -t ${REPO_URL}:fruits-abc serverless`,
     `docker push ${REPO_URL}:fruits-abc`,
   ]);
   expect(plan.steps[0]!.probe).toBe(true);
+});
+
+test('the build context is serverless/ alone, and the Dockerfile copies only from it', () => {
+  const build = imagePlan({ repositoryUrl: REPO_URL, region: 'eu-west-3', releaseLabel: 'emr-7.12.0', tag: 'fruits-abc' }).steps.find((st) => st.argv[1] === 'build')!;
+  expect(build.argv.at(-1)).toBe('serverless');
+  const copies = readFileSync(join(REPO_ROOT, 'serverless/Dockerfile'), 'utf8').split('\n').filter((l) => /^(COPY|ADD)\b/.test(l));
+  for (const line of copies) expect(existsSync(join(REPO_ROOT, 'serverless', line.split(/\s+/)[1]!))).toBe(true);
+  expect(copies.length).toBeGreaterThan(0);
 });
 
 test('a repository URL without a name is refused', () => {
@@ -55,6 +63,20 @@ describe('npm run image -- push --dry-run', () => {
     expect(result.tag).toBe(imageTag(readImageInputs(REPO_ROOT, 'emr-7.12.0')));
     expect(result.steps.at(-1)!.command).toBe(`docker push ${REPO_URL}:${result.tag}`);
     expect(result.next).toContain(`"imageTag": "${result.tag}"`);
+  });
+
+  const bare = (...args: string[]) => spawnSync(join(REPO_ROOT, 'node_modules/.bin/tsx'), ['scripts/serverless-image.ts', ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
+
+  test('--help prints the usage (exit 0); no command or an unknown option is one usage line (exit 2), never a push', () => {
+    const help = bare('--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('usage: npm run image -- push [--dry-run]');
+    for (const args of [[], ['push', '--bogus']]) {
+      const r = bare(...args);
+      expect(r.status).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain('usage: npm run image -- push');
+    }
   });
 
   test('without the serverless outputs: one line naming the fix, exit 2', () => {

@@ -1,7 +1,7 @@
 // The EMR Serverless image installs serverless/requirements-image.txt: it must be what the
 // shared installer's rule makes of requirements.txt today, and the rule must be the installer's.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { REPO_ROOT } from '../../helpers/stacks.js';
 import { DRIVER_ONLY_LINE, IMAGE_REQUIREMENTS_PATH, imageRequirements, PYSPARK_LINE } from '../../../runner/serverless/image-requirements.js';
 import { DEFAULT_RELEASE_LABEL } from '../../../config/index.js';
@@ -44,7 +44,8 @@ test('the Dockerfile builds on the EMR Serverless Spark image of the default rel
   const dockerfile = read('serverless/Dockerfile');
   expect(dockerfile).toContain(`ARG RELEASE_LABEL=${DEFAULT_RELEASE_LABEL}`);
   expect(dockerfile).toContain('FROM public.ecr.aws/emr-serverless/spark/${RELEASE_LABEL}:latest');
-  expect(dockerfile).toContain(`COPY ${IMAGE_REQUIREMENTS_PATH} `);
+  // The build context is serverless/ (image-plan.ts): the list is copied by its name in that folder.
+  expect(dockerfile).toContain(`COPY ${basename(IMAGE_REQUIREMENTS_PATH)} `);
   expect(dockerfile).toMatch(/python3\.11 -m venv \/opt\/fruits-venv/);
   expect(dockerfile.trimEnd().split('\n').at(-1)).toBe('USER hadoop:hadoop');
 });

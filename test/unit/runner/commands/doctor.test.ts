@@ -5,6 +5,7 @@ import { reportError } from '../../../../runner/cli.js';
 import { missFrom, pinMismatches } from '../../../../runner/commands/doctor.js';
 import { captureOutput } from '../../../helpers/runner.js';
 import { EMR_OUTPUTS_WITH_MASTER, inProcessCli } from '../../../helpers/in-process-cli.js';
+import { synthEmr } from '../../../helpers/stacks.js';
 
 const { dir, cli } = inProcessCli(EMR_OUTPUTS_WITH_MASTER, 'fruits-ops-');
 const key = join(dir, 'ops.pem');
@@ -40,18 +41,21 @@ describe('doctor', () => {
   test('compute serverless: the application outputs are expected instead of a cluster id', async () => {
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIATEST', AWS_SECRET_ACCESS_KEY: 'x', AWS_EC2_METADATA_DISABLED: 'true' });
     const file = join(dir, 'serverless-outputs.json');
-    const common = { region: 'us-east-1', input_uri: 's3://d/images/', results_uri: 's3://d/results/', code_uri: 's3://a/code/', log_uri: 's3://l/emr-logs/' };
-    writeFileSync(file, JSON.stringify({ 'fruits-emr': { ...common, compute: 'serverless', serverless_application_id: '00abcdefghijklmn', serverless_job_role_arn: 'arn:aws:iam::1:role/fruits-serverless-job', serverless_log_uri: 's3://l/emr-logs/serverless/' } }));
+    // Exactly the outputs a serverless stack has (no cluster_id, no cluster log_uri), with made-up values.
+    const names = Object.keys(synthEmr({ compute: 'serverless', serverless: { imageTag: 'fruits-0123456789abcdef' } }).output as object);
+    const synthesized = Object.fromEntries(names.map((n) => [n, n === 'compute' ? 'serverless' : n === 'region' ? 'us-east-1' : `s3://made-up/${n}/`]));
+    writeFileSync(file, JSON.stringify({ 'fruits-emr': synthesized }));
     const r = await cli(['doctor', '--target', 'emr', '--offline', '--json'], { env: { FRUITS_OUTPUTS_FILE: file } });
     const checks = r.data!.checks as { name: string; status: string; detail: string }[];
     expect(checks.find((c) => c.name === 'stack outputs')).toMatchObject({ status: 'ok', detail: `${file} (compute serverless)` });
     expect(checks.find((c) => c.name === 'serverless application')).toMatchObject({ status: 'skip', detail: '--offline' });
     expect(checks.find((c) => c.name === 'cluster')).toBeUndefined();
     // Without the application outputs the serverless deploy is incomplete: named, with the fix.
-    writeFileSync(file, JSON.stringify({ 'fruits-emr': { ...common, compute: 'serverless' } }));
+    const { serverless_application_id: _a, serverless_job_role_arn: _r, serverless_log_uri: _l, ...incomplete } = synthesized;
+    writeFileSync(file, JSON.stringify({ 'fruits-emr': incomplete }));
     const miss = await cli(['doctor', '--target', 'emr', '--offline', '--json'], { env: { FRUITS_OUTPUTS_FILE: file } });
     expect((miss.data!.checks as { name: string; status: string; detail: string }[]).find((c) => c.name === 'stack outputs'))
-      .toMatchObject({ status: 'miss', detail: `${file} lacks serverlessApplicationId, serverlessJobRoleArn, serverlessLogUri` });
+      .toMatchObject({ status: 'miss', detail: `${file} lacks serverless_application_id, serverless_job_role_arn, serverless_log_uri` });
   });
 
   test('no credentials -> exit 4 with the fix; missing outputs too -> exit 3', async () => {

@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMPUTE_MODES } from '../../../../config/rules.js';
+import { resolveConfig } from '../../../../config/loader.js';
 import { computeModeOf, EMR_COMPUTE, loadCompute } from '../../../../runner/targets/emr-compute.js';
 import { emrTarget } from '../../../../runner/targets/emr.js';
 import { captureOutput, mktemp } from '../../../helpers/runner.js';
@@ -31,7 +32,7 @@ test('the emr target answers every look-up command (status, logs, ui, cancel)', 
 test('the deployed stack decides the mode; a config that disagrees gets one warning line', () => {
   const out = captureOutput();
   expect(computeModeOf(cfg(outputs('transient'), 'serverless'), out)).toBe('transient');
-  expect(out.infos).toEqual([expect.stringContaining('fruits.config.json says compute "serverless" but')]);
+  expect(out.infos).toEqual([expect.stringContaining('the config says compute "serverless" but')]);
   expect(out.infos[0]).toContain('using "transient" (deploy again to switch)');
 });
 
@@ -43,6 +44,17 @@ test('before a deploy (or outputs from before compute modes) the config decides,
   // A config without `compute` reads as the default "cluster": no warning on a transient deploy.
   expect(computeModeOf(cfg(outputs('transient'), 'cluster'), out)).toBe('transient');
   expect(out.infos).toEqual([]);
+});
+
+test('a config that names "cluster" (the default) while the stack is deployed otherwise is warned too', () => {
+  const out = captureOutput();
+  const file = outputs('serverless');
+  const named = resolveConfig({ file: { compute: 'cluster', emr: { outputsFile: file } }, env: {} });
+  const unnamed = resolveConfig({ file: { emr: { outputsFile: file } }, env: {} });
+  expect(computeModeOf(unnamed, out)).toBe('serverless');
+  expect(out.infos).toEqual([]);
+  expect(computeModeOf(named, out)).toBe('serverless');
+  expect(out.infos).toEqual([expect.stringContaining('the config says compute "cluster" but')]);
 });
 
 test('a mode this runner does not know is an environment error naming the fix', async () => {
