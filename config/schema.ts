@@ -180,7 +180,7 @@ export const serverlessShape = {
     default: 0,
     min: 0,
     max: 50,
-    description: 'warm executors (plus one warm driver) kept while the application is started: runs start in seconds, but they are billed until auto-stop (0: none, cold start about a minute)',
+    description: 'warm executors (plus one warm driver) kept while the application is started: runs start in seconds, but they are billed until auto-stop (0: none, cold start about 2 minutes)',
   }),
   imageTag: str({
     env: 'FRUITS_SERVERLESS_IMAGE_TAG',
@@ -231,7 +231,7 @@ export const runnerShapeFor = (contract: JobContract) => ({
   emr: section('`fruits run emr` and the EMR day-to-day commands', {
     clusterId: str({ env: 'FRUITS_CLUSTER_ID', description: 'EMR cluster id (default: from the stack outputs file)' }),
     region: str({ env: 'FRUITS_REGION', rule: regionProblem, description: "region of the cluster (default: the stack outputs', then the AWS SDK's)" }),
-    outputsFile: localPath({ env: 'FRUITS_OUTPUTS_FILE', default: 'cdktf-outputs.json', defaultDoc: '`cdktf-outputs.json` at the checkout root', description: 'stack outputs (npx cdktf deploy fruits-emr --outputs-file cdktf-outputs.json)' }),
+    outputsFile: localPath({ env: 'FRUITS_OUTPUTS_FILE', default: 'cdktf-outputs.json', defaultDoc: '`cdktf-outputs.json` at the checkout root', description: 'stack outputs (written by `npm run deploy`: cdktf deploy fruits-emr --outputs-file cdktf-outputs.json)' }),
     stack: str({ default: 'fruits-emr', description: 'stack name in the outputs file' }),
     codeUri: str({ rule: s3UriProblem, description: 'where the job code is uploaded (default: the code_uri output)' }),
     logUri: str({ rule: s3UriProblem, description: 'cluster log URI (default: the log_uri output)' }),

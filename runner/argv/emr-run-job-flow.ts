@@ -25,7 +25,7 @@ export function transientSpec(outputs: StackOutputs, outputsFile: string): Trans
   if (missing.length) {
     throw usageError(
       `${outputsFile} is from a compute "transient" stack but lacks ${missing.join(', ')}`,
-      'redeploy: npx cdktf deploy fruits-emr --outputs-file cdktf-outputs.json',
+      'redeploy: npm run deploy',
     );
   }
   return { ...(t as TransientSpec), ...(outputs.logUri ? { log_uri: outputs.logUri } : {}) };
@@ -38,7 +38,7 @@ function parseJson<T>(spec: TransientSpec, key: TransientOutput): T {
   try {
     return JSON.parse(spec[key as keyof TransientSpec]!) as T;
   } catch (e) {
-    throw usageError(`the stack output ${key} is not JSON`, 'redeploy: npx cdktf deploy fruits-emr --outputs-file cdktf-outputs.json', { cause: e });
+    throw usageError(`the stack output ${key} is not JSON`, 'redeploy: npm run deploy', { cause: e });
   }
 }
 

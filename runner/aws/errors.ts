@@ -60,12 +60,12 @@ export function fromAwsError(e: unknown, doing: string): FruitsError {
     const bucket = (e as { BucketName?: string }).BucketName;
     return envError(
       `${doing}: the bucket${bucket ? ` ${bucket}` : ''} does not exist`,
-      'check the s3:// URI (--to, --input, --output) or deploy the stack (npx cdktf deploy fruits-emr --outputs-file cdktf-outputs.json)',
+      'check the s3:// URI (--to, --input, --output) or deploy the stack (npm run deploy)',
       cause,
     );
   }
   if (name === 'InvalidRequestException' && /cluster id|not valid|does not exist/i.test(msg)) {
-    return usageError(`${doing}: ${msg}`, 'check --cluster-id or redeploy (npx cdktf deploy fruits-emr)', cause);
+    return usageError(`${doing}: ${msg}`, 'check --cluster-id or redeploy (npm run deploy)', cause);
   }
   return jobError(`${doing} failed (${name || 'error'}: ${msg})`, undefined, cause);
 }

@@ -1,4 +1,4 @@
-// Reads `npx cdktf deploy fruits-emr --outputs-file cdktf-outputs.json`.
+// Reads the outputs file `npm run deploy` writes (cdktf deploy fruits-emr --outputs-file cdktf-outputs.json).
 // cdktf may write output ids as snake_case or camelCase: accept both.
 import { readFileSync, existsSync } from 'node:fs';
 import { usageError } from '../../config/errors.js';
@@ -77,7 +77,7 @@ export function readStackOutputs(file: string, stack = 'fruits-emr'): StackOutpu
   }
 }
 
-export const DEPLOY_HINT = 'run `npx cdktf deploy fruits-emr --outputs-file cdktf-outputs.json`';
+export const DEPLOY_HINT = 'run `npm run deploy` (cdktf deploy fruits-emr --outputs-file cdktf-outputs.json)';
 
 /**
  * The compute mode of this config (targets/emr-compute.ts): what the stack was deployed with (its `compute` output), else the

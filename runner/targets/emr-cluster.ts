@@ -111,7 +111,7 @@ export async function clusterStatus(stepId: string | undefined, c: OpsContext & 
     }
   }
   const noSteps = gone
-    ? `no steps listed: the cluster is ${cluster.state}; ${'deploy a new one (npx cdktf deploy fruits-emr --outputs-file cdktf-outputs.json)'}`
+    ? `no steps listed: the cluster is ${cluster.state}; deploy a new one (npm run deploy)`
     : `no steps on ${s.clusterId}`;
   const human = [clusterLine, ...(steps.length ? steps.map(formatStepLine) : [noSteps])].join('\n');
   c.out.result({ clusterId: s.clusterId, cluster: { state: cluster.state, reason: cluster.stateReason, name: cluster.name }, steps }, human);

@@ -212,7 +212,7 @@ describe('emr target over the wire', () => {
     await emr.send(new TerminateJobFlowsCommand({ JobFlowIds: [clusterId] }));
     const r = await cli(['run', 'emr', '--cluster-id', clusterId, '--run-id', 'w3']);
     expect(r.code).toBe(3);
-    expect(r.out.errors[0]).toMatch(new RegExp(`cluster ${clusterId} is TERMINAT\\w+.*npx cdktf deploy fruits-emr`));
+    expect(r.out.errors[0]).toMatch(new RegExp(`cluster ${clusterId} is TERMINAT\\w+.*npm run deploy`));
   });
 
   test('unknown cluster id is a one-line error', async () => {

@@ -22,7 +22,7 @@ test('the outputs file of a transient stack yields the spec, with values nested 
 
 test('a transient stack missing outputs is one line naming them and the redeploy', () => {
   const outputs = parseStackOutputs({ 'fruits-emr': { compute: 'transient', subnet_id: 'subnet-1' } });
-  expect(() => transientSpec(outputs, 'o.json')).toThrow(/^o\.json is from a compute "transient" stack but lacks project_tag, cluster_name, .*; redeploy: npx cdktf deploy/);
+  expect(() => transientSpec(outputs, 'o.json')).toThrow(/^o\.json is from a compute "transient" stack but lacks project_tag, cluster_name, .*; redeploy: npm run deploy/);
 });
 
 test('RunJobFlow: the stack settings, the job as the only step, no keep-alive, the idle backstop, the run id tag', () => {

@@ -66,7 +66,7 @@ describe('doctor', () => {
     expect(r.out.results[0]!.human).toMatch(/MISS \[emr\] aws credentials[\s\S]*fix: aws configure/);
     const r2 = await cli(['doctor', '--target', 'emr', '--offline'], { env: { FRUITS_OUTPUTS_FILE: join(dir, 'missing.json') } });
     expect(r2.code).toBe(3);
-    expect(r2.out.results[0]!.human).toMatch(/MISS \[emr\] stack outputs .*missing.json not found\n\s+fix: run `npx cdktf deploy/);
+    expect(r2.out.results[0]!.human).toMatch(/MISS \[emr\] stack outputs .*missing.json not found\n\s+fix: run `npm run deploy/);
   });
 
   test('--target local finds java, spark-submit and the pinned packages', async () => {

@@ -16,7 +16,7 @@ describe('status, follow and logs', () => {
     const r = await cli(['status']);
     expect(r.code).toBe(0);
     expect(r.out.results[0]!.human).toBe(
-      'cluster j-ABC (fruits) TERMINATED: Terminated by user request\nno steps listed: the cluster is TERMINATED; deploy a new one (npx cdktf deploy fruits-emr --outputs-file cdktf-outputs.json)',
+      'cluster j-ABC (fruits) TERMINATED: Terminated by user request\nno steps listed: the cluster is TERMINATED; deploy a new one (npm run deploy)',
     );
   });
 
