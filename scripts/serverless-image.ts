@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { loadConfig, repoRoot } from '../config/index.js';
-import { DEPLOY_HINT, readStackOutputs } from '../runner/aws/stack-outputs.js';
+import { DEPLOY_HINT, outputsLack, readStackOutputs } from '../runner/aws/stack-outputs.js';
 import { envError, ExitCode, isStructuredError, jobError, problemLine, usageError } from '../config/errors.js';
 import { makeOutput } from '../runner/platform/output.js';
 import { imagePlan, imageTag, readImageInputs, stepLine } from '../runner/serverless/image-plan.js';
@@ -40,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
     const cfg = loadConfig({ configPath: values.config, flags: { 'emr.outputsFile': values['outputs-file'] } });
     const outputs = readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack);
     if (!outputs.ecrRepositoryUrl) {
-      throw usageError(`${cfg.emr.outputsFile} has no ecr_repository_url output (a stack deployed with compute "serverless" has one)`, `set compute to "serverless", then ${DEPLOY_HINT}`);
+      throw usageError(`${outputsLack(cfg.emr.outputsFile, 'ecr_repository_url output')} (a stack deployed with compute "serverless" has one)`, `set compute to "serverless", then ${DEPLOY_HINT}`);
     }
     const region = cfg.emr.region ?? outputs.region ?? cfg.region;
     const root = repoRoot();

@@ -7,7 +7,7 @@ import { parseS3Uri } from './s3-uri.js';
 import { makeAwsClients, type AwsClients } from './clients.js';
 import { envError, usageError } from '../../config/errors.js';
 import { fromAwsError, isNotFoundKey } from './errors.js';
-import { DEPLOY_HINT, readStackOutputs, type StackOutputs } from './stack-outputs.js';
+import { DEPLOY_HINT, outputsLack, readStackOutputs, type StackOutputs } from './stack-outputs.js';
 import type { RunnerConfig } from '../../config/index.js';
 
 export interface EmrSettings {
@@ -20,7 +20,7 @@ export interface EmrSettings {
 export function resolveEmrSettings(cfg: RunnerConfig, outputs = readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack)): EmrSettings {
   const clusterId = cfg.emr.clusterId ?? outputs.clusterId;
   if (!clusterId) {
-    throw usageError(`no EMR cluster id: ${cfg.emr.outputsFile} has no cluster_id; ${DEPLOY_HINT}, or pass --cluster-id / FRUITS_CLUSTER_ID`);
+    throw usageError(`no EMR cluster id: ${outputsLack(cfg.emr.outputsFile, 'cluster_id')}; ${DEPLOY_HINT}, or pass --cluster-id / FRUITS_CLUSTER_ID`);
   }
   if (!/^j-[A-Z0-9]+$/i.test(clusterId)) throw usageError(`"${clusterId}" is not an EMR cluster id (j-XXXXXXXX)`, 'fix --cluster-id');
   return { clusterId, region: cfg.emr.region ?? outputs.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION, outputs };

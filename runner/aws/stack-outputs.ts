@@ -77,6 +77,11 @@ export function readStackOutputs(file: string, stack = 'fruits-emr'): StackOutpu
   }
 }
 
+/** "<file> not found" when there is no outputs file (nothing deployed, or another path), else "<file> has no <what>". */
+export function outputsLack(file: string, what: string): string {
+  return existsSync(file) ? `${file} has no ${what}` : `${file} not found`;
+}
+
 export const DEPLOY_HINT = 'run `npm run deploy` (cdktf deploy fruits-emr --outputs-file cdktf-outputs.json)';
 
 /**

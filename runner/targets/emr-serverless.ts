@@ -17,7 +17,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { summaryUri } from '../argv/emr-step.js';
 import { makeAwsClients } from '../aws/clients.js';
 import { joinS3 } from '../aws/s3-uri.js';
-import { DEPLOY_HINT, readStackOutputs, type StackOutputs } from '../aws/stack-outputs.js';
+import { DEPLOY_HINT, outputsLack, readStackOutputs, type StackOutputs } from '../aws/stack-outputs.js';
 import { runLocations, uploadJob } from '../aws/job-upload.js';
 import { tail } from '../aws/step-logs.js';
 import { formatElapsed } from '../platform/clock.js';
@@ -53,7 +53,7 @@ export interface ServerlessClients {
 export function resolveServerlessSettings(cfg: RunnerConfig, outputs = readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack)): ServerlessSettings {
   const { serverlessApplicationId: applicationId, serverlessJobRoleArn: executionRoleArn, serverlessLogUri: logUri } = outputs;
   if (!applicationId || !executionRoleArn || !logUri) {
-    throw usageError(`${cfg.emr.outputsFile} has no serverless_application_id, serverless_job_role_arn and serverless_log_uri outputs`, `deploy with compute "serverless": ${DEPLOY_HINT}`);
+    throw usageError(outputsLack(cfg.emr.outputsFile, 'serverless_application_id, serverless_job_role_arn and serverless_log_uri outputs'), `deploy with compute "serverless": ${DEPLOY_HINT}`);
   }
   return { applicationId, executionRoleArn, logUri, region: cfg.emr.region ?? outputs.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION, outputs };
 }

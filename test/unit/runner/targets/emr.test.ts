@@ -163,6 +163,6 @@ describe('fruits run emr (mocked AWS)', () => {
     const out = captureOutput();
     const code = await main(['run', 'emr'], { out, env: { FRUITS_OUTPUTS_FILE: join(dir, 'missing.json') } });
     expect(code).toBe(2);
-    expect(out.errors[0]).toMatch(/no EMR cluster id: .*missing.json has no cluster_id; run `npm run deploy` \(cdktf deploy fruits-emr --outputs-file cdktf-outputs.json\), or pass --cluster-id/);
+    expect(out.errors[0]).toMatch(/no EMR cluster id: .*missing.json not found; run `npm run deploy` \(cdktf deploy fruits-emr --outputs-file cdktf-outputs.json\), or pass --cluster-id/);
   });
 });
