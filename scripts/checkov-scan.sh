@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Static security scan of the synthesized Terraform JSON with checkov.
-# Synthesizes both stacks with a throwaway, fully specified config (so the operator's
+# Synthesizes both stacks in each compute mode (cluster with JupyterHub, transient and serverless,
+# Spot task capacity and managed scaling on) with a throwaway, fully specified config (so the operator's
 # own fruits.config.json / FRUITS_* variables never change what is scanned), runs
 # checkov from .venv-tools over <outdir>/stacks/*/cdk.tf.json and compares the findings
 # with the reviewed skip list test/checkov/skip.yaml.
@@ -46,30 +47,37 @@ else
     const blob = Buffer.concat([str(Buffer.from("ssh-ed25519")), str(raw)]);
     process.stdout.write("ssh-ed25519 " + blob.toString("base64") + " checkov-scan\n");
   ' >"${WORK}/scan_key.pub"
-  cat >"${WORK}/fruits.config.json" <<JSON
+  # Every compute mode: each builds other resources (cluster; network and roles only; EMR Serverless).
+  mapfile -t fruit_vars < <(env | sed -n 's/^\(FRUITS_[A-Z_]*\)=.*/\1/p')
+  mkdir -p "$OUT"
+  for mode in cluster transient serverless; do
+    cat >"${WORK}/${mode}.json" <<JSON
 {
   "region": "us-east-1",
   "namePrefix": "fruits",
   "operatorCidr": "203.0.113.7/32",
   "publicKeyPath": "${WORK}/scan_key.pub",
-  "jupyterHub": true,
-  "stateBucket": "fruits-scan-state-bucket"
+  "jupyterHub": $([[ $mode == cluster ]] && echo true || echo false),
+  "stateBucket": "fruits-scan-state-bucket",
+  "compute": "${mode}",
+  "capacity": {"taskSpotUnits": 2, "maxTaskUnits": 4},
+  "serverless": {"imageTag": "fruits-0123456789abcdef"}
 }
 JSON
-  # Drop every FRUITS_* variable so only the scan config counts.
-  mapfile -t fruit_vars < <(env | sed -n 's/^\(FRUITS_[A-Z_]*\)=.*/\1/p')
-  (cd "$ROOT" && env ${fruit_vars[@]/#/-u } FRUITS_CONFIG="${WORK}/fruits.config.json" CDKTF_OUTDIR="$OUT" \
-      npx --no-install tsx main.ts) >"${WORK}/synth.log" 2>&1 ||
-    { cat "${WORK}/synth.log" >&2; echo "error: synthesis failed (see above)" >&2; exit 2; }
+    # Drop every FRUITS_* variable so only the scan config counts.
+    (cd "$ROOT" && env ${fruit_vars[@]/#/-u } FRUITS_CONFIG="${WORK}/${mode}.json" CDKTF_OUTDIR="${OUT}/${mode}" \
+        npx --no-install tsx main.ts) >"${WORK}/synth-${mode}.log" 2>&1 ||
+      { cat "${WORK}/synth-${mode}.log" >&2; echo "error: synthesis (compute ${mode}) failed (see above)" >&2; exit 2; }
+  done
 fi
 
 shopt -s nullglob
-files=("$OUT"/stacks/*/cdk.tf.json)
+files=("$OUT"/stacks/*/cdk.tf.json "$OUT"/*/stacks/*/cdk.tf.json)
 [[ ${#files[@]} -gt 0 ]] || { echo "error: no ${OUT}/stacks/*/cdk.tf.json to scan; run npx cdktf synth first" >&2; exit 2; }
 say "running checkov on ${#files[@]} stack(s)"
 # BC_SKIP_MAPPING / --skip-download: no calls to the Prisma Cloud API (offline, deterministic).
 checkov_rc=0
-BC_SKIP_MAPPING=TRUE "$CHECKOV" -d "${OUT}/stacks" --framework terraform_json --skip-download --quiet \
+BC_SKIP_MAPPING=TRUE "$CHECKOV" -d "${OUT}" --framework terraform_json --skip-download --quiet \
   -o json >"${WORK}/report.json" 2>"${WORK}/checkov.err" || checkov_rc=$?
 if [[ $checkov_rc -gt 1 || ! -s "${WORK}/report.json" ]]; then
   cat "${WORK}/checkov.err" >&2

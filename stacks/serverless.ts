@@ -101,7 +101,7 @@ export class ServerlessApp extends Construct {
       }),
       // All traffic from the other workers (Spark RPC, shuffle). No description: moto drops an
       // ingress rule's description, and the rehearsal's re-plan would then show a change.
-      new VpcSecurityGroupIngressRule(this, 'ingress-self', { securityGroupId: sg, ipProtocol: '-1', referencedSecurityGroupId: sg }),
+      new VpcSecurityGroupIngressRule(this, 'ingress-self', { securityGroupId: sg, ipProtocol: '-1', referencedSecurityGroupId: sg, description: 'Spark driver and executors of a job run talk to each other' }),
     );
 
     // The job image: encrypted with the project key, scanned on push, tags immutable (the
