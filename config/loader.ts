@@ -242,6 +242,10 @@ export function resolveConfig(src: ConfigSources = {}): Config {
     const r = operatorCidrCheck(c.operatorCidr, c.allowOpenSsh);
     c.operatorCidr = 'canonical' in r ? r.canonical : fail('operatorCidr', r);
   }
+  // JupyterHub lives on the long-lived cluster: a run's cluster ends with the run, EMR Serverless has none.
+  if (c.jupyterHub && c.compute !== 'cluster') {
+    throw new ConfigError(`${at('jupyterHub')} is true, but compute "${c.compute}" has no long-lived cluster to run JupyterHub on`, 'set jupyterHub to false, or compute to "cluster"; explore a run locally with fruits notebook');
+  }
   const release = releaseLabelProblem(c.releaseLabel, c.allowUnknownReleaseLabel);
   if (release) fail('releaseLabel', release);
   for (const [list, single] of [['capacity.masterTypes', 'masterInstanceType'], ['capacity.coreTypes', 'coreInstanceType']] as const) {

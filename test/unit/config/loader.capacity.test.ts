@@ -63,6 +63,10 @@ describe('capacity', () => {
     expect(oneLineError(() => resolve(file))).toMatch(pattern);
   });
 
+  test.each(['transient', 'serverless'])('JupyterHub with compute %s is refused in one line (no long-lived cluster to run it on)', (compute) => {
+    expect(oneLineError(() => resolve({ compute, jupyterHub: true }))).toMatch(new RegExp(`"jupyterHub" in fruits.config.json is true, but compute "${compute}" has no long-lived cluster.*set jupyterHub to false, or compute to "cluster"`));
+  });
+
   test('six types are fine with an allocation strategy (EMR allows 30)', () => {
     const six = ['m5.xlarge', 'm5a.xlarge', 'm6i.xlarge', 'm6a.xlarge', 'm5.2xlarge', 'm6i.2xlarge'];
     expect(resolve({ capacity: { coreTypes: six } }).capacity.coreTypes).toEqual(six);
