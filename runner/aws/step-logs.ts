@@ -29,11 +29,18 @@ async function getText(s3: S3Client, uri: string): Promise<string | undefined> {
   }
 }
 
-export async function fetchStepLogs(
-  s3: S3Client,
-  o: { logUri: string; clusterId: string; stepId: string; waitMs: number; retryMs?: number; clock: Clock; onWait?: (msg: string) => void },
-): Promise<StepLogs> {
-  const uris = stepLogUris(o.logUri, o.clusterId, o.stepId);
+export interface LogWait {
+  waitMs: number;
+  retryMs?: number;
+  clock: Clock;
+  onWait?: (msg: string) => void;
+}
+
+/**
+ * A driver's stderr and stdout under `uris` (an EMR step's, an EMR Serverless job run's), waiting
+ * up to waitMs for them: EMR uploads them while and after the run. `what` names them in the wait line.
+ */
+export async function fetchLogPair(s3: S3Client, uris: { stderr: string; stdout: string; dir: string }, what: string, o: LogWait, why?: string): Promise<StepLogs> {
   const deadline = o.clock.now() + o.waitMs;
   for (;;) {
     const [stderr, stdout] = await Promise.all([getText(s3, uris.stderr), getText(s3, uris.stdout)]);
@@ -43,9 +50,13 @@ export async function fetchStepLogs(
     }
     // Never sleep past the deadline: --wait-seconds 5 waits 5 s, not one whole retry interval.
     const wait = Math.min(o.retryMs ?? 20_000, deadline - o.clock.now());
-    o.onWait?.(`step logs not in ${uris.dir} yet (EMR uploads them every few minutes), retrying in ${Math.ceil(wait / 1000)} s`);
+    o.onWait?.(`${what} not in ${uris.dir} yet${why ? ` (${why})` : ''}, retrying in ${Math.ceil(wait / 1000)} s`);
     await o.clock.sleep(wait);
   }
+}
+
+export async function fetchStepLogs(s3: S3Client, o: LogWait & { logUri: string; clusterId: string; stepId: string }): Promise<StepLogs> {
+  return fetchLogPair(s3, stepLogUris(o.logUri, o.clusterId, o.stepId), 'step logs', o, 'EMR uploads them every few minutes');
 }
 
 export const tail = (text: string, n: number) => text.split('\n').filter((l, i, a) => l !== '' || i < a.length - 1).slice(-n).join('\n');
