@@ -98,7 +98,7 @@ MOTO_GAPS = {
         "Workaround: test/rehearsal/moto_server.py keeps it per cluster like EMR."
     ),
     "sg-rule-description": (
-        "aws_vpc_security_group_egress_rule.description: moto keeps it only on CIDR rules and drops it "
+        "aws_vpc_security_group_egress_rule/ingress_rule.description: moto keeps it only on CIDR rules and drops it "
         "on rules to a prefix list or another security group, so every plan would update them; real "
         "AWS keeps it. Workaround: ignore_changes = [description] on those rules only."
     ),
@@ -385,9 +385,10 @@ def gap_overrides(stack_dir: Path) -> dict:
         if rid.startswith("storage_data_"):  # MOTO_GAPS plain-http-sse-kms
             resources.setdefault("aws_s3_bucket_server_side_encryption_configuration", {})[rid] = {
                 "rule": [{"apply_server_side_encryption_by_default": [{"sse_algorithm": "AES256"}]}]}
-    for rid, body in s.get("resource", {}).get("aws_vpc_security_group_egress_rule", {}).items():
-        if "cidr_ipv4" not in body:  # MOTO_GAPS sg-rule-description
-            resources.setdefault("aws_vpc_security_group_egress_rule", {})[rid] = {"lifecycle": {"ignore_changes": ["description"]}}
+    for rtype in ("aws_vpc_security_group_egress_rule", "aws_vpc_security_group_ingress_rule"):
+        for rid, body in s.get("resource", {}).get(rtype, {}).items():
+            if "cidr_ipv4" not in body and "description" in body:  # MOTO_GAPS sg-rule-description
+                resources.setdefault(rtype, {})[rid] = {"lifecycle": {"ignore_changes": ["description"]}}
     return {"data": data, "resource": resources}
 
 
