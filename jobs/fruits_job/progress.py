@@ -82,6 +82,10 @@ class ProgressPublisher:
         self._featurize_t1: float | None = None
         self._seq = 0
         self._lock = threading.Lock()
+        # One publication at a time, snapshot to line: the background thread and the main thread
+        # (enter_stage, finish) both publish, and a preempted one must not write its older
+        # snapshot over a newer one (progress.json going back in seq, lines out of order).
+        self._publish_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._write_failed = False
@@ -129,18 +133,19 @@ class ProgressPublisher:
 
     # --- publication ---
     def publish(self) -> dict:
-        snap = self.snapshot()
-        text = json.dumps(snap, separators=(",", ":"))
-        try:
-            self._write(text + "\n")
-            self._write_failed = False
-        except Exception as e:  # noqa: BLE001 - progress must never fail the run
-            if not self._write_failed:
-                log.warning("could not write %s (%s); the run goes on without it", PROGRESS_FILE, one_line(e))
-            self._write_failed = True
-        if self._emit_line is not None:
-            self._emit_line(f"{MARKER} {text}")
-        return snap
+        with self._publish_lock:
+            snap = self.snapshot()
+            text = json.dumps(snap, separators=(",", ":"))
+            try:
+                self._write(text + "\n")
+                self._write_failed = False
+            except Exception as e:  # noqa: BLE001 - progress must never fail the run
+                if not self._write_failed:
+                    log.warning("could not write %s (%s); the run goes on without it", PROGRESS_FILE, one_line(e))
+                self._write_failed = True
+            if self._emit_line is not None:
+                self._emit_line(f"{MARKER} {text}")
+            return snap
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval_s):
