@@ -540,11 +540,7 @@ def rehearse(moto: Moto, workdir: Path, counts: dict) -> str:
     tf.write_override(state_dir, {"aws_s3_bucket": {rid: {"lifecycle": {"prevent_destroy": False}}
                                                     for rid in ids_of(state_json, "aws_s3_bucket")}})
     counts["destroyed"] += tf.destroy(state_dir, "fruits-state")
-    leftovers = what_is_left(moto)
-    if leftovers:
-        raise RehearsalFailure(f"the emulator still holds resources after destroy: {'; '.join(leftovers)}")
-    if counts["destroyed"] != counts["applied"]:
-        raise RehearsalFailure(f"{counts['applied']} resources applied but {counts['destroyed']} destroyed")
+    require_all_destroyed(moto, counts)
     return (f"rehearsal: {counts['applied']} resources applied, re-planned (0 changes) and destroyed "
             f"(fruits-state, fruits-emr x3 environments: cluster, fleets+Spot+scaling, transient; "
             f"shared S3 state with lock file); {scale_out}; "
@@ -581,14 +577,7 @@ def rehearse_serverless(moto: Moto, workdir: Path, counts: dict) -> str:
 
     refused = run_node_policy_check(moto, outputs, stack, OUT, RehearsalFailure, role=JOB_RUN_ROLE)
     counts["destroyed"] += tf.destroy(stack_dir, "fruits-emr.serverless")
-    leftovers = what_is_left(moto)
-    leftovers += [f"EMR Serverless application {a['id']} ({a['state']})" for a in moto.client("emr-serverless").list_applications()["applications"]
-                  if a["state"] != "TERMINATED"]
-    leftovers += [f"ECR repository {r['repositoryName']}" for r in moto.client("ecr").describe_repositories()["repositories"]]
-    if leftovers:
-        raise RehearsalFailure(f"the emulator still holds resources after destroy: {'; '.join(leftovers)}")
-    if counts["destroyed"] != counts["applied"]:
-        raise RehearsalFailure(f"{counts['applied']} resources applied but {counts['destroyed']} destroyed")
+    require_all_destroyed(moto, counts)
     return (f"rehearsal (compute serverless): {counts['applied']} resources applied, re-planned (0 changes) and destroyed; "
             f"application {app['state']} with the stack repository's image; job-run-role job run ok; "
             f"{refused} forbidden writes refused")
@@ -661,6 +650,15 @@ def empty_bucket(s3, bucket: str) -> None:
             s3.delete_object(Bucket=bucket, Key=v["Key"], VersionId=v["VersionId"])
 
 
+def require_all_destroyed(moto: Moto, counts: dict) -> None:
+    """After a destroy: nothing of ours left in the emulator, and as many destroyed as applied."""
+    leftovers = what_is_left(moto)
+    if leftovers:
+        raise RehearsalFailure(f"the emulator still holds resources after destroy: {'; '.join(leftovers)}")
+    if counts["destroyed"] != counts["applied"]:
+        raise RehearsalFailure(f"{counts['applied']} resources applied but {counts['destroyed']} destroyed")
+
+
 def what_is_left(moto: Moto) -> list[str]:
     """Anything of ours (fruits*) still alive in the emulator."""
     left = []
@@ -680,6 +678,9 @@ def what_is_left(moto: Moto) -> list[str]:
         if state != "PendingDeletion":  # what a destroyed KMS key is in real AWS too (7-30 days)
             left.append(f"KMS key {k['KeyId']} ({state})")
     left += [f"KMS alias {a['AliasName']}" for a in kms.list_aliases()["Aliases"] if a["AliasName"].startswith("alias/fruits")]
+    left += [f"EMR Serverless application {a['id']} ({a['state']})"
+             for a in moto.client("emr-serverless").list_applications()["applications"] if a["state"] != "TERMINATED"]
+    left += [f"ECR repository {r['repositoryName']}" for r in moto.client("ecr").describe_repositories()["repositories"]]
     return left
 
 
