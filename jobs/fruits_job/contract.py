@@ -39,6 +39,11 @@ def exit_code(meaning: str) -> int:
     return load()["exit_codes"][meaning]
 
 
+def dest(name: str) -> str:
+    """The attribute argparse stores an option under: its dest, else its name with '_' for '-'."""
+    return option(name).get("dest") or name.replace("-", "_")
+
+
 def default(name: str):
     """An option's default as the job takes it (flags: False, or True for a store_false dest)."""
     spec = option(name)

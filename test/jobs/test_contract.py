@@ -5,14 +5,16 @@ and summary fields (the runner reads the same file: test/unit/runner/job-contrac
 from __future__ import annotations
 
 import argparse
+import copy
+import dataclasses
 import json
 import math
 
 import pytest
 from classifier_runs import cached_run
 
-from fruits_job import contract
-from fruits_job.options import JobOptions, build_parser, parse_args
+from fruits_job import contract, options
+from fruits_job.options import COMPUTED_FIELDS, JobOptions, build_parser, field_of, parse_args
 from fruits_job.featurizer.engines import ENGINES
 from fruits_job.errors import UsageError
 from fruits_job.layout import LAYOUTS
@@ -50,6 +52,69 @@ def test_the_job_config_defaults_are_the_contracts():
         assert getattr(c, field) == OPTIONS[name]["default"] == getattr(JobOptions, field, OPTIONS[name]["default"]), name
     assert c.max_file_bytes == OPTIONS["max-file-mb"]["default"] * 1024 * 1024
     assert set(OPTIONS["engine"]["choices"]) == set(ENGINES) and set(OPTIONS["layout"]["choices"]) == set(LAYOUTS)
+
+
+# Accepted values for options whose pattern no generic value matches.
+PATTERNED_SAMPLES = {"run-id": "run-2", "weights": "test-only-random:3"}
+
+
+def _other_value(name: str, spec: dict) -> str | None:
+    """A value the job accepts for --name that is not its default (None for a flag: given = not default)."""
+    if spec["type"] == "flag":
+        return None
+    if spec.get("choices"):
+        return next(c for c in spec["choices"] if c != spec.get("default"))
+    if spec["type"] == "string":
+        if spec.get("pattern"):
+            assert name in PATTERNED_SAMPLES, f"--{name} has a pattern: add a value it accepts to PATTERNED_SAMPLES"
+            return PATTERNED_SAMPLES[name]
+        return f"other-{name}"
+    lo, hi = spec.get("min"), spec.get("max")
+    candidates = [v for v in (lo, hi, None if lo is None or hi is None else (lo + hi) / 2, 1, 2, 3) if v is not None]
+    if spec["type"] == "integer":
+        candidates = [int(v) for v in candidates]
+    value = next(v for v in candidates if contract.in_range(spec, v) and v != spec.get("default"))
+    return str(value)
+
+
+def _with_option(name: str, spec: dict) -> list[str]:
+    value = _other_value(name, spec)
+    return [f"--{name}"] if value is None else [f"--{name}={value}"]  # = : a value such as -1e-06 is no flag
+
+
+@pytest.mark.parametrize("name", sorted(OPTIONS))
+def test_every_contract_option_has_a_job_options_field_and_reaches_it(name):
+    """A value other than the default arrives in the option's JobOptions field (min-score -> min_score),
+    through parse_args' generic copy, or its computation for the few in COMPUTED_FIELDS."""
+    spec, field_name = OPTIONS[name], field_of(name)
+    assert field_name in {f.name for f in dataclasses.fields(JobOptions)}, (
+        f"--{name} has no JobOptions field: add `{field_name}: <type> = _default({name!r})` "
+        "(without the type annotation it is no dataclass field)")
+    base = BASE + ["--run-id", "run-1"]
+    before, after = parse_args(base), parse_args(base + _with_option(name, spec))
+    assert getattr(after, field_name) != getattr(before, field_name), f"--{name} did not reach JobOptions.{field_name}"
+    if name not in COMPUTED_FIELDS:  # a plain copy: exactly the value given
+        value = _other_value(name, spec)
+        typed = {"flag": lambda _: not contract.default(name), "integer": int, "number": float, "string": str}
+        assert getattr(after, field_name) == typed[spec["type"]](value)
+
+
+def test_an_option_added_to_the_contract_and_job_options_reaches_the_job(monkeypatch):
+    """The contract entry plus the JobOptions field is all it takes: parse_args names no option."""
+    doc = copy.deepcopy(contract.load())
+    doc["options"]["test-only-threshold"] = {"type": "number", "min": 0, "max": 1, "default": 0.5, "help": "a test option"}
+    monkeypatch.setattr(contract, "load", lambda: doc)
+    extended = dataclasses.make_dataclass(
+        "ExtendedJobOptions", [("test_only_threshold", float, dataclasses.field(default=0.5))],
+        bases=(JobOptions,), frozen=True)
+    monkeypatch.setattr(options, "JobOptions", extended)
+    assert parse_args(BASE + ["--test-only-threshold", "0.7"]).test_only_threshold == 0.7
+    assert parse_args(BASE).test_only_threshold == 0.5
+
+
+def test_exclusive_options_keep_their_defaults_unless_the_partner_is_given():
+    assert (parse_args(BASE).k, parse_args(BASE).variance_target) == (OPTIONS["k"]["default"], None)
+    assert (parse_args(BASE + ["--variance-target", "0.9"]).k, parse_args(BASE + ["--k", "7"]).variance_target) == (None, None)
 
 
 def _edges(spec: dict) -> tuple[list, list]:
