@@ -134,17 +134,34 @@ def _edges(spec: dict) -> tuple[list, list]:
 NUMERIC = sorted(n for n, s in OPTIONS.items() if s["type"] in ("integer", "number"))
 
 
+def _assert_range(name: str, spec: dict) -> None:
+    ok, bad = _edges(spec)
+    assert ok and bad, f"{name} has no bound in the contract"
+    # --name=value: as a separate word, a refused value such as -1e-06 (below an inclusive min 0)
+    # is read by argparse as an option ("expected one argument"), not as the value to check.
+    for v in ok:
+        parse_args(BASE + [f"--{name}={v}"])
+    for v in bad:
+        with pytest.raises(UsageError) as e:
+            parse_args(BASE + [f"--{name}={v}"])
+        assert str(e.value).startswith(f"--{name} ") and contract.range_text(spec) in str(e.value)
+
+
 @pytest.mark.parametrize("name", NUMERIC)
 def test_the_job_accepts_and_refuses_exactly_the_contracts_range(name):
     """The same values the runner's test feeds (fails if a hand-written check drifts)."""
-    ok, bad = _edges(OPTIONS[name])
-    assert ok and bad, f"{name} has no bound in the contract"
-    for v in ok:
-        parse_args(BASE + [f"--{name}", str(v)])
-    for v in bad:
-        with pytest.raises(UsageError) as e:
-            parse_args(BASE + [f"--{name}", str(v)])
-        assert str(e.value).startswith(f"--{name} ") and contract.range_text(OPTIONS[name]) in str(e.value)
+    _assert_range(name, OPTIONS[name])
+
+
+def test_the_range_test_works_for_a_number_from_an_inclusive_zero(monkeypatch):
+    """No option of today's contract starts at an inclusive 0; one added (like the docs' --min-score)
+    is refused at -1e-06, a value that must reach the job as a value (see _assert_range)."""
+    doc = copy.deepcopy(contract.load())
+    spec = {"type": "number", "min": 0, "max": 1, "default": 0.5, "help": "a test option"}
+    doc["options"]["test-only-threshold"] = spec
+    monkeypatch.setattr(contract, "load", lambda: doc)
+    assert _edges(spec)[1][0] == -1e-06
+    _assert_range("test-only-threshold", spec)
 
 
 @pytest.mark.parametrize("name", sorted(n for n, s in OPTIONS.items() if s.get("pattern")))
