@@ -52,6 +52,11 @@ def default(name: str):
     return spec.get("default")
 
 
+def summary_options() -> list[str]:
+    """The JobOptions fields summary.json records under `options`, in order."""
+    return load()["summary"]["fields"]["options"]["fields"]
+
+
 def run_file(key: str) -> str:
     """Path of a run folder file, relative to <output>/<run-id>/."""
     return load()["run_folder"]["files"][key]["path"]

@@ -19,6 +19,7 @@ from fruits_job.featurizer.engines import ENGINES
 from fruits_job.errors import UsageError
 from fruits_job.layout import LAYOUTS
 from fruits_job.packaging import ship_package
+from fruits_job.summary import RunRecord
 
 BASE = ["--input", "/in", "--output", "/out"]
 OPTIONS = contract.options()
@@ -176,6 +177,42 @@ def test_string_patterns_decide_what_the_job_accepts(name):
         assert not contract.matches(OPTIONS[name], v)
         with pytest.raises(UsageError):
             parse_args(BASE + [f"--{name}", v])
+
+
+# ------------------------------------------------------------------ the options summary.json records
+
+def _recorded_options(config) -> dict:
+    return RunRecord(None, "/out/r/summary.json", config, "/out/r").doc["options"]
+
+
+def test_the_summary_records_the_options_the_contract_lists_in_its_order():
+    """From the first summary.json written (the claim's): every field the contract lists, none else."""
+    config = parse_args(BASE + ["--k", "7", "--no-train", "--layout", "label", "--engine", "keras"])
+    recorded = _recorded_options(config)
+    assert list(recorded) == contract.summary_options()
+    assert recorded == {name: getattr(config, name) for name in contract.summary_options()}
+    assert (recorded["k"], recorded["train"], recorded["layout"], recorded["engine"]) == (7, False, "label", "keras")
+
+
+def test_every_contract_option_is_in_the_runs_record_or_the_contract_says_why_not():
+    """A new option is listed under summary.fields.options (then summary.json records it with no
+    code) or named in its not_recorded with the reason; forgetting both fails here."""
+    fields = contract.load()["summary"]["fields"]
+    listed, not_recorded = fields["options"]["fields"], fields["options"]["not_recorded"]
+    job_fields = {f.name for f in dataclasses.fields(JobOptions)}
+    assert set(listed) <= job_fields and set(not_recorded) <= set(OPTIONS)
+    for name in OPTIONS:
+        own_field = field_of(name) in fields  # input, output, run_id, weights
+        assert own_field or field_of(name) in listed or name in not_recorded, (
+            f"--{name}: add {field_of(name)!r} to summary.fields.options.fields in contract.json "
+            "(or name it in not_recorded there, with the reason)")
+
+
+def test_a_field_added_to_the_contracts_summary_options_is_recorded(monkeypatch):
+    doc = copy.deepcopy(contract.load())
+    doc["summary"]["fields"]["options"]["fields"].append("verbose")
+    monkeypatch.setattr(contract, "load", lambda: doc)
+    assert _recorded_options(parse_args(BASE + ["--verbose"]))["verbose"] is True
 
 
 def test_options_are_not_abbreviated():

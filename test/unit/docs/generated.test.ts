@@ -30,6 +30,7 @@ test('run-folder and summary tables list every file and field of the contract', 
   const c = contract();
   for (const f of Object.values(c.run_folder.files)) expect(runFolderTable(c)).toContain(`| \`${f.path}\` |`);
   for (const name of Object.keys(c.summary.fields)) expect(summaryTable(c)).toContain(`| \`${name}\` |`);
+  for (const [option, why] of Object.entries(c.summary.fields.options!.not_recorded!)) expect(summaryTable(c)).toContain(`\`--${option}\` (${why})`);
 });
 
 test("the command reference is each command's --help text", () => {
