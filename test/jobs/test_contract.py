@@ -55,8 +55,12 @@ def test_the_job_config_defaults_are_the_contracts():
     assert set(OPTIONS["engine"]["choices"]) == set(ENGINES) and set(OPTIONS["layout"]["choices"]) == set(LAYOUTS)
 
 
-# Accepted values for options whose pattern no generic value matches.
-PATTERNED_SAMPLES = {"run-id": "run-2", "weights": "test-only-random:3"}
+# Values the pattern of each option that has one accepts, and refuses (no generic value fits a pattern).
+PATTERN_SAMPLES = {
+    "run-id": (["run-1", "a.b_c-d", "x" * 128], ["../up", "-x", "a/b", "x" * 129, "run\n"]),
+    "weights": (["imagenet", "test-only-random:7", "/m/w.H5", "s3://b/f.onnx", "x.hdf5"],
+                ["random:1", "test-only-random:x", "/m/w.bin", "random.h5", "imagenet2"]),
+}
 
 
 def _other_value(name: str, spec: dict) -> str | None:
@@ -67,8 +71,8 @@ def _other_value(name: str, spec: dict) -> str | None:
         return next(c for c in spec["choices"] if c != spec.get("default"))
     if spec["type"] == "string":
         if spec.get("pattern"):
-            assert name in PATTERNED_SAMPLES, f"--{name} has a pattern: add a value it accepts to PATTERNED_SAMPLES"
-            return PATTERNED_SAMPLES[name]
+            assert name in PATTERN_SAMPLES, f"--{name} has a pattern: add values it accepts and refuses to PATTERN_SAMPLES"
+            return next(v for v in PATTERN_SAMPLES[name][0] if v != spec.get("default"))
         return f"other-{name}"
     lo, hi = spec.get("min"), spec.get("max")
     candidates = [v for v in (lo, hi, None if lo is None or hi is None else (lo + hi) / 2, 1, 2, 3) if v is not None]
@@ -91,7 +95,7 @@ def test_every_contract_option_has_a_job_options_field_and_reaches_it(name):
     assert field_name in {f.name for f in dataclasses.fields(JobOptions)}, (
         f"--{name} has no JobOptions field: add `{field_name}: <type> = _default({name!r})` "
         "(without the type annotation it is no dataclass field)")
-    base = BASE + ["--run-id", "run-1"]
+    base = BASE + ["--run-id", "run-0"]
     before, after = parse_args(base), parse_args(base + _with_option(name, spec))
     assert getattr(after, field_name) != getattr(before, field_name), f"--{name} did not reach JobOptions.{field_name}"
     if name not in COMPUTED_FIELDS:  # a plain copy: exactly the value given
@@ -167,9 +171,8 @@ def test_the_range_test_works_for_a_number_from_an_inclusive_zero(monkeypatch):
 
 @pytest.mark.parametrize("name", sorted(n for n, s in OPTIONS.items() if s.get("pattern")))
 def test_string_patterns_decide_what_the_job_accepts(name):
-    samples = {"run-id": (["run-1", "a.b_c-d", "x" * 128], ["../up", "-x", "a/b", "x" * 129, "run\n"]),
-               "weights": (["imagenet", "test-only-random:7", "/m/w.H5", "s3://b/f.onnx", "x.hdf5"],
-                           ["random:1", "test-only-random:x", "/m/w.bin", "random.h5", "imagenet2"])}[name]
+    assert name in PATTERN_SAMPLES, f"--{name} has a pattern: add values it accepts and refuses to PATTERN_SAMPLES"
+    samples = PATTERN_SAMPLES[name]
     for v in samples[0]:
         assert contract.matches(OPTIONS[name], v)
         parse_args(BASE + [f"--{name}", v])
