@@ -10,7 +10,10 @@ export interface ContractDoc {
     pattern_text?: string; exclusive_with?: string[]; forms?: Record<string, string>;
   }>;
   run_folder: { path: string; files: Record<string, { path: string; kind: string; when: string; description: string }> };
-  summary: { file: string; fields: Record<string, { type: string; when: string; description: string; fields?: string[] }> };
+  summary: {
+    file: string;
+    fields: Record<string, { type: string; when: string; description: string; fields?: string[]; not_recorded?: Record<string, string> }>;
+  };
 }
 
 function accepts(o: ContractDoc['options'][string]): string {
@@ -49,8 +52,10 @@ export function runFolderTable(c: ContractDoc): string {
 }
 
 export function summaryTable(c: ContractDoc): string {
-  const rows = Object.entries(c.summary.fields).map(([name, f]) => [
-    code(name), f.type, f.when, f.fields ? `${f.description}: ${f.fields.map(code).join(', ')}` : f.description,
-  ]);
+  const rows = Object.entries(c.summary.fields).map(([name, f]) => {
+    const fields = f.fields ? `: ${f.fields.map(code).join(', ')}` : '';
+    const notRecorded = Object.entries(f.not_recorded ?? {}).map(([option, why]) => `${code(`--${option}`)} (${why})`);
+    return [code(name), f.type, f.when, `${f.description}${fields}${notRecorded.length ? `; not recorded: ${notRecorded.join(', ')}` : ''}`];
+  });
   return markdownTable(['field', 'type', 'present', 'meaning'], rows);
 }

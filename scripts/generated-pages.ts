@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jobOptionsTable, runFolderTable, summaryTable, type ContractDoc } from '../config/contract-docs.js';
 import { replaceSection } from '../config/generated-sections.js';
+import { parseStages, PIPELINE_FILE, stagesTable } from '../config/stage-docs.js';
 import { commandReference } from '../runner/command-docs.js';
 import { costPerRunTable, modeTable } from '../runner/cost/cost-docs.js';
 import { resolveConfig } from '../config/loader.js';
@@ -11,8 +12,10 @@ export type Render = (page: string) => string;
 
 export function generatedPages(root: string): Record<string, Render> {
   const contract = JSON.parse(readFileSync(join(root, 'jobs', 'fruits_job', 'contract.json'), 'utf8')) as ContractDoc;
+  const stages = parseStages(readFileSync(join(root, PIPELINE_FILE), 'utf8'));
   return {
     'docs/job.md': (t) => [
+      ['stages', stagesTable(stages)],
       ['job-options', jobOptionsTable(contract)],
       ['run-folder', runFolderTable(contract)],
       ['summary-fields', summaryTable(contract)],

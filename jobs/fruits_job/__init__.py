@@ -22,7 +22,7 @@ Modules, one job each:
   pipeline   STAGES, the job's stages in order, and the loop that runs them (timings, progress,
              the claim boundary, failure and interrupt handling)
   stages/    one module per stage, each taking the RunContext (stages/context.py) and returning
-             its section of summary.json (its __init__ lists them)
+             its section of summary.json (pipeline.STAGES lists them, in order)
   packaging  which files make the shipped package (packaging.json, shared with the runner)
   cli        main(argv) -> exit code
 """

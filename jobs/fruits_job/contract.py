@@ -39,12 +39,22 @@ def exit_code(meaning: str) -> int:
     return load()["exit_codes"][meaning]
 
 
+def dest(name: str) -> str:
+    """The attribute argparse stores an option under: its dest, else its name with '_' for '-'."""
+    return option(name).get("dest") or name.replace("-", "_")
+
+
 def default(name: str):
     """An option's default as the job takes it (flags: False, or True for a store_false dest)."""
     spec = option(name)
     if spec["type"] == "flag":
         return bool(spec.get("dest"))
     return spec.get("default")
+
+
+def summary_options() -> list[str]:
+    """The JobOptions fields summary.json records under `options`, in order."""
+    return load()["summary"]["fields"]["options"]["fields"]
 
 
 def run_file(key: str) -> str:

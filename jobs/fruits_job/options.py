@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from dataclasses import dataclass, field
 
 from . import contract
@@ -10,8 +11,6 @@ from .errors import UsageError
 from .layout import default_run_id, image_glob
 
 # Defaults and ranges live in contract.json (the runner reads the same file).
-DEFAULT_K = contract.option("k")["default"]
-DEFAULT_BATCH_SIZE = contract.option("batch-size")["default"]
 DEFAULT_EXTENSIONS = contract.option("extensions")["default"]  # HEIC: iPhone photos (pillow-heif)
 DEFAULT_MAX_FILE_MB = contract.option("max-file-mb")["default"]
 DEFAULT_MAX_IMAGE_PIXELS = contract.option("max-image-pixels")["default"]  # ~7000x7000; PIL's own default is 89M
@@ -43,6 +42,18 @@ class JobOptions:
     verbose: bool = _default("verbose")  # Spark's INFO lines on stderr
 
 
+# Every contract option is copied into the JobOptions field of its name (min-score -> min_score;
+# a flag with a dest: no-train -> train), except these, which parse_args computes into a field
+# (stripped, a generated run id, the glob from --extensions or --path-glob, bytes from MB).
+COMPUTED_FIELDS = {"input": "input", "output": "output", "run-id": "run_id", "extensions": "path_glob",
+                   "path-glob": "path_glob", "max-file-mb": "max_file_bytes"}
+
+
+def field_of(name: str) -> str:
+    """The JobOptions field the contract option `name` reaches."""
+    return COMPUTED_FIELDS.get(name) or contract.dest(name)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2 via UsageError
         raise UsageError(f"{message} (see --help)")
@@ -70,7 +81,7 @@ def parse_args(argv: list[str] | None) -> JobOptions:
         raise UsageError(f"--run-id {run_id!r} is not a plain folder name; use letters, digits, '.', '_' or '-'")
     for name, spec in contract.options().items():  # ranges (the runner checks the same)
         if spec["type"] in ("integer", "number"):
-            problem = contract.check(name, getattr(a, name.replace("-", "_")))
+            problem = contract.check(name, getattr(a, contract.dest(name)))
             if problem:
                 raise UsageError(problem)
     max_file_bytes = min(max(1, int(a.max_file_mb * 1024 * 1024)), SPARK_BINARY_FILE_LIMIT)
@@ -82,14 +93,19 @@ def parse_args(argv: list[str] | None) -> JobOptions:
         glob = a.path_glob or image_glob(a.extensions.split(","))
     except ValueError:
         raise UsageError(f"--extensions {a.extensions!r} names no extension; e.g. --extensions jpg,png") from None
-    k = None if a.variance_target is not None else (a.k if a.k is not None else DEFAULT_K)
-    return JobOptions(
-        input=a.input.strip(), output=a.output.strip(), run_id=run_id, k=k,
-        variance_target=a.variance_target, weights=a.weights, batch_size=a.batch_size,
-        overwrite=a.overwrite, json=a.json, path_glob=glob, max_file_bytes=max_file_bytes,
-        max_image_pixels=a.max_image_pixels, tf_threads=a.tf_threads, train=a.train, engine=a.engine,
-        layout=a.layout, verbose=a.verbose,
-    )
+    given = {name: getattr(a, contract.dest(name)) for name in contract.options()}
+    fields = {f.name for f in dataclasses.fields(JobOptions)}
+    values: dict[str, object] = {}
+    for name, spec in contract.options().items():
+        if name in COMPUTED_FIELDS or field_of(name) not in fields:
+            continue
+        value = given[name]
+        if value is None and not any(given[other] is not None for other in spec.get("exclusive_with", [])):
+            value = contract.default(name)  # argparse leaves exclusive options' defaults None (contract.py)
+        values[field_of(name)] = value
+    values.update(input=a.input.strip(), output=a.output.strip(), run_id=run_id,  # COMPUTED_FIELDS
+                  path_glob=glob, max_file_bytes=max_file_bytes)
+    return JobOptions(**values)
 
 
 def _check_weights_spec(spec: str) -> None:

@@ -10,7 +10,7 @@ import time
 import traceback
 from datetime import datetime, timezone
 
-from . import run_files
+from . import contract, run_files
 from .errors import one_line
 
 MAX_LISTED_FAILURES = 1000  # counts stay exact; the list is capped to keep the JSON small
@@ -80,10 +80,8 @@ class RunRecord:
             "pca_model_uri": f"{run_uri}/{run_files.PCA_MODEL}",
             "started_at": started_at or utc_now(),
             "weights": config.weights,
-            "options": {"k": config.k, "variance_target": config.variance_target,
-                        "batch_size": config.batch_size, "path_glob": config.path_glob,
-                        "max_file_bytes": config.max_file_bytes,
-                        "max_image_pixels": config.max_image_pixels, "overwrite": config.overwrite},
+            # the fields the contract lists (summary.fields.options.fields), in its order
+            "options": {name: getattr(config, name) for name in contract.summary_options()},
             "counts": {"total_files": None, "featurized": None, "failed": None,
                        "per_label": {}, "per_split": {}},
             "pca": None,

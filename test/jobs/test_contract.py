@@ -5,18 +5,21 @@ and summary fields (the runner reads the same file: test/unit/runner/job-contrac
 from __future__ import annotations
 
 import argparse
+import copy
+import dataclasses
 import json
 import math
 
 import pytest
 from classifier_runs import cached_run
 
-from fruits_job import contract
-from fruits_job.options import JobOptions, build_parser, parse_args
+from fruits_job import contract, options
+from fruits_job.options import COMPUTED_FIELDS, JobOptions, build_parser, field_of, parse_args
 from fruits_job.featurizer.engines import ENGINES
 from fruits_job.errors import UsageError
 from fruits_job.layout import LAYOUTS
 from fruits_job.packaging import ship_package
+from fruits_job.summary import RunRecord
 
 BASE = ["--input", "/in", "--output", "/out"]
 OPTIONS = contract.options()
@@ -52,6 +55,73 @@ def test_the_job_config_defaults_are_the_contracts():
     assert set(OPTIONS["engine"]["choices"]) == set(ENGINES) and set(OPTIONS["layout"]["choices"]) == set(LAYOUTS)
 
 
+# Values the pattern of each option that has one accepts, and refuses (no generic value fits a pattern).
+PATTERN_SAMPLES = {
+    "run-id": (["run-1", "a.b_c-d", "x" * 128], ["../up", "-x", "a/b", "x" * 129, "run\n"]),
+    "weights": (["imagenet", "test-only-random:7", "/m/w.H5", "s3://b/f.onnx", "x.hdf5"],
+                ["random:1", "test-only-random:x", "/m/w.bin", "random.h5", "imagenet2"]),
+}
+
+
+def _other_value(name: str, spec: dict) -> str | None:
+    """A value the job accepts for --name that is not its default (None for a flag: given = not default)."""
+    if spec["type"] == "flag":
+        return None
+    if spec.get("choices"):
+        return next(c for c in spec["choices"] if c != spec.get("default"))
+    if spec["type"] == "string":
+        if spec.get("pattern"):
+            assert name in PATTERN_SAMPLES, f"--{name} has a pattern: add values it accepts and refuses to PATTERN_SAMPLES"
+            return next(v for v in PATTERN_SAMPLES[name][0] if v != spec.get("default"))
+        return f"other-{name}"
+    lo, hi = spec.get("min"), spec.get("max")
+    candidates = [v for v in (lo, hi, None if lo is None or hi is None else (lo + hi) / 2, 1, 2, 3) if v is not None]
+    if spec["type"] == "integer":
+        candidates = [int(v) for v in candidates]
+    value = next(v for v in candidates if contract.in_range(spec, v) and v != spec.get("default"))
+    return str(value)
+
+
+def _with_option(name: str, spec: dict) -> list[str]:
+    value = _other_value(name, spec)
+    return [f"--{name}"] if value is None else [f"--{name}={value}"]  # = : a value such as -1e-06 is no flag
+
+
+@pytest.mark.parametrize("name", sorted(OPTIONS))
+def test_every_contract_option_has_a_job_options_field_and_reaches_it(name):
+    """A value other than the default arrives in the option's JobOptions field (min-score -> min_score),
+    through parse_args' generic copy, or its computation for the few in COMPUTED_FIELDS."""
+    spec, field_name = OPTIONS[name], field_of(name)
+    assert field_name in {f.name for f in dataclasses.fields(JobOptions)}, (
+        f"--{name} has no JobOptions field: add `{field_name}: <type> = _default({name!r})` "
+        "(without the type annotation it is no dataclass field)")
+    base = BASE + ["--run-id", "run-0"]
+    before, after = parse_args(base), parse_args(base + _with_option(name, spec))
+    assert getattr(after, field_name) != getattr(before, field_name), f"--{name} did not reach JobOptions.{field_name}"
+    if name not in COMPUTED_FIELDS:  # a plain copy: exactly the value given
+        value = _other_value(name, spec)
+        typed = {"flag": lambda _: not contract.default(name), "integer": int, "number": float, "string": str}
+        assert getattr(after, field_name) == typed[spec["type"]](value)
+
+
+def test_an_option_added_to_the_contract_and_job_options_reaches_the_job(monkeypatch):
+    """The contract entry plus the JobOptions field is all it takes: parse_args names no option."""
+    doc = copy.deepcopy(contract.load())
+    doc["options"]["test-only-threshold"] = {"type": "number", "min": 0, "max": 1, "default": 0.5, "help": "a test option"}
+    monkeypatch.setattr(contract, "load", lambda: doc)
+    extended = dataclasses.make_dataclass(
+        "ExtendedJobOptions", [("test_only_threshold", float, dataclasses.field(default=0.5))],
+        bases=(JobOptions,), frozen=True)
+    monkeypatch.setattr(options, "JobOptions", extended)
+    assert parse_args(BASE + ["--test-only-threshold", "0.7"]).test_only_threshold == 0.7
+    assert parse_args(BASE).test_only_threshold == 0.5
+
+
+def test_exclusive_options_keep_their_defaults_unless_the_partner_is_given():
+    assert (parse_args(BASE).k, parse_args(BASE).variance_target) == (OPTIONS["k"]["default"], None)
+    assert (parse_args(BASE + ["--variance-target", "0.9"]).k, parse_args(BASE + ["--k", "7"]).variance_target) == (None, None)
+
+
 def _edges(spec: dict) -> tuple[list, list]:
     """(accepted, refused) values at the bounds of a numeric option."""
     step = 1 if spec["type"] == "integer" else 1e-6
@@ -69,24 +139,40 @@ def _edges(spec: dict) -> tuple[list, list]:
 NUMERIC = sorted(n for n, s in OPTIONS.items() if s["type"] in ("integer", "number"))
 
 
+def _assert_range(name: str, spec: dict) -> None:
+    ok, bad = _edges(spec)
+    assert ok and bad, f"{name} has no bound in the contract"
+    # --name=value: as a separate word, a refused value such as -1e-06 (below an inclusive min 0)
+    # is read by argparse as an option ("expected one argument"), not as the value to check.
+    for v in ok:
+        parse_args(BASE + [f"--{name}={v}"])
+    for v in bad:
+        with pytest.raises(UsageError) as e:
+            parse_args(BASE + [f"--{name}={v}"])
+        assert str(e.value).startswith(f"--{name} ") and contract.range_text(spec) in str(e.value)
+
+
 @pytest.mark.parametrize("name", NUMERIC)
 def test_the_job_accepts_and_refuses_exactly_the_contracts_range(name):
     """The same values the runner's test feeds (fails if a hand-written check drifts)."""
-    ok, bad = _edges(OPTIONS[name])
-    assert ok and bad, f"{name} has no bound in the contract"
-    for v in ok:
-        parse_args(BASE + [f"--{name}", str(v)])
-    for v in bad:
-        with pytest.raises(UsageError) as e:
-            parse_args(BASE + [f"--{name}", str(v)])
-        assert str(e.value).startswith(f"--{name} ") and contract.range_text(OPTIONS[name]) in str(e.value)
+    _assert_range(name, OPTIONS[name])
+
+
+def test_the_range_test_works_for_a_number_from_an_inclusive_zero(monkeypatch):
+    """No option of today's contract starts at an inclusive 0; one added (like the docs' --min-score)
+    is refused at -1e-06, a value that must reach the job as a value (see _assert_range)."""
+    doc = copy.deepcopy(contract.load())
+    spec = {"type": "number", "min": 0, "max": 1, "default": 0.5, "help": "a test option"}
+    doc["options"]["test-only-threshold"] = spec
+    monkeypatch.setattr(contract, "load", lambda: doc)
+    assert _edges(spec)[1][0] == -1e-06
+    _assert_range("test-only-threshold", spec)
 
 
 @pytest.mark.parametrize("name", sorted(n for n, s in OPTIONS.items() if s.get("pattern")))
 def test_string_patterns_decide_what_the_job_accepts(name):
-    samples = {"run-id": (["run-1", "a.b_c-d", "x" * 128], ["../up", "-x", "a/b", "x" * 129, "run\n"]),
-               "weights": (["imagenet", "test-only-random:7", "/m/w.H5", "s3://b/f.onnx", "x.hdf5"],
-                           ["random:1", "test-only-random:x", "/m/w.bin", "random.h5", "imagenet2"])}[name]
+    assert name in PATTERN_SAMPLES, f"--{name} has a pattern: add values it accepts and refuses to PATTERN_SAMPLES"
+    samples = PATTERN_SAMPLES[name]
     for v in samples[0]:
         assert contract.matches(OPTIONS[name], v)
         parse_args(BASE + [f"--{name}", v])
@@ -94,6 +180,42 @@ def test_string_patterns_decide_what_the_job_accepts(name):
         assert not contract.matches(OPTIONS[name], v)
         with pytest.raises(UsageError):
             parse_args(BASE + [f"--{name}", v])
+
+
+# ------------------------------------------------------------------ the options summary.json records
+
+def _recorded_options(config) -> dict:
+    return RunRecord(None, "/out/r/summary.json", config, "/out/r").doc["options"]
+
+
+def test_the_summary_records_the_options_the_contract_lists_in_its_order():
+    """From the first summary.json written (the claim's): every field the contract lists, none else."""
+    config = parse_args(BASE + ["--k", "7", "--no-train", "--layout", "label", "--engine", "keras"])
+    recorded = _recorded_options(config)
+    assert list(recorded) == contract.summary_options()
+    assert recorded == {name: getattr(config, name) for name in contract.summary_options()}
+    assert (recorded["k"], recorded["train"], recorded["layout"], recorded["engine"]) == (7, False, "label", "keras")
+
+
+def test_every_contract_option_is_in_the_runs_record_or_the_contract_says_why_not():
+    """A new option is listed under summary.fields.options (then summary.json records it with no
+    code) or named in its not_recorded with the reason; forgetting both fails here."""
+    fields = contract.load()["summary"]["fields"]
+    listed, not_recorded = fields["options"]["fields"], fields["options"]["not_recorded"]
+    job_fields = {f.name for f in dataclasses.fields(JobOptions)}
+    assert set(listed) <= job_fields and set(not_recorded) <= set(OPTIONS)
+    for name in OPTIONS:
+        own_field = field_of(name) in fields  # input, output, run_id, weights
+        assert own_field or field_of(name) in listed or name in not_recorded, (
+            f"--{name}: add {field_of(name)!r} to summary.fields.options.fields in contract.json "
+            "(or name it in not_recorded there, with the reason)")
+
+
+def test_a_field_added_to_the_contracts_summary_options_is_recorded(monkeypatch):
+    doc = copy.deepcopy(contract.load())
+    doc["summary"]["fields"]["options"]["fields"].append("verbose")
+    monkeypatch.setattr(contract, "load", lambda: doc)
+    assert _recorded_options(parse_args(BASE + ["--verbose"]))["verbose"] is True
 
 
 def test_options_are_not_abbreviated():

@@ -14,8 +14,7 @@ def run(ctx: RunContext) -> None:
     config, record = ctx.options, ctx.record
     for name, seconds in ctx.timings.items():  # the stages before the claim had no record to time into
         record.timed(name, seconds)
-    record.merge({"options": {"layout": config.layout, "engine": config.engine, "train": config.train},
-                  "versions": versions(ctx.spark)})
+    record.merge({"versions": versions(ctx.spark)})
     interrupts.check()
     if config.overwrite:
         ctx.files.delete_recursively(ctx.run_uri)

@@ -6,6 +6,7 @@ import { jobOptionsTable, runFolderTable, summaryTable, type ContractDoc } from 
 import { cell, replaceSection } from '../../../config/generated-sections.js';
 import { commandReference } from '../../../runner/command-docs.js';
 import { commandHelp } from '../../../runner/command-table.js';
+import { parseStages, PIPELINE_FILE, stagesTable } from '../../../config/stage-docs.js';
 import { generatedPages } from '../../../scripts/generated-pages.js';
 import { ROOT } from '../../helpers/runner.js';
 
@@ -30,6 +31,21 @@ test('run-folder and summary tables list every file and field of the contract', 
   const c = contract();
   for (const f of Object.values(c.run_folder.files)) expect(runFolderTable(c)).toContain(`| \`${f.path}\` |`);
   for (const name of Object.keys(c.summary.fields)) expect(summaryTable(c)).toContain(`| \`${name}\` |`);
+  for (const [option, why] of Object.entries(c.summary.fields.options!.not_recorded!)) expect(summaryTable(c)).toContain(`\`--${option}\` (${why})`);
+});
+
+test('a stage added to STAGES in pipeline.py appears in the stage table, in its place', () => {
+  const source = read(PIPELINE_FILE).replace('    Stage("report", report.run),', '    Stage("embed_2d", embed_2d.run),  # a new stage\n    Stage("report", report.run),');
+  const stages = parseStages(source);
+  expect(stages.map((s) => s.name).slice(-2)).toEqual(['embed_2d', 'report']);
+  expect(stagesTable(stages)).toContain('| `embed_2d` | `stages/embed_2d.py` `run` | yes | a new stage |');
+  expect(stagesTable(parseStages(read(PIPELINE_FILE)))).toContain('| `tally` | `stages/featurize.py` `tally` | no (a step) |');
+});
+
+test('a STAGES entry the table cannot read is refused, not left out', () => {
+  const source = read(PIPELINE_FILE).replace('    Stage("report", report.run),', '    Stage(\n        "report", report.run),');
+  expect(() => parseStages(source)).toThrow(/cannot read the STAGES entry "Stage\("/);
+  expect(() => parseStages(source.replace('Stage(\n', 'Stage("x", x.run, retries=3),\n'))).toThrow(/argument the stage table does not know/);
 });
 
 test("the command reference is each command's --help text", () => {
