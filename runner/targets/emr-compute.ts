@@ -4,6 +4,7 @@
 // mode (fruits.config.json's `compute` until the first deploy). A new mode is one module exposing
 // an EmrCompute plus one line in EMR_COMPUTE (and its part of the stack: docs/extending.md).
 import type { ExitCodeValue } from '../../config/errors.js';
+import type { ComputeMode } from '../../config/rules.js';
 import { computeModeOf, type StackOutputs } from '../aws/stack-outputs.js';
 import type { AwsClients } from '../aws/clients.js';
 import type { OpsContext, RunContext, RunOutcome, RunRequest } from './run-request.js';
@@ -31,7 +32,7 @@ export interface EmrCompute {
 
 export interface EmrComputeEntry {
   /** The value of `compute` in fruits.config.json and in the stack's outputs (config/rules.ts COMPUTE_MODES). */
-  name: string;
+  name: ComputeMode;
   load(): Promise<EmrCompute>;
 }
 
