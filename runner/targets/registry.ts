@@ -4,6 +4,7 @@
 import type { RunnerConfig } from '../../config/index.js';
 import { usageError, type ExitCodeValue } from '../../config/errors.js';
 import type { OpsContext, RunContext, RunOutcome, RunRequest } from './run-request.js';
+import type { Check, DoctorContext } from '../doctor/check.js';
 
 /**
  * What a target does; only `run` is required. Targets whose runs live on a remote service (emr)
@@ -18,6 +19,11 @@ export interface Target {
   run(req: RunRequest, ctx: RunContext): Promise<RunOutcome>;
   /** Checks the target's settings before anything starts (a one-line usage/environment error). */
   validate?(cfg: RunnerConfig): void;
+  /**
+   * `fruits doctor`'s checks of what this target needs (tools, settings, reachability), each miss with
+   * its fix; no AWS or ssh call with ctx.offline. Without it doctor says the target has none of its own.
+   */
+  doctor?(cfg: RunnerConfig, ctx: DoctorContext): Promise<Check[]>;
   /** One run's state (with --follow: followed to its end), or the latest runs without a reference. */
   status?(ref: string | undefined, c: OpsContext & { follow: boolean }): Promise<ExitCodeValue>;
   /** The driver's logs of a started run. */
