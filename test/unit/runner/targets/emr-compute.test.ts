@@ -22,6 +22,7 @@ test('every compute mode of the config has one module, and nothing else is regis
   for (const m of EMR_COMPUTE) {
     const mode = await m.load();
     for (const member of ['run', 'status', 'logs', 'ui', 'cancel'] as const) expect(typeof mode[member]).toBe('function');
+    expect([m.name, Array.isArray(mode.doctor.outputs), typeof mode.doctor.checks]).toEqual([m.name, true, 'function']); // doctor's part of the mode
   }
 });
 
