@@ -239,9 +239,10 @@ export function commandHelp(name: string, contract?: JobContract): string {
   const c = commandSpec(name, contract);
   if (!c) return globalHelp();
   const { options } = tableFor(contract);
-  const usage = [`fruits ${c.name}`, c.args, c.groups.length ? '[options]' : '', c.trailing ?? ''].filter(Boolean).join(' ');
+  const groups = c.groups.filter((g) => g.options.length); // a target without flags of its own has no group
+  const usage = [`fruits ${c.name}`, c.args, groups.length ? '[options]' : '', c.trailing ?? ''].filter(Boolean).join(' ');
   const lines = [`usage: ${usage}`, '', c.summary];
-  for (const g of c.groups) lines.push('', g.title ? `${g.title} options:` : 'options:', ...optionLines(g.options, options));
+  for (const g of groups) lines.push('', g.title ? `${g.title} options:` : 'options:', ...optionLines(g.options, options));
   lines.push('', 'common options:', ...optionLines(COMMON_OPTIONS, options));
   if (c.notes?.length) lines.push('', ...c.notes);
   lines.push('', EXIT_CODES);
