@@ -93,7 +93,8 @@ const handler = (load: () => Promise<{ handle: CommandHandler }>) => async () =>
 
 /** The table for a job contract (this checkout's by default): the run command's job flags come from it. */
 export function commandsFor(contract: JobContract): CommandSpec[] {
-  const job: OptionName[] = ['input', 'output', ...runnerOptions(contract).map(([name]) => name), 'conf'];
+  // Every target runs the job of --job-dir (its contract checks the job flags): a flag of the job group.
+  const job: OptionName[] = ['input', 'output', ...runnerOptions(contract).map(([name]) => name), 'conf', 'job-dir'];
   return [
     {
       name: 'run', args: `<${targetNames().join('|')}>`, trailing: '[-- <extra job args>]', summary: 'run the featurization job (spark-submit) on a target, with live progress',

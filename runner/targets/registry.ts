@@ -37,7 +37,10 @@ export interface Target {
 export interface TargetEntry {
   /** `fruits run <name>`, `fruits doctor --target <name>`. */
   name: string;
-  /** The flags of this target, shown as its group in `fruits run --help`. */
+  /**
+   * The flags of this target, shown as its group in `fruits run --help`. A flag listed only by other
+   * targets is refused for this one (foreignFlagProblem); the job's and the common flags are every target's.
+   */
   options: string[];
   load(): Promise<Target>;
 }
@@ -46,8 +49,8 @@ const EMR_AT = ['cluster-id', 'region', 'outputs-file'];
 
 /** Every target, in help order. */
 export const TARGETS: readonly TargetEntry[] = [
-  { name: 'local', options: ['spark-submit', 'python', 'master', 'job-dir'], load: async () => (await import('./local.js')).localTarget },
-  { name: 'vm', options: ['host', 'user', 'port', 'key'], load: async () => (await import('./vm.js')).vmTarget },
+  { name: 'local', options: ['spark-submit', 'python', 'master'], load: async () => (await import('./local.js')).localTarget },
+  { name: 'vm', options: ['host', 'user', 'port', 'key', 'spark-submit', 'python', 'master'], load: async () => (await import('./vm.js')).vmTarget },
   { name: 'emr', options: [...EMR_AT, 'deploy-mode', 'action-on-failure', 'no-wait', 'timeout-minutes'], load: async () => (await import('./emr.js')).emrTarget },
 ];
 
@@ -58,6 +61,24 @@ export function targetEntry(name: string | undefined, what = 'target'): TargetEn
   const t = TARGETS.find((e) => e.name === name);
   if (!t) throw usageError(`unknown ${what} "${name}"`, `use ${listText(targetNames())}`);
   return t;
+}
+
+/**
+ * Pure: the first of the given flags that only other targets list (a flag this target would drop
+ * silently), as the problem and fix of a usage error; undefined when every flag applies.
+ */
+export function foreignFlagProblem(target: string, flags: readonly string[]): { problem: string; fix: string } | undefined {
+  const own = new Set(targetEntry(target).options);
+  for (const flag of flags) {
+    if (own.has(flag)) continue;
+    const owners = TARGETS.filter((t) => t.options.includes(flag)).map((t) => t.name);
+    if (!owners.length) continue; // a job or common flag
+    return {
+      problem: `--${flag} is a flag of target${owners.length > 1 ? 's' : ''} ${owners.join(' and ')}, not ${target}`,
+      fix: `drop it, or run ${owners.map((o) => `"fruits run ${o} ..."`).join(' or ')}`,
+    };
+  }
+  return undefined;
 }
 
 /** "local, vm or emr". */

@@ -1,8 +1,11 @@
 // `fruits run <target>` with the targets as data (runner/targets/registry.ts): a target added to
-// TARGETS (here `echo`, with no flags of its own, removed after the tests) is in the help and runs.
+// TARGETS (here `echo`, with no flags of its own, removed after the tests) is in the help and runs,
+// and a flag that belongs only to other targets is refused rather than dropped.
+import { join } from 'node:path';
 import { commandHelp } from '../../../../runner/command-table.js';
 import { defaultJobContract } from '../../../../config/job-contract.js';
-import { TARGETS, type TargetEntry } from '../../../../runner/targets/registry.js';
+import { foreignFlagProblem, TARGETS, type TargetEntry } from '../../../../runner/targets/registry.js';
+import { ROOT } from '../../../helpers/runner.js';
 import { EMR_OUTPUTS, inProcessCli } from '../../../helpers/in-process-cli.js';
 
 const { cli } = inProcessCli(EMR_OUTPUTS, 'fruits-run-targets-');
@@ -29,4 +32,26 @@ test('run --help has a group for each target with flags, and none (not an empty 
 test('a target without flags of its own runs with the common run flags', async () => {
   const r = await cli(['run', 'echo', '--run-id', 'e1', '--dry-run', '--json']);
   expect([r.code, r.data]).toEqual([0, { target: 'echo', runId: 'e1' }]);
+});
+
+describe('a flag of other targets only', () => {
+  test.each([
+    [['run', 'local', '--dry-run', '--cluster-id', 'j-1', '--input', '.', '--output', 'o'], '--cluster-id is a flag of target emr, not local; drop it, or run "fruits run emr ..."'],
+    [['run', 'echo', '--dry-run', '--host', 'h'], '--host is a flag of target vm, not echo; drop it, or run "fruits run vm ..."'],
+    [['run', 'vm', '--dry-run', '--no-wait', '--input', '/in'], '--no-wait is a flag of target emr, not vm; drop it, or run "fruits run emr ..."'],
+    [['run', 'emr', '--dry-run', '--python', '/p'], '--python is a flag of targets local and vm, not emr; drop it, or run "fruits run local ..." or "fruits run vm ..."'],
+  ])('%j is refused in one line, exit 2', async (args, line) => {
+    // --dry-run: where the flag was dropped (the old behaviour) the run only plans.
+    const r = await cli(args);
+    expect([r.code, r.out.errors]).toEqual([2, [`error: ${line}`]]);
+  });
+
+  test('a flag listed by several targets is each one\'s; the job\'s and the common flags are every target\'s', async () => {
+    const vm = await cli(['run', 'vm', '--input', '/in', '--output', '/out', '--run-id', 'v1', '--python', '/opt/py/bin/python', '--dry-run', '--json'], { env: { FRUITS_VM_HOST: '192.0.2.10' } });
+    expect(vm.code).toBe(0);
+    expect(JSON.stringify(vm.data)).toContain('PYSPARK_PYTHON=/opt/py/bin/python'); // vm.python, as the flag's config map says
+    const echoRun = await cli(['run', 'echo', '--run-id', 'e2', '--job-dir', join(ROOT, 'jobs'), '--k', '3', '--conf', 'spark.x=1', '--dry-run', '--json']);
+    expect([echoRun.code, echoRun.out.errors]).toEqual([0, []]);
+    expect(foreignFlagProblem('local', ['input', 'output', 'run-id', 'k', 'weights', 'conf', 'job-dir', 'json', 'dry-run', 'config', 'python'])).toBeUndefined();
+  });
 });
