@@ -67,19 +67,19 @@ export function targetEntry(name: string | undefined, what = 'target'): TargetEn
  * Pure: the first of the given flags that only other targets list (a flag this target would drop
  * silently), as the problem and fix of a usage error; undefined when every flag applies.
  */
-export function foreignFlagProblem(target: string, flags: readonly string[]): { problem: string; fix: string } | undefined {
-  const own = new Set(targetEntry(target).options);
+export function foreignFlagProblem(target: string, flags: readonly string[], targets: readonly TargetEntry[] = TARGETS): { problem: string; fix: string } | undefined {
+  const own = new Set(targets.find((t) => t.name === target)?.options);
   for (const flag of flags) {
     if (own.has(flag)) continue;
-    const owners = TARGETS.filter((t) => t.options.includes(flag)).map((t) => t.name);
+    const owners = targets.filter((t) => t.options.includes(flag)).map((t) => t.name);
     if (!owners.length) continue; // a job or common flag
     return {
-      problem: `--${flag} is a flag of target${owners.length > 1 ? 's' : ''} ${owners.join(' and ')}, not ${target}`,
+      problem: `--${flag} is a flag of target${owners.length > 1 ? 's' : ''} ${listText(owners, 'and')}, not ${target}`,
       fix: `drop it, or run ${owners.map((o) => `"fruits run ${o} ..."`).join(' or ')}`,
     };
   }
   return undefined;
 }
 
-/** "local, vm or emr". */
-export const listText = (names: string[]): string => (names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`);
+/** "local, vm or emr" (or "local, vm and emr"). */
+export const listText = (names: string[], last: 'or' | 'and' = 'or'): string => (names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} ${last} ${names.at(-1)}`);

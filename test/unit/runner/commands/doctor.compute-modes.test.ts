@@ -21,10 +21,11 @@ const doctor = async (outputs: Record<string, string>, ...flags: string[]) => {
   return { code: r.code, checks: (r.data!.checks as Checks).filter((c) => !['node', 'job files', 'ssh client', 'tunnel key'].includes(c.name)) };
 };
 
-// A mode as a developer would add it: its module (here inline) and one line in EMR_COMPUTE.
+// A mode as a developer would add it: its module (here inline) and one line in EMR_COMPUTE (named so
+// that no real mode can clash with it).
 const seen: EmrDoctorContext[] = [];
-const toy: EmrComputeEntry = {
-  name: 'toy' as EmrComputeEntry['name'],
+const fixture: EmrComputeEntry = {
+  name: 'fixture-mode' as EmrComputeEntry['name'],
   load: async () => ({
     run: async () => ({ exitCode: 0, data: {} }),
     status: async () => 0, logs: async () => 0, ui: async () => 0, cancel: async () => 0,
@@ -32,8 +33,8 @@ const toy: EmrComputeEntry = {
       outputs: ['logUri', 'weightsUri'],
       checks: async (c) => {
         seen.push(c);
-        if (c.outputs.weightsUri === 's3://boom/') throw new Error('toy api said no');
-        return [{ area: 'emr', name: 'toy queue', status: c.offline ? 'skip' : 'ok', detail: c.offline ? '--offline' : `queue of ${c.outputs.codeUri} in ${c.region}` }];
+        if (c.outputs.weightsUri === 's3://boom/') throw new Error('fixture api said no');
+        return [{ area: 'emr', name: 'fixture queue', status: c.offline ? 'skip' : 'ok', detail: c.offline ? '--offline' : `queue of ${c.outputs.codeUri} in ${c.region}` }];
       },
     },
   }),
@@ -41,38 +42,38 @@ const toy: EmrComputeEntry = {
 const modes = EMR_COMPUTE as EmrComputeEntry[];
 const saved = { ...process.env };
 beforeAll(() => {
-  modes.push(toy);
+  modes.push(fixture);
   Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIATEST', AWS_SECRET_ACCESS_KEY: 'x', AWS_EC2_METADATA_DISABLED: 'true' });
 });
 afterAll(() => {
-  modes.splice(modes.indexOf(toy), 1);
+  modes.splice(modes.indexOf(fixture), 1);
   process.env = saved;
 });
 
 test('a registered mode brings the outputs it needs and its own checks (no cluster check, no cluster_id)', async () => {
-  const ok = await doctor({ ...COMMON, compute: 'toy', log_uri: 's3://l/', weights_uri: 's3://w/' });
+  const ok = await doctor({ ...COMMON, compute: 'fixture-mode', log_uri: 's3://l/', weights_uri: 's3://w/' });
   expect(ok.checks).toEqual([
-    expect.objectContaining({ name: 'stack outputs', status: 'ok', detail: expect.stringMatching(/\(compute toy\)$/) }),
+    expect.objectContaining({ name: 'stack outputs', status: 'ok', detail: expect.stringMatching(/\(compute fixture-mode\)$/) }),
     expect.objectContaining({ name: 'aws credentials', status: 'ok' }),
-    { area: 'emr', name: 'toy queue', status: 'ok', detail: 'queue of s3://a/c/ in us-east-1' },
+    { area: 'emr', name: 'fixture queue', status: 'ok', detail: 'queue of s3://a/c/ in us-east-1' },
   ]);
   expect(ok.code).toBe(0);
   expect(seen.at(-1)).toMatchObject({ offline: false, region: 'us-east-1', outputs: { logUri: 's3://l/' } });
-  const lacking = await doctor({ ...COMMON, compute: 'toy' }, '--offline');
+  const lacking = await doctor({ ...COMMON, compute: 'fixture-mode' }, '--offline');
   expect(lacking.checks[0]).toMatchObject({ name: 'stack outputs', status: 'miss', detail: expect.stringMatching(/lacks log_uri, weights_uri$/) });
-  expect(lacking.checks.at(-1)).toMatchObject({ name: 'toy queue', status: 'skip', detail: '--offline' });
+  expect(lacking.checks.at(-1)).toMatchObject({ name: 'fixture queue', status: 'skip', detail: '--offline' });
 });
 
 test('a mode check that fails outright is a miss named after the mode', async () => {
-  const r = await doctor({ ...COMMON, compute: 'toy', log_uri: 's3://l/', weights_uri: 's3://boom/' });
-  expect(r.checks.at(-1)).toEqual({ area: 'emr', name: 'compute toy', status: 'miss', detail: 'toy api said no' });
+  const r = await doctor({ ...COMMON, compute: 'fixture-mode', log_uri: 's3://l/', weights_uri: 's3://boom/' });
+  expect(r.checks.at(-1)).toEqual({ area: 'emr', name: 'compute fixture-mode', status: 'miss', detail: 'fixture api said no' });
   expect(r.code).toBe(3);
 });
 
 test('a mode this runner does not know (a newer deploy) is one miss naming it, not a cluster that lacks cluster_id', async () => {
-  const r = await doctor({ ...COMMON, compute: 'moon' });
+  const r = await doctor({ ...COMMON, compute: 'no-such-mode' });
   expect(r.checks.map((c) => [c.name, c.status])).toEqual([['compute mode', 'miss'], ['stack outputs', 'ok'], ['aws credentials', 'ok']]);
-  expect(r.checks[0]).toMatchObject({ detail: expect.stringContaining('compute mode "moon" is unknown to this runner'), fix: 'update this checkout to the version that deployed the stack' });
+  expect(r.checks[0]).toMatchObject({ detail: expect.stringContaining('compute mode "no-such-mode" is unknown to this runner'), fix: 'update this checkout to the version that deployed the stack' });
   expect(r.code).toBe(3);
 });
 

@@ -9,15 +9,16 @@ import { EMR_OUTPUTS, inProcessCli } from '../../../helpers/in-process-cli.js';
 
 const { cli } = inProcessCli(EMR_OUTPUTS, 'fruits-doctor-registry-');
 const run: Target['run'] = async () => ({ exitCode: 0, data: {} });
-// Two targets as a developer would add them: one line each in TARGETS (removed again after the tests).
+// Two targets as a developer would add them: one line each in TARGETS (removed again after the tests;
+// named so that no real target can clash with them).
 const added: TargetEntry[] = [
-  { name: 'echo', options: [], load: async () => ({ run }) },
+  { name: 'fixture-echo', options: [], load: async () => ({ run }) },
   {
-    name: 'probe', options: [], load: async () => ({
+    name: 'fixture-probe', options: [], load: async () => ({
       run,
       doctor: async (_cfg, ctx) => [
         sshClientCheck(),
-        ctx.offline ? { area: 'probe', name: 'probe api', status: 'skip', detail: '--offline' } : { area: 'probe', name: 'probe api', status: 'miss', detail: 'not reachable', fix: 'start the probe' },
+        ctx.offline ? { area: 'fixture-probe', name: 'probe api', status: 'skip', detail: '--offline' } : { area: 'fixture-probe', name: 'probe api', status: 'miss', detail: 'not reachable', fix: 'start the probe' },
       ],
     }),
   },
@@ -36,21 +37,21 @@ afterAll(() => {
 type Checks = { area: string; name: string; status: string; detail: string }[];
 
 test('a target without a doctor gets one skip line saying it has no checks of its own', async () => {
-  const r = await cli(['doctor', '--target', 'echo', '--json']);
-  expect((r.data!.checks as Checks).map((c) => [c.area, c.name, c.status])).toEqual([['common', 'node', 'ok'], ['common', 'job files', 'ok'], ['echo', 'checks', 'skip']]);
+  const r = await cli(['doctor', '--target', 'fixture-echo', '--json']);
+  expect((r.data!.checks as Checks).map((c) => [c.area, c.name, c.status])).toEqual([['common', 'node', 'ok'], ['common', 'job files', 'ok'], ['fixture-echo', 'checks', 'skip']]);
   expect(r.code).toBe(0);
-  const human = await cli(['doctor', '--target', 'echo']);
-  expect(human.out.results[0]!.human).toContain('skip [echo] checks                target echo has no checks of its own (its Target has no doctor)');
+  const human = await cli(['doctor', '--target', 'fixture-echo']);
+  expect(human.out.results[0]!.human).toContain('skip [fixture-echo] checks        target fixture-echo has no checks of its own (its Target has no doctor)');
 });
 
 test('a target\'s doctor hook supplies its checks (offline too), with the exit code of its misses', async () => {
-  const r = await cli(['doctor', '--target', 'probe', '--json']);
+  const r = await cli(['doctor', '--target', 'fixture-probe', '--json']);
   expect((r.data!.checks as Checks).slice(2)).toEqual([
     expect.objectContaining({ area: 'common', name: 'ssh client' }),
-    { area: 'probe', name: 'probe api', status: 'miss', detail: 'not reachable', fix: 'start the probe' },
+    { area: 'fixture-probe', name: 'probe api', status: 'miss', detail: 'not reachable', fix: 'start the probe' },
   ]);
   expect(r.code).toBe(3);
-  const offline = await cli(['doctor', '--target', 'probe', '--offline', '--json']);
+  const offline = await cli(['doctor', '--target', 'fixture-probe', '--offline', '--json']);
   expect((offline.data!.checks as Checks).at(-1)).toMatchObject({ name: 'probe api', status: 'skip' });
 });
 
@@ -59,7 +60,7 @@ test('without --target every registered target is asked, in registry order; a co
   const checks = r.data!.checks as Checks;
   const areas = [...new Set(checks.map((c) => c.area).filter((a) => a !== 'common'))];
   expect(areas).toEqual(TARGETS.map((t) => t.name));
-  expect(checks.filter((c) => c.name === 'ssh client')).toHaveLength(1); // vm, emr and probe each return it
+  expect(checks.filter((c) => c.name === 'ssh client')).toHaveLength(1); // vm, emr and fixture-probe each return it
 }, 60_000);
 
 test('doctor.ts names no target: their checks are reached through the registry only', () => {

@@ -47,7 +47,7 @@ describe('estimateCost', () => {
     const plan = capacityPlan(config());
     const basis = { idleTimeoutMinutes: 20, region: 'us-east-1' };
     expect(estimatePlanCost(plan, { ...basis, compute: 'cluster' }).minutes).toEqual([12, 10, 20]);
-    expect(() => estimatePlanCost(plan, { ...basis, compute: 'toy' as never })).toThrow('compute "toy" has no price model in runner/cost/estimate.ts runMinutes');
+    expect(() => estimatePlanCost(plan, { ...basis, compute: 'no-such-mode' as never })).toThrow('compute "no-such-mode" has no price model in runner/cost/estimate.ts runMinutes');
     expect(() => estimatePlanCost(plan, { ...basis, compute: 'serverless' })).toThrow(/serverless.*estimateServerlessCost/);
   });
 
