@@ -178,14 +178,24 @@ export function instanceTypesProblem(types: string[]): Problem | undefined {
   return dup ? { problem: `lists "${dup}" twice`, fix: 'list each instance type once' } : undefined;
 }
 
-/** Compute modes: a long-lived cluster, a cluster per run, or EMR Serverless (docs/serverless.md). */
 /** A container image tag as Docker and ECR accept it (the stack builds `<repository>:<tag>` from it). */
 export function imageTagProblem(tag: string): Problem | undefined {
   if (/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) return undefined;
   return { problem: `"${tag}" is not an image tag (letters, digits, _ . -, at most 128, not starting with . or -)`, fix: 'use the tag `npm run image -- push` prints' };
 }
 
-export const COMPUTE_MODES = ['cluster', 'transient', 'serverless'] as const;
+/**
+ * Compute modes (docs/compute-modes.md), each with its description in the configuration table:
+ * a new mode is one entry here (and its module in runner/targets/emr-compute.ts).
+ */
+export const COMPUTE_MODES = [
+  { name: 'cluster', description: 'one long-lived cluster that runs steps until it idles out' },
+  { name: 'transient', description: 'the stack builds everything but the cluster and `fruits run emr` creates one per run that ends with its step (see "Compute modes")' },
+  { name: 'serverless', description: 'an EMR Serverless application instead of a cluster, `fruits run emr` starts a job run on it (see `serverless` and docs/serverless.md)' },
+] as const;
+export type ComputeMode = (typeof COMPUTE_MODES)[number]['name'];
+/** The names in COMPUTE_MODES' order (a non-empty tuple type, as the schema's enum wants it). */
+export const COMPUTE_MODE_NAMES = COMPUTE_MODES.map((m) => m.name) as unknown as readonly [ComputeMode, ...ComputeMode[]];
 
 /** EMR's limit on instance types per fleet: 5 without an allocation strategy, 30 with one. */
 export const MAX_FLEET_TYPES = { withoutStrategy: 5, withStrategy: 30 } as const;

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { bool, int, keyPath, localPath, num, oneOf, remotePath, sparkConf, str, strList } from './fields.js';
 import {
   bucketNameProblem,
+  COMPUTE_MODE_NAMES,
   COMPUTE_MODES,
   imageTagProblem,
   instanceTypesProblem,
@@ -110,11 +111,10 @@ export const stackShape = {
     description:
       "auto-termination when idle (EMR's maximum is 7 days); 20 minutes bounds a forgotten cluster's cost, JupyterHub keeps 60 because someone reading a notebook runs no Spark job and would count as idle",
   }),
-  compute: oneOf(COMPUTE_MODES, {
+  compute: oneOf(COMPUTE_MODE_NAMES, {
     env: 'FRUITS_COMPUTE',
     default: 'cluster',
-    description:
-      '`cluster`: one long-lived cluster that runs steps until it idles out; `transient`: the stack builds everything but the cluster and `fruits run emr` creates one per run that ends with its step (see "Compute modes"); `serverless`: an EMR Serverless application instead of a cluster, `fruits run emr` starts a job run on it (see `serverless` and docs/serverless.md)',
+    description: COMPUTE_MODES.map((m) => `\`${m.name}\`: ${m.description}`).join('; '),
   }),
   jupyterHub: bool({ env: 'FRUITS_JUPYTERHUB', default: false, description: 'install JupyterHub + Livy, notebooks persisted to `s3://<artifacts>/jupyter/`' }),
   allowOpenSsh: bool({ env: 'FRUITS_ALLOW_OPEN_SSH', default: false, description: 'explicit override: lets `operatorCidr` be wider than /16, up to `0.0.0.0/0`' }),

@@ -12,7 +12,7 @@ import { makeOutput, type Output } from './platform/output.js';
 import { realClock, type Clock } from './platform/clock.js';
 import { allowedOptions, commandHelp, commandSpec, configFlags, globalHelp, parseArgsOptions, tableFor } from './command-table.js';
 import type { CommandContext, FlagValues } from './commands/handler.js';
-import { runTargetName } from './commands/run.js';
+import { givenFlags, runTargetName } from './commands/run.js';
 
 /** `fruits help` (generated from the command table). */
 export const USAGE = globalHelp();
@@ -88,7 +88,7 @@ async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<num
   }
   if (extra.length && command !== 'run') throw usageError(`"${command}" takes no arguments after --`);
 
-  const target = command === 'run' ? runTargetName(rest) : undefined;
+  const target = command === 'run' ? runTargetName(rest, givenFlags(v)) : undefined;
   const env = deps.env ?? process.env;
   let cfg: RunnerConfig | undefined;
   if (spec.loadsConfig !== false) cfg = loadConfig({ configPath: v.config as string | undefined, env, flags: configFlags(v, command, target, contract), contract });

@@ -93,7 +93,8 @@ const handler = (load: () => Promise<{ handle: CommandHandler }>) => async () =>
 
 /** The table for a job contract (this checkout's by default): the run command's job flags come from it. */
 export function commandsFor(contract: JobContract): CommandSpec[] {
-  const job: OptionName[] = ['input', 'output', ...runnerOptions(contract).map(([name]) => name), 'conf'];
+  // Every target runs the job of --job-dir (its contract checks the job flags): a flag of the job group.
+  const job: OptionName[] = ['input', 'output', ...runnerOptions(contract).map(([name]) => name), 'conf', 'job-dir'];
   return [
     {
       name: 'run', args: `<${targetNames().join('|')}>`, trailing: '[-- <extra job args>]', summary: 'run the featurization job (spark-submit) on a target, with live progress',
@@ -239,9 +240,10 @@ export function commandHelp(name: string, contract?: JobContract): string {
   const c = commandSpec(name, contract);
   if (!c) return globalHelp();
   const { options } = tableFor(contract);
-  const usage = [`fruits ${c.name}`, c.args, c.groups.length ? '[options]' : '', c.trailing ?? ''].filter(Boolean).join(' ');
+  const groups = c.groups.filter((g) => g.options.length); // a target without flags of its own has no group
+  const usage = [`fruits ${c.name}`, c.args, groups.length ? '[options]' : '', c.trailing ?? ''].filter(Boolean).join(' ');
   const lines = [`usage: ${usage}`, '', c.summary];
-  for (const g of c.groups) lines.push('', g.title ? `${g.title} options:` : 'options:', ...optionLines(g.options, options));
+  for (const g of groups) lines.push('', g.title ? `${g.title} options:` : 'options:', ...optionLines(g.options, options));
   lines.push('', 'common options:', ...optionLines(COMMON_OPTIONS, options));
   if (c.notes?.length) lines.push('', ...c.notes);
   lines.push('', EXIT_CODES);

@@ -3,16 +3,21 @@
 import { usageError } from '../../config/errors.js';
 import { exclusiveProblem, loadJobContract, parseJobOption, runnerOptions, type JobOptionValues } from '../../config/job-contract.js';
 import { newRunId, parseConfFlags } from '../argv/spark-submit.js';
-import { targetEntry, targetNames } from '../targets/registry.js';
+import { foreignFlagProblem, targetEntry, targetNames } from '../targets/registry.js';
 import type { RunRequest } from '../targets/run-request.js';
 import { boolFlag, stringFlag, type CommandContext, type CommandHandler } from './handler.js';
 
-/** The target named by the first positional (checked by the cli before the config loads). */
-export function runTargetName(args: string[]): string {
+/**
+ * The target named by the first positional, with the flags given (checked by the cli before the
+ * config loads): a flag of other targets only is refused, not dropped.
+ */
+export function runTargetName(args: string[], flags: readonly string[] = []): string {
   const t = args[0];
   if (!t) throw usageError('missing target', `fruits run <${targetNames().join('|')}> ...`);
   const name = targetEntry(t).name;
   if (args.length > 1) throw usageError(`unexpected argument "${args[1]}"`, 'job options go after flags, extra job args after --');
+  const foreign = foreignFlagProblem(name, flags);
+  if (foreign) throw usageError(foreign.problem, foreign.fix);
   return name;
 }
 
@@ -33,8 +38,11 @@ export function jobOptionsFromFlags(c: Pick<CommandContext, 'values' | 'contract
   return options;
 }
 
+/** The flags given on the command line (parseArgs leaves the others undefined). */
+export const givenFlags = (values: CommandContext['values']): string[] => Object.keys(values).filter((n) => values[n] !== undefined);
+
 export const handle: CommandHandler = async (c) => {
-  const entry = targetEntry(runTargetName(c.args));
+  const entry = targetEntry(runTargetName(c.args, givenFlags(c.values)));
   const job = loadJobContract(c.cfg.jobDir); // the job's own ranges, from the job dir it ships
   const req: RunRequest = {
     input: stringFlag(c, 'input'),

@@ -34,9 +34,7 @@ function serverlessRange(defaults: Config) {
 export function costPerRunTable(defaults: Config): string {
   const rows = variants(defaults).map(({ label, c }) => {
     const e = estimateCost(c);
-    const { bootMinutes, jobMinutes, shutdownMinutes } = RUN_TIMES;
-    const minutes = c.compute === 'transient' ? `${bootMinutes} + ${jobMinutes} + ${shutdownMinutes} = ${e.runMinutes}` : `${bootMinutes} + ${jobMinutes} + ${c.idleTimeoutMinutes} = ${e.runMinutes}`;
-    return [label, usd(e.perHour), minutes, usd(e.perRun)];
+    return [label, usd(e.perHour), `${e.minutes.join(' + ')} = ${e.runMinutes}`, usd(e.perRun)];
   });
   const { least, most } = serverlessRange(defaults);
   rows.push([

@@ -3,13 +3,14 @@
 import { capacityPlan, type CapacityConfig, type CapacityPlan, type Fleet } from '../../stacks/capacity.js';
 import { GP3_GB_MONTH, HOURS_PER_MONTH, INSTANCE_PRICES, PUBLIC_IPV4_HOUR, PRICE_REGION, PRICES_SOURCE, RUN_TIMES, SERVERLESS_PRICES, SERVERLESS_START_MINUTES, SPOT_FRACTION } from './prices.js';
 import { SERVERLESS_WORKER } from '../../stacks/serverless.js';
+import type { ComputeMode } from '../../config/rules.js';
 
 /** Data volume + root volume per node, GiB (stacks/capacity.ts NODE_EBS, stacks/cluster.ts root). */
 const EBS_GB_PER_NODE = 64 + 32;
 
 export interface CostBasis {
-  /** serverless: see serverlessCostLine (no instances). */
-  compute: 'cluster' | 'transient' | 'serverless';
+  /** The config's compute mode; each has its price model in runMinutes (serverless: estimateServerlessCost). */
+  compute: ComputeMode;
   idleTimeoutMinutes: number;
   region: string;
 }
@@ -17,8 +18,9 @@ export type CostConfig = CapacityConfig & CostBasis;
 
 export interface CostEstimate {
   perHour: number;
-  /** Billed minutes of one run, and what it costs. */
+  /** Billed minutes of one run (the sum of `minutes`, its terms), and what it costs. */
   runMinutes: number;
+  minutes: number[];
   perRun: number;
   /** How the run's minutes add up, in words. */
   basis: string;
@@ -39,12 +41,7 @@ function fleetHourly(f: Fleet, unpriced: string[]): number {
   return f.onDemand * onDemand + f.spot * spot;
 }
 
-/**
- * Per hour: every node of every fleet at its list price. Per run:
- *  - cluster: a run on an idle cluster keeps it up for the job plus the idle timeout after it
- *    (a first run also pays the boot);
- *  - transient: boot + job + shutdown, nothing idles.
- */
+/** Per hour: every node of every fleet at its list price; per run: see runMinutes. */
 export function estimateCost(c: CostConfig, jobMinutes: number = RUN_TIMES.jobMinutes): CostEstimate {
   return estimatePlanCost(capacityPlan(c), c, jobMinutes);
 }
@@ -52,20 +49,40 @@ export function estimateCost(c: CostConfig, jobMinutes: number = RUN_TIMES.jobMi
 export function estimatePlanCost(plan: Pick<CapacityPlan, 'master' | 'core' | 'task'>, c: CostBasis, jobMinutes: number = RUN_TIMES.jobMinutes): CostEstimate {
   const unpriced: string[] = [];
   const perHour = [plan.master, plan.core, ...(plan.task ? [plan.task] : [])].reduce((sum, f) => sum + fleetHourly(f, unpriced), 0);
-  const { bootMinutes, shutdownMinutes } = RUN_TIMES;
-  const runMinutes = c.compute === 'transient' ? bootMinutes + jobMinutes + shutdownMinutes : bootMinutes + jobMinutes + c.idleTimeoutMinutes;
-  const basis =
-    c.compute === 'transient'
-      ? `~${bootMinutes} min boot + ~${jobMinutes} min job + ~${shutdownMinutes} min shutdown`
-      : `~${bootMinutes} min boot + ~${jobMinutes} min job + ${c.idleTimeoutMinutes} min idle timeout (a run on a cluster already up skips the boot)`;
+  const { minutes, basis } = runMinutes(c, jobMinutes);
+  const billed = minutes.reduce((a, b) => a + b, 0);
   return {
     perHour,
-    runMinutes,
-    perRun: (perHour * runMinutes) / 60,
+    runMinutes: billed,
+    minutes,
+    perRun: (perHour * billed) / 60,
     basis,
     unpriced: [...new Set(unpriced)],
     ...(c.region !== PRICE_REGION ? { note: `prices are ${PRICE_REGION}'s; ${c.region} differs` } : {}),
   };
+}
+
+/**
+ * The price model of each compute mode: the billed minutes of one run on its instances, in words too.
+ * Exhaustive on purpose: a new mode in COMPUTE_MODES fails the typecheck here until it has its model.
+ */
+export function runMinutes(c: Pick<CostBasis, 'compute' | 'idleTimeoutMinutes'>, jobMinutes: number): { minutes: number[]; basis: string } {
+  const { bootMinutes, shutdownMinutes } = RUN_TIMES;
+  switch (c.compute) {
+    case 'cluster': // a run on an idle cluster keeps it up for the job plus the idle timeout after it (a first run also pays the boot)
+      return {
+        minutes: [bootMinutes, jobMinutes, c.idleTimeoutMinutes],
+        basis: `~${bootMinutes} min boot + ~${jobMinutes} min job + ${c.idleTimeoutMinutes} min idle timeout (a run on a cluster already up skips the boot)`,
+      };
+    case 'transient': // nothing idles
+      return { minutes: [bootMinutes, jobMinutes, shutdownMinutes], basis: `~${bootMinutes} min boot + ~${jobMinutes} min job + ~${shutdownMinutes} min shutdown` };
+    case 'serverless': // no instances: workers while a run uses them
+      throw new Error('compute "serverless" has no instances: estimateServerlessCost prices its workers');
+    default: {
+      const unknown: never = c.compute;
+      throw new Error(`compute "${String(unknown)}" has no price model in runner/cost/estimate.ts runMinutes`);
+    }
+  }
 }
 
 const usd = (n: number) => `${n.toFixed(2)} USD`;
@@ -101,6 +118,7 @@ export function estimateServerlessCost(o: { maxVcpu: number; maxMemoryGb?: numbe
   return {
     perHour: workers * perWorker,
     runMinutes,
+    minutes: [SERVERLESS_START_MINUTES, jobMinutes],
     perRun: (workers * perWorker * Math.max(1, runMinutes)) / 60,
     basis: `at most ${workers} workers of ${SERVERLESS_WORKER.vcpu} vCPU/${SERVERLESS_WORKER.memoryGb} GB for ~${SERVERLESS_START_MINUTES} min start + ~${jobMinutes} min job, nothing idles`,
     unpriced: [],
@@ -114,8 +132,12 @@ export function serverlessCostLine(o: { maxVcpu: number; maxMemoryGb?: number; r
   return `fruits: cost estimate (serverless mode, up to ${o.maxVcpu} vCPU): at most ${usd(e.perHour)}/h, about ${usd(e.perRun)} per run at most (${e.basis}; ${PRICES_SOURCE}${e.note ? `; ${e.note}` : ''})`;
 }
 
-/** The cost line before a cluster run, when the config carries the stacks' capacity fields (fruits.config.json does). */
+/**
+ * The cost line before a run on the stack's cluster (compute "cluster", or --cluster-id), when the
+ * config carries the stacks' capacity fields (fruits.config.json does). Priced as a cluster whatever
+ * the config's `compute` says: the deployed stack decides the mode (stack-outputs.ts computeModeOf).
+ */
 export function printCostLine(cfg: object, out: { info(line: string): void }): void {
   const c = cfg as Partial<CostConfig> & { coreInstanceCount?: number };
-  if (c.capacity && c.compute && c.coreInstanceCount !== undefined && c.idleTimeoutMinutes !== undefined && c.region) out.info(costLine(c as CostConfig));
+  if (c.capacity && c.coreInstanceCount !== undefined && c.idleTimeoutMinutes !== undefined && c.region) out.info(costLine({ ...(c as CostConfig), compute: 'cluster' }));
 }

@@ -5,9 +5,9 @@ import { AddJobFlowStepsCommand, CancelStepsCommand, paginateListSteps, type EMR
 import { defaultJobContract, runIdPattern } from '../../config/job-contract.js';
 import { buildEmrStep, summaryUri } from '../argv/emr-step.js';
 import type { AwsClients } from '../aws/clients.js';
-import { ExitCode, FruitsError, InterruptedError, usageError, type ExitCodeValue } from '../../config/errors.js';
+import { ExitCode, FruitsError, InterruptedError, isStructuredError, usageError, type ExitCodeValue } from '../../config/errors.js';
 import { fromAwsError } from '../aws/errors.js';
-import { readStackOutputs, type StackOutputs } from '../aws/stack-outputs.js';
+import { DEPLOY_HINT, readStackOutputs, type StackOutputs } from '../aws/stack-outputs.js';
 import { runLocations, uploadJob } from '../aws/job-upload.js';
 import type { RunnerConfig } from '../../config/index.js';
 import { checkCluster, clientsFor, resolveEmrSettings, type EmrSettings } from '../aws/emr-settings.js';
@@ -19,7 +19,8 @@ import { sparkUiLink } from '../aws/spark-ui.js';
 import { describeStep, formatStepLine, stepLogs } from '../aws/step-status.js';
 import { printCostLine } from '../cost/estimate.js';
 import { jobArgvFor, type RunContext, type RunOutcome, type RunRequest } from './run-request.js';
-import type { EmrCompute, OpsContext } from './emr-compute.js';
+import type { EmrCompute, EmrDoctorContext, OpsContext } from './emr-compute.js';
+import { missFrom, type Check } from '../doctor/check.js';
 
 export interface EmrDeps {
   clients?: AwsClients;
@@ -203,6 +204,23 @@ async function stepOfRunId(emr: EMRClient, clusterId: string, runId: string): Pr
   return undefined;
 }
 
+/** doctor: the cluster of --cluster-id or of the outputs is usable (DescribeCluster); `noId`: why none is fine or wrong. */
+export async function clusterCheck(c: EmrDoctorContext, noId: string): Promise<Check> {
+  const base = { area: 'emr', name: 'cluster' };
+  const clusterId = c.cfg.emr.clusterId ?? c.outputs.clusterId;
+  if (c.offline) return { ...base, status: 'skip', detail: '--offline' };
+  if (!clusterId) return { ...base, status: 'skip', detail: noId };
+  try {
+    const brief = await describeClusterBrief(c.clients.emr, clusterId);
+    const usable = ['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING'].includes(brief.state ?? '');
+    return { ...base, status: usable ? 'ok' : 'miss', detail: `${clusterId} ${brief.state}`, fix: DEPLOY_HINT };
+  } catch (e) {
+    const auth = isStructuredError(e) && e.exitCode === 4;
+    const permissions = 'check AWS_PROFILE / permissions (elasticmapreduce:DescribeCluster)';
+    return { ...base, status: 'miss', ...missFrom(e, permissions), ...(auth ? { fix: permissions } : {}), auth };
+  }
+}
+
 /** compute "cluster" (emr-compute.ts). */
 export const clusterCompute: EmrCompute = {
   run: (req, ctx, deps) => runCluster(req, ctx, deps),
@@ -210,4 +228,5 @@ export const clusterCompute: EmrCompute = {
   logs: (ref, c) => clusterLogs(ref, c),
   ui: (ref, c) => clusterUi(ref, c),
   cancel: (ref, c) => clusterCancel(ref, c),
+  doctor: { outputs: ['logUri', 'clusterId'], checks: async (c) => [await clusterCheck(c, 'no cluster id')] },
 };

@@ -4,8 +4,11 @@
 // mode (fruits.config.json's `compute` until the first deploy). A new mode is one module exposing
 // an EmrCompute plus one line in EMR_COMPUTE (and its part of the stack: docs/extending.md).
 import type { ExitCodeValue } from '../../config/errors.js';
+import type { RunnerConfig } from '../../config/index.js';
+import type { ComputeMode } from '../../config/rules.js';
 import { computeModeOf, type StackOutputs } from '../aws/stack-outputs.js';
 import type { AwsClients } from '../aws/clients.js';
+import type { Check } from '../doctor/check.js';
 import type { OpsContext, RunContext, RunOutcome, RunRequest } from './run-request.js';
 
 export type { OpsContext };
@@ -27,11 +30,31 @@ export interface EmrCompute {
   ui(ref: string | undefined, c: OpsContext): Promise<ExitCodeValue>;
   /** Stops a started run (and, where the compute exists only for it, the compute). */
   cancel(ref: string | undefined, c: OpsContext): Promise<ExitCodeValue>;
+  /** What `fruits doctor --target emr` checks for this mode (doctor/emr.ts does the checks every mode shares). */
+  doctor: EmrComputeDoctor;
+}
+
+export interface EmrComputeDoctor {
+  /** The stack outputs the mode needs besides region, input_uri, results_uri and code_uri. */
+  outputs: readonly (keyof StackOutputs)[];
+  /** Its own checks (the cluster, the application...), asked once AWS credentials resolve. */
+  checks(c: EmrDoctorContext): Promise<Check[]>;
+}
+
+export interface EmrDoctorContext {
+  cfg: RunnerConfig;
+  outputs: StackOutputs;
+  /** cfg.emr.region, else the outputs', else AWS_REGION / AWS_DEFAULT_REGION. */
+  region?: string;
+  /** EMR and S3 clients of that region, their credentials resolved. */
+  clients: AwsClients;
+  /** --offline: no AWS call. */
+  offline: boolean;
 }
 
 export interface EmrComputeEntry {
   /** The value of `compute` in fruits.config.json and in the stack's outputs (config/rules.ts COMPUTE_MODES). */
-  name: string;
+  name: ComputeMode;
   load(): Promise<EmrCompute>;
 }
 

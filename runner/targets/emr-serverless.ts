@@ -21,7 +21,7 @@ import { DEPLOY_HINT, outputsLack, readStackOutputs, type StackOutputs } from '.
 import { runLocations, uploadJob } from '../aws/job-upload.js';
 import { tail } from '../aws/step-logs.js';
 import { formatElapsed } from '../platform/clock.js';
-import { ExitCode, FruitsError, InterruptedError, jobError, usageError, type ExitCodeValue } from '../../config/errors.js';
+import { ExitCode, FruitsError, InterruptedError, isStructuredError, jobError, usageError, type ExitCodeValue } from '../../config/errors.js';
 import { fromAwsError } from '../aws/errors.js';
 import { readProgress } from '../progress/progress-source.js';
 import { makeProgressView } from '../progress/progress-view.js';
@@ -31,7 +31,8 @@ import { buildStartJobRun, FINAL_JOB_RUN_STATES, SERVERLESS_DEFAULT_WEIGHTS_FILE
 import { readJsonFromS3 } from '../aws/emr-settings.js';
 import { describeSummary, summaryStatusExit } from '../progress/run-summary.js';
 import { jobArgvFor, type OpsContext, type RunContext, type RunOutcome, type RunRequest } from './run-request.js';
-import type { EmrCompute } from './emr-compute.js';
+import type { EmrCompute, EmrDoctorContext } from './emr-compute.js';
+import { missFrom, type Check } from '../doctor/check.js';
 import { defaultJobContract, runIdPattern } from '../../config/job-contract.js';
 import type { Config, RunnerConfig } from '../../config/index.js';
 import { serverlessCostLine } from '../cost/estimate.js';
@@ -355,6 +356,24 @@ export async function serverlessCancel(ref: string | undefined, c: OpsContext): 
   return ExitCode.ok;
 }
 
+/** doctor: the application exists and runs the job image (GetApplication). */
+async function applicationCheck(c: EmrDoctorContext): Promise<Check> {
+  const base = { area: 'emr', name: 'serverless application' };
+  const applicationId = c.outputs.serverlessApplicationId;
+  if (c.offline) return { ...base, status: 'skip', detail: '--offline' };
+  if (!applicationId) return { ...base, status: 'skip', detail: 'no serverless_application_id output' };
+  const client = new EMRServerlessClient({ region: c.region ?? 'us-east-1', ...(c.cfg.emr.endpoint ? { endpoint: c.cfg.emr.endpoint } : {}) });
+  try {
+    const app = await checkApplication(client, applicationId);
+    return { ...base, status: 'ok', detail: `${applicationId} ${app.state} (${app.imageConfiguration?.imageUri})` };
+  } catch (e) {
+    const auth = isStructuredError(e) && e.exitCode === 4;
+    return { ...base, status: 'miss', ...missFrom(e, 'check AWS_PROFILE / permissions (emr-serverless:GetApplication)'), auth };
+  } finally {
+    client.destroy();
+  }
+}
+
 /** compute "serverless" (emr-compute.ts). */
 export const serverlessCompute: EmrCompute = {
   run: (req, ctx, deps) => runEmrServerless(req, ctx, { outputs: deps?.outputs }),
@@ -362,4 +381,6 @@ export const serverlessCompute: EmrCompute = {
   logs: serverlessLogs,
   ui: serverlessUi,
   cancel: serverlessCancel,
+  // Job runs log under serverless_log_uri: no cluster, no cluster log_uri.
+  doctor: { outputs: ['serverlessApplicationId', 'serverlessJobRoleArn', 'serverlessLogUri'], checks: async (c) => [await applicationCheck(c)] },
 };

@@ -25,7 +25,7 @@ import type { Output } from '../platform/output.js';
 import type { RunnerConfig } from '../../config/index.js';
 import { resolveEmrSettings, type EmrSettings } from '../aws/emr-settings.js';
 import { defaultJobContract, runIdPattern } from '../../config/job-contract.js';
-import { checkStepId, clusterCancel, clusterLogs, clusterStatus, clusterUi, runCluster, type ClusterResolver } from './emr-cluster.js';
+import { checkStepId, clusterCancel, clusterCheck, clusterLogs, clusterStatus, clusterUi, runCluster, type ClusterResolver } from './emr-cluster.js';
 import type { EmrCompute, OpsContext } from './emr-compute.js';
 import { followStep } from '../aws/step-follow.js';
 import { jobArgvFor, type RunContext, type RunOutcome, type RunRequest } from './run-request.js';
@@ -253,4 +253,6 @@ export const transientCompute: EmrCompute = {
   logs: (ref, c) => clusterLogs(ref, c, latestRunClusterSettings),
   ui: (ref, c) => clusterUi(ref, c, latestRunClusterSettings),
   cancel: transientCancel,
+  // Each run creates its cluster: no cluster_id output (a --cluster-id is checked as compute "cluster" does).
+  doctor: { outputs: ['logUri'], checks: async (c) => [await clusterCheck(c, 'compute transient: each run creates its cluster')] },
 };

@@ -19,4 +19,5 @@ export const emrTarget: Target = {
   logs: async (ref, c) => (await computeFor(c)).logs(ref, c),
   ui: async (ref, c) => (await computeFor(c)).ui(ref, c),
   cancel: async (ref, c) => (await computeFor(c)).cancel(ref, c),
+  doctor: async (cfg, ctx) => (await import('../doctor/emr.js')).emrChecks(cfg, ctx),
 };

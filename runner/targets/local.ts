@@ -126,4 +126,7 @@ function finish(runId: string, code: number | undefined, summaryUri: string | un
 }
 
 /** The local target (targets/registry.ts). */
-export const localTarget: Target = { run: runLocal };
+export const localTarget: Target = {
+  run: runLocal,
+  doctor: async (cfg, ctx) => (await import('../doctor/local.js')).localChecks(cfg, ctx),
+};

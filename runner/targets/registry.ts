@@ -4,6 +4,7 @@
 import type { RunnerConfig } from '../../config/index.js';
 import { usageError, type ExitCodeValue } from '../../config/errors.js';
 import type { OpsContext, RunContext, RunOutcome, RunRequest } from './run-request.js';
+import type { Check, DoctorContext } from '../doctor/check.js';
 
 /**
  * What a target does; only `run` is required. Targets whose runs live on a remote service (emr)
@@ -18,6 +19,11 @@ export interface Target {
   run(req: RunRequest, ctx: RunContext): Promise<RunOutcome>;
   /** Checks the target's settings before anything starts (a one-line usage/environment error). */
   validate?(cfg: RunnerConfig): void;
+  /**
+   * `fruits doctor`'s checks of what this target needs (tools, settings, reachability), each miss with
+   * its fix; no AWS or ssh call with ctx.offline. Without it doctor says the target has none of its own.
+   */
+  doctor?(cfg: RunnerConfig, ctx: DoctorContext): Promise<Check[]>;
   /** One run's state (with --follow: followed to its end), or the latest runs without a reference. */
   status?(ref: string | undefined, c: OpsContext & { follow: boolean }): Promise<ExitCodeValue>;
   /** The driver's logs of a started run. */
@@ -31,7 +37,10 @@ export interface Target {
 export interface TargetEntry {
   /** `fruits run <name>`, `fruits doctor --target <name>`. */
   name: string;
-  /** The flags of this target, shown as its group in `fruits run --help`. */
+  /**
+   * The flags of this target, shown as its group in `fruits run --help`. A flag listed only by other
+   * targets is refused for this one (foreignFlagProblem); the job's and the common flags are every target's.
+   */
   options: string[];
   load(): Promise<Target>;
 }
@@ -40,8 +49,8 @@ const EMR_AT = ['cluster-id', 'region', 'outputs-file'];
 
 /** Every target, in help order. */
 export const TARGETS: readonly TargetEntry[] = [
-  { name: 'local', options: ['spark-submit', 'python', 'master', 'job-dir'], load: async () => (await import('./local.js')).localTarget },
-  { name: 'vm', options: ['host', 'user', 'port', 'key'], load: async () => (await import('./vm.js')).vmTarget },
+  { name: 'local', options: ['spark-submit', 'python', 'master'], load: async () => (await import('./local.js')).localTarget },
+  { name: 'vm', options: ['host', 'user', 'port', 'key', 'spark-submit', 'python', 'master'], load: async () => (await import('./vm.js')).vmTarget },
   { name: 'emr', options: [...EMR_AT, 'deploy-mode', 'action-on-failure', 'no-wait', 'timeout-minutes'], load: async () => (await import('./emr.js')).emrTarget },
 ];
 
@@ -54,5 +63,23 @@ export function targetEntry(name: string | undefined, what = 'target'): TargetEn
   return t;
 }
 
-/** "local, vm or emr". */
-export const listText = (names: string[]): string => (names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`);
+/**
+ * Pure: the first of the given flags that only other targets list (a flag this target would drop
+ * silently), as the problem and fix of a usage error; undefined when every flag applies.
+ */
+export function foreignFlagProblem(target: string, flags: readonly string[], targets: readonly TargetEntry[] = TARGETS): { problem: string; fix: string } | undefined {
+  const own = new Set(targets.find((t) => t.name === target)?.options);
+  for (const flag of flags) {
+    if (own.has(flag)) continue;
+    const owners = targets.filter((t) => t.options.includes(flag)).map((t) => t.name);
+    if (!owners.length) continue; // a job or common flag
+    return {
+      problem: `--${flag} is a flag of target${owners.length > 1 ? 's' : ''} ${listText(owners, 'and')}, not ${target}`,
+      fix: `drop it, or run ${owners.map((o) => `"fruits run ${o} ..."`).join(' or ')}`,
+    };
+  }
+  return undefined;
+}
+
+/** "local, vm or emr" (or "local, vm and emr"). */
+export const listText = (names: string[], last: 'or' | 'and' = 'or'): string => (names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} ${last} ${names.at(-1)}`);

@@ -260,4 +260,7 @@ async function fetchRun(cfg: RunnerConfig, ssh: SshTarget, localRun: string, sum
 }
 
 /** The vm target (targets/registry.ts). */
-export const vmTarget: Target = { run: runVm };
+export const vmTarget: Target = {
+  run: runVm,
+  doctor: async (cfg, ctx) => (await import('../doctor/vm.js')).vmChecks(cfg, ctx),
+};

@@ -1,7 +1,7 @@
 // doctor's VMware checks: vmrun, the .vmx, the VM's state and the address VMware Tools reports.
 import { existsSync } from 'node:fs';
 import type { RunnerConfig } from '../../config/index.js';
-import type { Check } from '../commands/doctor.js';
+import type { Check } from '../doctor/check.js';
 import { which } from '../platform/discover.js';
 import { oneLine } from '../../config/errors.js';
 import { ADDRESS_FIX, vmAddress, vmState } from './machine.js';

@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import { existsSync, readdirSync, writeFileSync, chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LAUNCHER, ROOT, alive, mktemp, sampleImages, waitFor } from '../../helpers/runner.js';
+import { listText, targetNames } from '../../../runner/targets/registry.js';
 
 const fruits = (args: string[], opts: { cwd: string; env?: Record<string, string | undefined> }) =>
   execa(process.execPath, [LAUNCHER, ...args], { cwd: opts.cwd, env: opts.env, reject: false, timeout: 300_000 });
@@ -41,7 +42,7 @@ describe('fruits run local', () => {
 
   test.each([
     [['run', 'local', '--input', '/does/not/exist', '--output', '/tmp/x'], 2, /^error: input \/does\/not\/exist does not exist; pass an existing image folder/],
-    [['run', 'moon'], 2, /^error: unknown target "moon"; use local, vm or emr/],
+    [['run', 'moon'], 2, new RegExp(`^error: unknown target "moon"; use ${listText(targetNames())}$`)], // every registered target
     [['run', 'local', '--input', '.', '--output', 'o', '--k', 'many'], 2, /^error: --k must be an integer/],
     [['run', 'local', '--input', '.', '--output', 'o', '--k', '3', '--variance-target', '0.9'], 2, /exclusive/],
     [['frobnicate'], 2, /^error: unknown command "frobnicate"/],

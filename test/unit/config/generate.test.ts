@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG_DOC, configJsonSchema, schemaFileText, SCHEMA_FILE, withConfigTable } from '../../../config/docs.js';
 import { loadConfig } from '../../../config/index.js';
+import { configFields } from '../../../config/loader.js';
+import { COMPUTE_MODES } from '../../../config/rules.js';
 import { ROOT } from '../../helpers/runner.js';
 
 const read = (name: string) => readFileSync(join(ROOT, name), 'utf8');
@@ -36,3 +38,11 @@ test(`${EXAMPLE} points editors at the schema and is valid for it`, () => {
   expect(config.vm.host).toBe('192.168.56.101');
 });
 
+
+test('each compute mode is described next to its name in COMPUTE_MODES, and the table\'s `compute` row says it', () => {
+  const compute = configFields().find((f) => f.path === 'compute')!.info;
+  expect(compute.values).toEqual(COMPUTE_MODES.map((m) => m.name));
+  // A mode with no description of its own would show as "`<name>`: undefined" (or be missing).
+  for (const m of COMPUTE_MODES) expect([m.name, compute.description]).toEqual([m.name, expect.stringContaining(`\`${m.name}\`: ${m.description}`)]);
+  expect(compute.description.split('; `')).toHaveLength(COMPUTE_MODES.length);
+});

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { main, USAGE } from '../../../runner/cli.js';
 import { makeOutput } from '../../../runner/platform/output.js';
+import { targetNames } from '../../../runner/targets/registry.js';
 import { fakeClock } from '../../helpers/runner.js';
 import { EMR_OUTPUTS_WITH_MASTER, inProcessCli } from '../../helpers/in-process-cli.js';
 
@@ -16,7 +17,7 @@ describe('cli surface', () => {
   test('help lists every command and the exit codes', async () => {
     const r = await cli(['help']);
     expect(r.code).toBe(0);
-    for (const c of ['run <local|vm|emr>', 'upload-data', 'tunnel', 'status', 'logs', 'doctor', '130 interrupted']) expect(USAGE).toContain(c);
+    for (const c of [`run <${targetNames().join('|')}>`, 'upload-data', 'tunnel', 'status', 'logs', 'doctor', '130 interrupted']) expect(USAGE).toContain(c);
   });
 
   test('--json errors are machine-readable too', async () => {

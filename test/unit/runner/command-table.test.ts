@@ -1,7 +1,7 @@
 // runner/command-table.ts: parseArgs, the per-command allow-lists and every --help generated from one table.
 import { COMMANDS, COMMON_OPTIONS, OPTIONS, commandHelp, configFlags, expandHelp, globalHelp, allowedOptions, type OptionSpec } from '../../../runner/command-table.js';
 import { configFields } from '../../../config/loader.js';
-import { TARGETS, targetNames } from '../../../runner/targets/registry.js';
+import { listText, TARGETS, targetNames } from '../../../runner/targets/registry.js';
 import { EMR_OUTPUTS, inProcessCli, mockedAws } from '../../helpers/in-process-cli.js';
 
 mockedAws();
@@ -25,7 +25,7 @@ describe('per-command help from one command table', () => {
   });
 
   test('usage lines say [options] once, and fruits help lists the common options from the table', () => {
-    expect(commandHelp('run').split('\n')[0]).toBe('usage: fruits run <local|vm|emr> [options] [-- <extra job args>]');
+    expect(commandHelp('run').split('\n')[0]).toBe(`usage: fruits run <${targetNames().join('|')}> [options] [-- <extra job args>]`);
     for (const c of COMMANDS) expect(commandHelp(c.name).split('\n')[0]!.match(/\[options\]/g)?.length ?? 0).toBeLessThanOrEqual(1);
     const common = globalHelp().split('\n').find((l) => l.startsWith('common options:'))!;
     expect([...common.matchAll(/--([\w-]+)/g)].map((m) => m[1])).toEqual(COMMON_OPTIONS);
@@ -93,6 +93,7 @@ describe('command handlers and the target registry', () => {
     expect(commandHelp('run').split('\n')[0]).toBe(`usage: fruits run <${targetNames().join('|')}> [options] [-- <extra job args>]`);
     expect(commandHelp('doctor')).toContain(`--target ${targetNames().join('|')}`);
     const r = await cli(['run', 'moon']);
-    expect(r.out.errors).toEqual(['error: unknown target "moon"; use local, vm or emr']);
+    expect(r.out.errors).toEqual([`error: unknown target "moon"; use ${listText(targetNames())}`]);
+    expect([listText(['local', 'vm', 'emr']), listText(['local', 'vm']), listText(['local'])]).toEqual(['local, vm or emr', 'local or vm', 'local']);
   });
 });

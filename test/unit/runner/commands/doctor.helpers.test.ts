@@ -2,7 +2,9 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mktemp } from '../../../helpers/runner.js';
-import { parsePins, doctorExit, tunnelKeyCheck } from '../../../../runner/commands/doctor.js';
+import { doctorExit } from '../../../../runner/commands/doctor.js';
+import { parsePins } from '../../../../runner/doctor/local.js';
+import { tunnelKeyCheck } from '../../../../runner/doctor/emr.js';
 import { fromAwsError } from '../../../../runner/aws/errors.js';
 
 describe('small helpers', () => {

@@ -2,7 +2,8 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { reportError } from '../../../../runner/cli.js';
-import { missFrom, pinMismatches } from '../../../../runner/commands/doctor.js';
+import { missFrom } from '../../../../runner/doctor/check.js';
+import { pinMismatches } from '../../../../runner/doctor/local.js';
 import { captureOutput } from '../../../helpers/runner.js';
 import { EMR_OUTPUTS_WITH_MASTER, inProcessCli } from '../../../helpers/in-process-cli.js';
 import { synthEmr } from '../../../helpers/stacks.js';

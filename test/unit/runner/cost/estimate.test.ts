@@ -1,5 +1,6 @@
 // runner/cost/: the price table and the pure estimator behind the cost line and README's cost table.
-import { costLine, estimateCost } from '../../../../runner/cost/estimate.js';
+import { costLine, estimateCost, estimatePlanCost, printCostLine } from '../../../../runner/cost/estimate.js';
+import { capacityPlan } from '../../../../stacks/capacity.js';
 import { INSTANCE_PRICES, SPOT_FRACTION } from '../../../../runner/cost/prices.js';
 import { resolveConfig } from '../../../../config/index.js';
 
@@ -39,6 +40,23 @@ describe('estimateCost', () => {
     expect(costLine(config({ compute: 'transient' }))).toMatch(
       /^fruits: cost estimate \(transient mode, 1 master \+ 2 core m5\.xlarge on-demand\): 0\.77 USD\/h, about 0\.31 USD per run \(~12 min boot \+ ~10 min job \+ ~2 min shutdown; AWS us-east-1 list prices as of 2025, table of 2026-12-02/,
     );
+  });
+
+  // A mode the estimator has no model for used to be priced as a cluster, silently.
+  test('every compute mode has its own price model: an unknown one is an error, never a cluster price', () => {
+    const plan = capacityPlan(config());
+    const basis = { idleTimeoutMinutes: 20, region: 'us-east-1' };
+    expect(estimatePlanCost(plan, { ...basis, compute: 'cluster' }).minutes).toEqual([12, 10, 20]);
+    expect(() => estimatePlanCost(plan, { ...basis, compute: 'no-such-mode' as never })).toThrow('compute "no-such-mode" has no price model in runner/cost/estimate.ts runMinutes');
+    expect(() => estimatePlanCost(plan, { ...basis, compute: 'serverless' })).toThrow(/serverless.*estimateServerlessCost/);
+  });
+
+  test('the line before a run on the stack\'s cluster prices a cluster, whatever the config\'s compute says', () => {
+    const lines: string[] = [];
+    printCostLine(config({ compute: 'serverless', serverless: { imageTag: 'fruits-0123456789abcdef' } }), { info: (l) => lines.push(l) });
+    printCostLine(config({ compute: 'transient' }), { info: (l) => lines.push(l) });
+    expect(lines).toHaveLength(2);
+    for (const l of lines) expect(l).toMatch(/^fruits: cost estimate \(cluster mode, .* \+ 20 min idle timeout/);
   });
 });
 

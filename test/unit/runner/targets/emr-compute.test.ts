@@ -2,7 +2,7 @@
 // `compute` setting, and the deployed stack's mode wins over an edited config (with a warning).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { COMPUTE_MODES } from '../../../../config/rules.js';
+import { COMPUTE_MODE_NAMES } from '../../../../config/rules.js';
 import { resolveConfig } from '../../../../config/loader.js';
 import { computeModeOf, EMR_COMPUTE, loadCompute } from '../../../../runner/targets/emr-compute.js';
 import { emrTarget } from '../../../../runner/targets/emr.js';
@@ -18,10 +18,11 @@ const cfg = (outputsFile: string, compute?: 'cluster' | 'transient' | 'serverles
   ({ emr: { outputsFile, stack: 'fruits-emr' }, ...(compute ? { compute } : {}) }) as never;
 
 test('every compute mode of the config has one module, and nothing else is registered', async () => {
-  expect(EMR_COMPUTE.map((m) => m.name)).toEqual([...COMPUTE_MODES]);
+  expect(EMR_COMPUTE.map((m) => m.name)).toEqual([...COMPUTE_MODE_NAMES]);
   for (const m of EMR_COMPUTE) {
     const mode = await m.load();
     for (const member of ['run', 'status', 'logs', 'ui', 'cancel'] as const) expect(typeof mode[member]).toBe('function');
+    expect([m.name, Array.isArray(mode.doctor.outputs), typeof mode.doctor.checks]).toEqual([m.name, true, 'function']); // doctor's part of the mode
   }
 });
 
