@@ -6,10 +6,11 @@ import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, repoRoot, type RunnerConfig } from '../config/index.js';
-import { causeChain, ExitCode, isStructuredError, problemLine, usageError, type ExitCodeValue } from '../config/errors.js';
+import { ExitCode, usageError } from '../config/errors.js';
 import { defaultJobContract, type JobContract } from '../config/job-contract.js';
 import { makeOutput, type Output } from './platform/output.js';
 import { realClock, type Clock } from './platform/clock.js';
+import { parseArgsProblem, reportError } from './platform/report-error.js';
 import { allowedOptions, commandHelp, commandSpec, configFlags, globalHelp, parseArgsOptions, tableFor } from './command-table.js';
 import type { CommandContext, FlagValues } from './commands/handler.js';
 import { givenFlags, runTargetName } from './commands/run.js';
@@ -34,7 +35,7 @@ function parse(argv: string[], contract: JobContract) {
   try {
     parsed = parseArgs({ args: mine, options: parseArgsOptions(contract), allowPositionals: true, strict: true });
   } catch (e) {
-    throw usageError(`${(e as Error).message.split('\n')[0]!.replace(/\. To specify.*$/, '')} (see fruits help)`, undefined, { cause: e });
+    throw usageError(`${parseArgsProblem(e)} (see fruits help)`, undefined, { cause: e });
   }
   return { values: parsed.values as FlagValues, positionals: parsed.positionals, extra };
 }
@@ -48,22 +49,6 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
   } catch (e) {
     return reportError(e, out, deps.env ?? process.env);
   }
-}
-
-/**
- * Prints the one-line error (fields under --json) and returns its exit code. Any error
- * with a string `problem` and a numeric `exitCode` counts as structured (FruitsError,
- * ConfigError); FRUITS_DEBUG=1 adds the stack and cause chain of wrapped or unexpected ones.
- */
-export function reportError(e: unknown, out: Output, env: NodeJS.ProcessEnv = process.env): ExitCodeValue {
-  const s = isStructuredError(e) ? e : undefined;
-  const message = s
-    ? (typeof s.message === 'string' && s.message) || problemLine(s.problem, s.fix)
-    : `unexpected failure: ${String((e as Error)?.message ?? e).split('\n')[0]} (set FRUITS_DEBUG=1 for details)`;
-  const exitCode = (s ? s.exitCode : ExitCode.jobFailed) as ExitCodeValue;
-  if (env.FRUITS_DEBUG && (!s || s.cause !== undefined)) process.stderr.write(causeChain(e));
-  out.error(message, exitCode, s ? { problem: s.problem, fix: s.fix } : { problem: message });
-  return exitCode;
 }
 
 async function dispatch(argv: string[], out: Output, deps: CliDeps): Promise<number> {

@@ -6,8 +6,9 @@ import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { loadConfig, repoRoot } from '../config/index.js';
 import { DEPLOY_HINT, outputsLack, readStackOutputs } from '../runner/aws/stack-outputs.js';
-import { envError, ExitCode, isStructuredError, jobError, problemLine, usageError } from '../config/errors.js';
+import { envError, jobError, usageError } from '../config/errors.js';
 import { makeOutput } from '../runner/platform/output.js';
+import { isParseArgsError, parseArgsProblem, reportError } from '../runner/platform/report-error.js';
 import { imagePlan, imageTag, readImageInputs, stepLine } from '../runner/serverless/image-plan.js';
 
 const USAGE = [
@@ -17,9 +18,6 @@ const USAGE = [
   '  --dry-run       print the docker and aws commands instead of running them',
   'Needs Docker and the AWS CLI v2 (docs/serverless.md).',
 ].join('\n');
-
-/** node:util parseArgs errors (unknown option, missing value) are usage errors, not crashes. */
-const isParseArgsError = (e: unknown) => typeof (e as { code?: unknown })?.code === 'string' && (e as { code: string }).code.startsWith('ERR_PARSE_ARGS_');
 
 async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
@@ -72,12 +70,8 @@ async function main(argv: string[]): Promise<number> {
     out.result({ tag, imageUri: plan.imageUri, pushed: true, next }, `pushed ${plan.imageUri}; ${next}`);
     return 0;
   } catch (caught) {
-    const e = isParseArgsError(caught) ? usageError(String((caught as Error).message).split('\n')[0]!, USAGE.split('\n')[0]!) : caught;
-    const s = isStructuredError(e) ? e : undefined;
-    const message = s ? s.message || problemLine(s.problem, s.fix) : `unexpected failure: ${String((e as Error)?.message ?? e).split('\n')[0]}`;
-    const code = s ? s.exitCode : ExitCode.jobFailed;
-    out.error(message, code, { problem: s?.problem ?? message, fix: s?.fix });
-    return code;
+    // parseArgs errors (unknown option, missing value) are usage errors, not crashes.
+    return reportError(isParseArgsError(caught) ? usageError(parseArgsProblem(caught), USAGE.split('\n')[0]!, { cause: caught }) : caught, out);
   }
 }
 

@@ -77,6 +77,8 @@ describe('npm run image -- push --dry-run', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toContain('usage: npm run image -- push');
     }
+    // The same line as the fruits CLI's for a typo: no advice from Node on positionals starting with '-'.
+    expect(bare('push', '--bogus').stderr.trim()).toBe("error: Unknown option '--bogus'; usage: npm run image -- push [--dry-run] [--json] [--config FILE] [--outputs-file FILE]");
   });
 
   test('without the serverless outputs: one line naming the fix, exit 2', () => {

@@ -1,7 +1,7 @@
 // runner/commands/doctor.ts: `fruits doctor` checks and their fixes, in-process (no AWS calls).
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { reportError } from '../../../../runner/cli.js';
+import { reportError } from '../../../../runner/platform/report-error.js';
 import { missFrom } from '../../../../runner/doctor/check.js';
 import { pinMismatches } from '../../../../runner/doctor/local.js';
 import { captureOutput } from '../../../helpers/runner.js';
