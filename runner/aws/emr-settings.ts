@@ -7,7 +7,7 @@ import { parseS3Uri } from './s3-uri.js';
 import { makeAwsClients, type AwsClients } from './clients.js';
 import { envError, usageError } from '../../config/errors.js';
 import { fromAwsError, isNotFoundKey } from './errors.js';
-import { DEPLOY_HINT, outputsLack, readStackOutputs, type StackOutputs } from './stack-outputs.js';
+import { DEPLOY_HINT, outputsLack, readStackOutputs, regionOf, requireRegion, type StackOutputs } from './stack-outputs.js';
 import type { RunnerConfig } from '../../config/index.js';
 
 export interface EmrSettings {
@@ -23,15 +23,15 @@ export function resolveEmrSettings(cfg: RunnerConfig, outputs = readStackOutputs
     throw usageError(`no EMR cluster id: ${outputsLack(cfg.emr.outputsFile, 'cluster_id')}; ${DEPLOY_HINT}, or pass --cluster-id / FRUITS_CLUSTER_ID`);
   }
   if (!/^j-[A-Z0-9]+$/i.test(clusterId)) throw usageError(`"${clusterId}" is not an EMR cluster id (j-XXXXXXXX)`, 'fix --cluster-id');
-  return { clusterId, region: cfg.emr.region ?? outputs.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION, outputs };
+  return { clusterId, region: regionOf(cfg, outputs), outputs };
 }
 
 export function clientsFor(cfg: RunnerConfig, s: EmrSettings): AwsClients {
-  if (!s.region) throw usageError('no AWS region', `set emr.region, AWS_REGION, or ${DEPLOY_HINT}`);
-  return makeAwsClients({ region: s.region, endpoint: cfg.emr.endpoint });
+  return makeAwsClients({ region: requireRegion(s.region), endpoint: cfg.emr.endpoint });
 }
 
-const USABLE = new Set(['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING']);
+/** The cluster states that take steps (or will: it is booting). */
+export const USABLE_CLUSTER_STATES: ReadonlySet<string> = new Set(['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING']);
 
 /** DescribeCluster + a clear error when the cluster is gone or going. */
 export async function checkCluster(emr: EMRClient, clusterId: string): Promise<Cluster> {
@@ -42,7 +42,7 @@ export async function checkCluster(emr: EMRClient, clusterId: string): Promise<C
     throw fromAwsError(e, `DescribeCluster ${clusterId}`);
   }
   const state = cluster?.Status?.State ?? 'UNKNOWN';
-  if (!USABLE.has(state)) {
+  if (!USABLE_CLUSTER_STATES.has(state)) {
     const why = cluster?.Status?.StateChangeReason?.Message;
     throw envError(`cluster ${clusterId} is ${state}${why ? ` (${why})` : ''}`, `${DEPLOY_HINT} to get a running cluster, or pass --cluster-id`);
   }

@@ -77,6 +77,17 @@ export function readStackOutputs(file: string, stack = 'fruits-emr'): StackOutpu
   }
 }
 
+/** The region of the EMR commands: emr.region (flag, env, config), else the stack outputs', else the SDK's environment. */
+export function regionOf(cfg: Pick<RunnerConfig, 'emr'>, outputs: Pick<StackOutputs, 'region'>): string | undefined {
+  return cfg.emr.region ?? outputs.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+}
+
+/** The region, or the one-line usage error that says where to set one. */
+export function requireRegion(region: string | undefined): string {
+  if (!region) throw usageError('no AWS region', `set emr.region, AWS_REGION, or ${DEPLOY_HINT}`);
+  return region;
+}
+
 /** "<file> not found" when there is no outputs file (nothing deployed, or another path), else "<file> has no <what>". */
 export function outputsLack(file: string, what: string): string {
   return existsSync(file) ? `${file} has no ${what}` : `${file} not found`;

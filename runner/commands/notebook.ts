@@ -134,10 +134,10 @@ async function startLocal(cfg: RunnerConfig, out: Output, root: string, o: Noteb
 async function push(cfg: RunnerConfig, out: Output, root: string, o: NotebookOptions): Promise<ExitCodeValue> {
   if (!o.run) throw usageError('missing --run', 'fruits notebook push --run s3://<data-bucket>/results/<run-id> (the cluster reads runs on S3)');
   if (!isS3Uri(o.run)) throw usageError(`--run ${o.run} is not an s3:// run folder`, 'the cluster cannot read this machine\'s files: give s3://<data-bucket>/results/<run-id>');
-  const { readStackOutputs, DEPLOY_HINT } = await import('../aws/stack-outputs.js');
+  const { readStackOutputs, regionOf, DEPLOY_HINT } = await import('../aws/stack-outputs.js');
   const outputs = readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack);
   if (!outputs.codeUri || !outputs.notebooksUri) throw usageError('the stack outputs have no code_uri / notebooks_uri', DEPLOY_HINT);
-  const region = cfg.emr.region ?? outputs.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  const region = regionOf(cfg, outputs);
   if (!region) throw usageError('no AWS region', `pass --region, set AWS_REGION, or ${DEPLOY_HINT}`);
   const run = o.run.replace(/\/+$/, '');
 

@@ -203,13 +203,13 @@ export function formatBytes(n: number): string {
 export async function uploadDataCommand(rest: string[], cfg: RunnerConfig, out: Output, o: { dryRun: boolean; checksum: boolean; to?: string; signal: AbortSignal }) {
   const dir = rest[0];
   if (!dir) throw usageError('missing folder', 'fruits upload-data <local image folder> [--to s3://bucket/prefix/]');
-  const { readStackOutputs, DEPLOY_HINT } = await import('../aws/stack-outputs.js');
+  const { readStackOutputs, regionOf, DEPLOY_HINT } = await import('../aws/stack-outputs.js');
   const { makeAwsClients } = await import('../aws/clients.js');
   const outputs = readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack);
   const to = o.to ?? outputs.inputUri;
   if (!to) throw usageError('no destination', `pass --to s3://bucket/prefix/ or ${DEPLOY_HINT}`);
   joinS3(to); // validates the URI
-  const region = cfg.emr.region ?? outputs.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  const region = regionOf(cfg, outputs);
   if (!region) throw usageError('no AWS region', `pass --region, set AWS_REGION, or ${DEPLOY_HINT}`);
   const { s3 } = makeAwsClients({ region, endpoint: cfg.emr.endpoint });
   const r = await syncImages(s3, {

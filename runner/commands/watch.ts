@@ -77,8 +77,8 @@ export async function watchRun(folder: string, c: WatchContext): Promise<ExitCod
 
 async function s3For(cfg: RunnerConfig): Promise<S3Client> {
   const { makeAwsClients } = await import('../aws/clients.js');
-  const { readStackOutputs } = await import('../aws/stack-outputs.js');
-  const region = cfg.emr.region ?? readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack).region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  const { readStackOutputs, regionOf } = await import('../aws/stack-outputs.js');
+  const region = regionOf(cfg, readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack));
   if (!region) throw usageError('no AWS region to read s3:// run folders', 'pass --region or set AWS_REGION');
   return makeAwsClients({ region, endpoint: cfg.emr.endpoint }).s3;
 }

@@ -5,7 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import type { RunnerConfig } from '../../config/index.js';
 import { oneLine } from '../../config/errors.js';
 import { makeAwsClients } from '../aws/clients.js';
-import { computeModeOf, DEPLOY_HINT, readStackOutputs, type StackOutputs } from '../aws/stack-outputs.js';
+import { computeModeOf, DEPLOY_HINT, readStackOutputs, regionOf, type StackOutputs } from '../aws/stack-outputs.js';
 import { loadCompute, type EmrCompute } from '../targets/emr-compute.js';
 import { missFrom, sshClientCheck, type Check, type DoctorContext } from './check.js';
 
@@ -35,7 +35,7 @@ export async function emrChecks(cfg: RunnerConfig, ctx: DoctorContext): Promise<
     detail: existsSync(cfg.emr.outputsFile) ? (missing.length ? `${cfg.emr.outputsFile} lacks ${missing.join(', ')}` : `${cfg.emr.outputsFile} (compute ${mode})`) : `${cfg.emr.outputsFile} not found`,
     fix: DEPLOY_HINT,
   });
-  const region = cfg.emr.region ?? outputs.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  const region = regionOf(cfg, outputs);
   const clients = makeAwsClients({ region: region ?? 'us-east-1', endpoint: cfg.emr.endpoint });
   try {
     let credentials = false;

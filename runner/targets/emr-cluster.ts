@@ -10,7 +10,7 @@ import { fromAwsError } from '../aws/errors.js';
 import { DEPLOY_HINT, readStackOutputs, type StackOutputs } from '../aws/stack-outputs.js';
 import { runLocations, uploadJob } from '../aws/job-upload.js';
 import type { RunnerConfig } from '../../config/index.js';
-import { checkCluster, clientsFor, resolveEmrSettings, type EmrSettings } from '../aws/emr-settings.js';
+import { checkCluster, clientsFor, resolveEmrSettings, USABLE_CLUSTER_STATES, type EmrSettings } from '../aws/emr-settings.js';
 import { followStep } from '../aws/step-follow.js';
 import { describeClusterBrief } from '../aws/cluster-info.js';
 import { runFolderFromStepArgs } from '../argv/emr-step.js';
@@ -212,7 +212,7 @@ export async function clusterCheck(c: EmrDoctorContext, noId: string): Promise<C
   if (!clusterId) return { ...base, status: 'skip', detail: noId };
   try {
     const brief = await describeClusterBrief(c.clients.emr, clusterId);
-    const usable = ['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING'].includes(brief.state ?? '');
+    const usable = USABLE_CLUSTER_STATES.has(brief.state ?? '');
     return { ...base, status: usable ? 'ok' : 'miss', detail: `${clusterId} ${brief.state}`, fix: DEPLOY_HINT };
   } catch (e) {
     const auth = isStructuredError(e) && e.exitCode === 4;

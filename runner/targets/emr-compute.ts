@@ -44,7 +44,7 @@ export interface EmrComputeDoctor {
 export interface EmrDoctorContext {
   cfg: RunnerConfig;
   outputs: StackOutputs;
-  /** cfg.emr.region, else the outputs', else AWS_REGION / AWS_DEFAULT_REGION. */
+  /** regionOf (aws/stack-outputs.ts): cfg.emr.region, else the outputs', else AWS_REGION / AWS_DEFAULT_REGION. */
   region?: string;
   /** EMR and S3 clients of that region, their credentials resolved. */
   clients: AwsClients;

@@ -17,7 +17,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { summaryUri } from '../argv/emr-step.js';
 import { makeAwsClients } from '../aws/clients.js';
 import { joinS3 } from '../aws/s3-uri.js';
-import { DEPLOY_HINT, outputsLack, readStackOutputs, type StackOutputs } from '../aws/stack-outputs.js';
+import { DEPLOY_HINT, outputsLack, readStackOutputs, regionOf, requireRegion, type StackOutputs } from '../aws/stack-outputs.js';
 import { runLocations, uploadJob } from '../aws/job-upload.js';
 import { tail } from '../aws/step-logs.js';
 import { formatElapsed } from '../platform/clock.js';
@@ -56,11 +56,11 @@ export function resolveServerlessSettings(cfg: RunnerConfig, outputs = readStack
   if (!applicationId || !executionRoleArn || !logUri) {
     throw usageError(outputsLack(cfg.emr.outputsFile, 'serverless_application_id, serverless_job_role_arn and serverless_log_uri outputs'), `deploy with compute "serverless": ${DEPLOY_HINT}`);
   }
-  return { applicationId, executionRoleArn, logUri, region: cfg.emr.region ?? outputs.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION, outputs };
+  return { applicationId, executionRoleArn, logUri, region: regionOf(cfg, outputs), outputs };
 }
 
-export function serverlessClients(cfg: RunnerConfig, region: string | undefined): ServerlessClients {
-  if (!region) throw usageError('no AWS region', `set emr.region, AWS_REGION, or ${DEPLOY_HINT}`);
+export function serverlessClients(cfg: RunnerConfig, regionOrNone: string | undefined): ServerlessClients {
+  const region = requireRegion(regionOrNone);
   const endpoint = cfg.emr.endpoint ? { endpoint: cfg.emr.endpoint } : {};
   return {
     serverless: new EMRServerlessClient({ region, maxAttempts: 8, retryMode: 'adaptive', ...endpoint }),

@@ -15,7 +15,7 @@ import {
 import { buildEmrStep, summaryUri } from '../argv/emr-step.js';
 import { buildRunJobFlowRequest, RUN_ID_TAG, transientClusterName, transientSpec, type TransientSpec } from '../argv/emr-run-job-flow.js';
 import { makeAwsClients, type AwsClients } from '../aws/clients.js';
-import { DEPLOY_HINT, readStackOutputs, type StackOutputs } from '../aws/stack-outputs.js';
+import { readStackOutputs, regionOf, requireRegion, type StackOutputs } from '../aws/stack-outputs.js';
 import { runLocations, uploadJob } from '../aws/job-upload.js';
 import { planCostLine } from '../cost/estimate.js';
 import type { CapacityPlan, Fleet } from '../../stacks/capacity.js';
@@ -23,14 +23,15 @@ import { ExitCode, InterruptedError, usageError, type ExitCodeValue } from '../.
 import { fromAwsError } from '../aws/errors.js';
 import type { Output } from '../platform/output.js';
 import type { RunnerConfig } from '../../config/index.js';
-import { resolveEmrSettings, type EmrSettings } from '../aws/emr-settings.js';
+import { resolveEmrSettings, USABLE_CLUSTER_STATES, type EmrSettings } from '../aws/emr-settings.js';
 import { defaultJobContract, runIdPattern } from '../../config/job-contract.js';
 import { checkStepId, clusterCancel, clusterCheck, clusterLogs, clusterStatus, clusterUi, runCluster, type ClusterResolver } from './emr-cluster.js';
 import type { EmrCompute, OpsContext } from './emr-compute.js';
 import { followStep } from '../aws/step-follow.js';
 import { jobArgvFor, type RunContext, type RunOutcome, type RunRequest } from './run-request.js';
 
-const ALIVE: ClusterState[] = ['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING'];
+/** A run's cluster that is not ending: the states that take steps. */
+const ALIVE = [...USABLE_CLUSTER_STATES] as ClusterState[];
 
 /** The deployed capacity, from the stack's instance_fleets_json and managed_scaling_policy_json (RunJobFlow shape). */
 export function planFromOutputs(spec: TransientSpec): Pick<CapacityPlan, 'master' | 'core' | 'task' | 'scaling'> {
@@ -92,8 +93,7 @@ export async function transientRunSettings(cfg: RunnerConfig): Promise<EmrSettin
   const outputs = readStackOutputs(cfg.emr.outputsFile, cfg.emr.stack);
   if (outputs.compute !== 'transient') return undefined;
   const spec = transientSpec(outputs, cfg.emr.outputsFile);
-  const region = cfg.emr.region ?? outputs.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-  if (!region) throw usageError('no AWS region', `set emr.region, AWS_REGION, or ${DEPLOY_HINT}`);
+  const region = requireRegion(regionOf(cfg, outputs));
   const { emr } = makeAwsClients({ region, endpoint: cfg.emr.endpoint });
   const clusterId = await latestRunCluster(emr, spec);
   if (!clusterId) throw usageError('no run cluster yet: compute is "transient" and no run has created one', 'start one with fruits run emr, or pass --cluster-id');
@@ -131,7 +131,7 @@ export async function runEmrTransient(req: RunRequest, ctx: RunContext, deps: Tr
     jobArgs: jobArgvFor(req, cfg, input, output),
   });
   const request = buildRunJobFlowRequest({ ...spec, ...(cfg.emr.logUri ? { log_uri: cfg.emr.logUri } : {}) }, step, req.runId);
-  const region = cfg.emr.region ?? outputs.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  const region = regionOf(cfg, outputs);
   // The deployed capacity (the outputs), which may differ from an edited fruits.config.json.
   out.info(planCostLine(planFromOutputs(spec), { compute: 'transient', idleTimeoutMinutes: Number(spec.idle_timeout_seconds) / 60, region: region ?? 'us-east-1' }));
   if (req.dryRun) {
@@ -139,8 +139,7 @@ export async function runEmrTransient(req: RunRequest, ctx: RunContext, deps: Tr
     out.result(plan, JSON.stringify(plan, null, 2));
     return { exitCode: ExitCode.ok, data: {} };
   }
-  if (!region) throw usageError('no AWS region', `set emr.region, AWS_REGION, or ${DEPLOY_HINT}`);
-  const { emr, s3 } = deps.clients ?? makeAwsClients({ region, endpoint: cfg.emr.endpoint });
+  const { emr, s3 } = deps.clients ?? makeAwsClients({ region: requireRegion(region), endpoint: cfg.emr.endpoint });
 
   await uploadJob(s3, cfg.jobDir, { job, code }, out);
   if (ctx.signal.aborted) throw new InterruptedError(`interrupted before a cluster was created (code left in ${code.prefix})`);
@@ -225,9 +224,7 @@ export async function transientCancel(ref: string | undefined, c: OpsContext): P
   if (!ref) throw usageError('missing run id or step id', 'fruits cancel <run-id|step-id> (see fruits status)');
   const outputs = readStackOutputs(c.cfg.emr.outputsFile, c.cfg.emr.stack);
   const spec = transientSpec(outputs, c.cfg.emr.outputsFile);
-  const region = c.cfg.emr.region ?? outputs.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-  if (!region) throw usageError('no AWS region', `set emr.region, AWS_REGION, or ${DEPLOY_HINT}`);
-  const { emr } = makeAwsClients({ region, endpoint: c.cfg.emr.endpoint });
+  const { emr } = makeAwsClients({ region: requireRegion(regionOf(c.cfg, outputs)), endpoint: c.cfg.emr.endpoint });
   if (/^j-[A-Z0-9]+$/i.test(ref)) throw usageError(`"${ref}" is a cluster id`, `fruits cancel <run-id|step-id>, or cancel a step on that cluster with fruits cancel <step-id> --cluster-id ${ref}`);
   const isStep = /^s-/i.test(ref);
   if (isStep) checkStepId(ref, 'cancel');
