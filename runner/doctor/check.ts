@@ -1,6 +1,6 @@
 // What a doctor check is and what the targets' checks share. `fruits doctor` (commands/doctor.ts)
 // runs the common checks, then asks each target for its own (Target.doctor, targets/registry.ts).
-import { isStructuredError, oneLine } from '../../config/errors.js';
+import { ExitCode, isStructuredError, oneLine } from '../../config/errors.js';
 import { which } from '../platform/discover.js';
 
 export interface Check {
@@ -29,6 +29,15 @@ export interface DoctorContext {
 export function missFrom(e: unknown, fallbackFix?: string): { detail: string; fix?: string } {
   if (isStructuredError(e)) return { detail: oneLine(e.problem), fix: e.fix ?? fallbackFix };
   return { detail: oneLine(String((e as Error)?.message ?? e)), fix: fallbackFix };
+}
+
+/**
+ * A check whose AWS call failed: a refusal (exit code 4) is an auth miss whose fix names the
+ * permission the check needs; any other failure keeps its own fix, else that one.
+ */
+export function awsMiss(base: Pick<Check, 'area' | 'name'>, e: unknown, permission: string): Check {
+  const auth = isStructuredError(e) && e.exitCode === ExitCode.awsAuth;
+  return { ...base, status: 'miss', ...missFrom(e, permission), ...(auth ? { fix: permission } : {}), auth };
 }
 
 /** ssh and scp (the vm target runs over them, the emr tunnel too): a common check, shown once. */

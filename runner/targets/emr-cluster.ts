@@ -5,7 +5,7 @@ import { AddJobFlowStepsCommand, CancelStepsCommand, paginateListSteps, type EMR
 import { defaultJobContract, runIdPattern } from '../../config/job-contract.js';
 import { buildEmrStep, summaryUri } from '../argv/emr-step.js';
 import type { AwsClients } from '../aws/clients.js';
-import { ExitCode, FruitsError, InterruptedError, isStructuredError, usageError, type ExitCodeValue } from '../../config/errors.js';
+import { ExitCode, FruitsError, InterruptedError, usageError, type ExitCodeValue } from '../../config/errors.js';
 import { fromAwsError } from '../aws/errors.js';
 import { DEPLOY_HINT, readStackOutputs, type StackOutputs } from '../aws/stack-outputs.js';
 import { runLocations, uploadJob } from '../aws/job-upload.js';
@@ -20,7 +20,7 @@ import { describeStep, formatStepLine, stepLogs } from '../aws/step-status.js';
 import { printCostLine } from '../cost/estimate.js';
 import { jobArgvFor, type RunContext, type RunOutcome, type RunRequest } from './run-request.js';
 import type { EmrCompute, EmrDoctorContext, OpsContext } from './emr-compute.js';
-import { missFrom, type Check } from '../doctor/check.js';
+import { awsMiss, type Check } from '../doctor/check.js';
 
 export interface EmrDeps {
   clients?: AwsClients;
@@ -215,9 +215,7 @@ export async function clusterCheck(c: EmrDoctorContext, noId: string): Promise<C
     const usable = USABLE_CLUSTER_STATES.has(brief.state ?? '');
     return { ...base, status: usable ? 'ok' : 'miss', detail: `${clusterId} ${brief.state}`, fix: DEPLOY_HINT };
   } catch (e) {
-    const auth = isStructuredError(e) && e.exitCode === 4;
-    const permissions = 'check AWS_PROFILE / permissions (elasticmapreduce:DescribeCluster)';
-    return { ...base, status: 'miss', ...missFrom(e, permissions), ...(auth ? { fix: permissions } : {}), auth };
+    return awsMiss(base, e, 'check AWS_PROFILE / permissions (elasticmapreduce:DescribeCluster)');
   }
 }
 

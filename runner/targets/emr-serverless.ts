@@ -21,7 +21,7 @@ import { DEPLOY_HINT, outputsLack, readStackOutputs, regionOf, requireRegion, ty
 import { runLocations, uploadJob } from '../aws/job-upload.js';
 import { tail } from '../aws/step-logs.js';
 import { formatElapsed } from '../platform/clock.js';
-import { ExitCode, FruitsError, InterruptedError, isStructuredError, jobError, usageError, type ExitCodeValue } from '../../config/errors.js';
+import { ExitCode, FruitsError, InterruptedError, jobError, usageError, type ExitCodeValue } from '../../config/errors.js';
 import { fromAwsError } from '../aws/errors.js';
 import { readProgress } from '../progress/progress-source.js';
 import { makeProgressView } from '../progress/progress-view.js';
@@ -32,7 +32,7 @@ import { readJsonFromS3 } from '../aws/emr-settings.js';
 import { describeSummary, summaryStatusExit } from '../progress/run-summary.js';
 import { jobArgvFor, type OpsContext, type RunContext, type RunOutcome, type RunRequest } from './run-request.js';
 import type { EmrCompute, EmrDoctorContext } from './emr-compute.js';
-import { missFrom, type Check } from '../doctor/check.js';
+import { awsMiss, type Check } from '../doctor/check.js';
 import { defaultJobContract, runIdPattern } from '../../config/job-contract.js';
 import type { Config, RunnerConfig } from '../../config/index.js';
 import { serverlessCostLine } from '../cost/estimate.js';
@@ -367,8 +367,7 @@ async function applicationCheck(c: EmrDoctorContext): Promise<Check> {
     const app = await checkApplication(client, applicationId);
     return { ...base, status: 'ok', detail: `${applicationId} ${app.state} (${app.imageConfiguration?.imageUri})` };
   } catch (e) {
-    const auth = isStructuredError(e) && e.exitCode === 4;
-    return { ...base, status: 'miss', ...missFrom(e, 'check AWS_PROFILE / permissions (emr-serverless:GetApplication)'), auth };
+    return awsMiss(base, e, 'check AWS_PROFILE / permissions (emr-serverless:GetApplication)');
   } finally {
     client.destroy();
   }

@@ -4,6 +4,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeClusterCommand } from '@aws-sdk/client-emr';
+import { EMRServerlessClient, GetApplicationCommand } from '@aws-sdk/client-emr-serverless';
+import { mockClient } from 'aws-sdk-client-mock';
 import { EMR_COMPUTE, type EmrComputeEntry, type EmrDoctorContext } from '../../../../runner/targets/emr-compute.js';
 import { awsError, inProcessCli, mockedAws } from '../../../helpers/in-process-cli.js';
 
@@ -89,4 +91,17 @@ test('compute cluster and transient (with --cluster-id) check that cluster with 
   const denied = await doctor({ ...cluster, cluster_id: 'j-NOPE' });
   expect(denied.checks.at(-1)).toMatchObject({ name: 'cluster', status: 'miss', auth: true, fix: 'check AWS_PROFILE / permissions (elasticmapreduce:DescribeCluster)' });
   expect(denied.code).toBe(4);
+});
+
+test('compute serverless: a refused GetApplication is an auth miss whose fix names that permission, as the cluster check does', async () => {
+  const serverlessMock = mockClient(EMRServerlessClient);
+  try {
+    serverlessMock.on(GetApplicationCommand).rejects(awsError('AccessDeniedException', 'not authorized', 400));
+    const serverless = { ...COMMON, compute: 'serverless', serverless_application_id: 'app-1', serverless_job_role_arn: 'arn:aws:iam::1:role/r', serverless_log_uri: 's3://l/' };
+    const denied = await doctor(serverless);
+    expect(denied.checks.at(-1)).toMatchObject({ name: 'serverless application', status: 'miss', auth: true, fix: 'check AWS_PROFILE / permissions (emr-serverless:GetApplication)' });
+    expect(denied.code).toBe(4);
+  } finally {
+    serverlessMock.restore();
+  }
 });
