@@ -4,6 +4,9 @@ import type { ActionOnFailure, DeployMode } from '../../config/index.js';
 import { buildSparkSubmitArgv } from './spark-submit.js';
 import { joinS3 } from '../aws/s3-uri.js';
 
+/** The name of a run's EMR step and of its EMR Serverless job run: cancel finds a run by it. */
+export const runName = (runId: string): string => `fruits ${runId}`;
+
 export interface CodeLocation {
   prefix: string;
   runJobUri: string;
@@ -28,7 +31,7 @@ export interface EmrStepSpec {
 /** The StepConfig for AddJobFlowSteps (JSON-serializable; printed by --dry-run). */
 export function buildEmrStep(s: EmrStepSpec) {
   return {
-    Name: `fruits ${s.runId}`,
+    Name: runName(s.runId),
     ActionOnFailure: s.actionOnFailure,
     HadoopJarStep: {
       Jar: 'command-runner.jar',

@@ -1,7 +1,7 @@
 // Pure builders for an EMR Serverless job run of the fruits job: the StartJobRun request (what
 // --dry-run prints and the moto tests read back), and where the driver's logs land.
 import type { StartJobRunRequest } from '@aws-sdk/client-emr-serverless';
-import type { CodeLocation } from '../argv/emr-step.js';
+import { runName, type CodeLocation } from '../argv/emr-step.js';
 import { joinS3 } from '../aws/s3-uri.js';
 import { SERVERLESS_WORKER } from '../../stacks/serverless.js';
 import { VENV_PYTHON } from '../../stacks/names.js';
@@ -61,7 +61,7 @@ export function buildStartJobRun(s: JobRunSpec): StartJobRunRequest {
   return {
     applicationId: s.applicationId,
     clientToken: s.runId,
-    name: `fruits ${s.runId}`,
+    name: runName(s.runId),
     executionRoleArn: s.executionRoleArn,
     jobDriver: {
       sparkSubmit: {

@@ -3,7 +3,7 @@
 // with the step's own logs; status, logs, ui and cancel act on that cluster's steps.
 import { AddJobFlowStepsCommand, CancelStepsCommand, paginateListSteps, type EMRClient } from '@aws-sdk/client-emr';
 import { defaultJobContract, runIdPattern } from '../../config/job-contract.js';
-import { buildEmrStep, summaryUri } from '../argv/emr-step.js';
+import { buildEmrStep, runName, summaryUri } from '../argv/emr-step.js';
 import type { AwsClients } from '../aws/clients.js';
 import { ExitCode, FruitsError, InterruptedError, usageError, type ExitCodeValue } from '../../config/errors.js';
 import { fromAwsError } from '../aws/errors.js';
@@ -161,7 +161,7 @@ export async function clusterCancel(ref: string | undefined, c: OpsContext): Pro
   const byRunId = !STEP_ID.test(ref) && runIdPattern(defaultJobContract()).test(ref);
   if (!byRunId) checkStepId(ref, 'cancel');
   const { s, clients } = await emrContext(c.cfg, stackCluster);
-  // A run id: the newest step of that run (its name is `fruits <run-id>`, argv/emr-step.ts).
+  // A run id: the newest step of that run (named runName(run-id), argv/emr-step.ts).
   const stepId = byRunId ? await stepOfRunId(clients.emr, s.clusterId, ref) : ref;
   if (!stepId) {
     c.out.result({ clusterId: s.clusterId, ref, cancelled: false }, `no step of run ${ref} on ${s.clusterId}: nothing to cancel`);
@@ -195,7 +195,7 @@ export async function clusterCancel(ref: string | undefined, c: OpsContext): Pro
 async function stepOfRunId(emr: EMRClient, clusterId: string, runId: string): Promise<string | undefined> {
   try {
     for await (const page of paginateListSteps({ client: emr }, { ClusterId: clusterId })) {
-      const hit = (page.Steps ?? []).find((st) => st.Name === `fruits ${runId}`);
+      const hit = (page.Steps ?? []).find((st) => st.Name === runName(runId));
       if (hit?.Id) return hit.Id;
     }
   } catch (e) {

@@ -14,7 +14,7 @@ import {
   type JobRun,
 } from '@aws-sdk/client-emr-serverless';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { summaryUri } from '../argv/emr-step.js';
+import { runName, summaryUri } from '../argv/emr-step.js';
 import { makeAwsClients } from '../aws/clients.js';
 import { joinS3 } from '../aws/s3-uri.js';
 import { DEPLOY_HINT, outputsLack, readStackOutputs, regionOf, requireRegion, type StackOutputs } from '../aws/stack-outputs.js';
@@ -309,11 +309,11 @@ export async function serverlessUi(jobRunId: string | undefined, c: OpsContext):
   return ExitCode.ok;
 }
 
-/** The job run started for a run id (its name is `fruits <run-id>`, runner/serverless/job-run.ts), newest first. */
+/** The job run started for a run id (named runName(run-id), argv/emr-step.ts), newest first. */
 async function jobRunOfRunId(serverless: EMRServerlessClient, applicationId: string, runId: string): Promise<string | undefined> {
   try {
     for await (const page of paginateListJobRuns({ client: serverless }, { applicationId })) {
-      const hit = (page.jobRuns ?? []).find((r) => r.name === `fruits ${runId}`);
+      const hit = (page.jobRuns ?? []).find((r) => r.name === runName(runId));
       if (hit?.id) return hit.id;
     }
   } catch (e) {
