@@ -197,14 +197,20 @@ describe('fruits run emr with compute "transient" (moto)', () => {
     expect((await clustersOfRun('run-cancel-step'))[0]!.Status!.State).toBe('TERMINATED');
   }, 120_000);
 
-  test('cancel <step-id> --cluster-id (a cluster used as compute "cluster"): the step is cancelled, the cluster stays', async () => {
+  /** A long-lived cluster (not the run's) whose one step, of run `runId`, is RUNNING. */
+  async function sharedClusterWithRunningStep(name: string, runId: string): Promise<{ JobFlowId: string; stepId: string }> {
     const { JobFlowId } = await emr.send(new RunJobFlowCommand({
-      Name: 'shared', ReleaseLabel: 'emr-7.12.0', ServiceRole: 'svc', JobFlowRole: 'node',
+      Name: name, ReleaseLabel: 'emr-7.12.0', ServiceRole: 'svc', JobFlowRole: 'node',
       Instances: { MasterInstanceType: 'm5.xlarge', InstanceCount: 1, KeepJobFlowAliveWhenNoSteps: true },
-      Steps: [{ Name: 'fruits run-shared', ActionOnFailure: 'CONTINUE', HadoopJarStep: { Jar: 'command-runner.jar', Args: ['spark-submit', '--run-id', 'run-shared'] } }],
+      Steps: [{ Name: `fruits ${runId}`, ActionOnFailure: 'CONTINUE', HadoopJarStep: { Jar: 'command-runner.jar', Args: ['spark-submit', '--run-id', runId] } }],
     }));
-    setStepState('run-shared', 'RUNNING');
+    setStepState(runId, 'RUNNING');
     const stepId = ((await emr.send(new ListStepsCommand({ ClusterId: JobFlowId }))).Steps ?? [])[0]!.Id!;
+    return { JobFlowId: JobFlowId!, stepId };
+  }
+
+  test('cancel <step-id> --cluster-id (a cluster used as compute "cluster"): the step is cancelled, the cluster stays', async () => {
+    const { JobFlowId, stepId } = await sharedClusterWithRunningStep('shared', 'run-shared');
     const r = await cli(['cancel', stepId, '--cluster-id', JobFlowId!, '--json']);
     expect(r.code).toBe(0);
     expect(r.out.results[0]!.data).toMatchObject({ clusterId: JobFlowId, stepId, state: 'RUNNING', cancelled: true });
@@ -218,13 +224,7 @@ describe('fruits run emr with compute "transient" (moto)', () => {
   }, 120_000);
 
   test('cancel <run-id> --cluster-id (compute "cluster" semantics): the step of that run is cancelled, --dry-run changes nothing', async () => {
-    const { JobFlowId } = await emr.send(new RunJobFlowCommand({
-      Name: 'shared-2', ReleaseLabel: 'emr-7.12.0', ServiceRole: 'svc', JobFlowRole: 'node',
-      Instances: { MasterInstanceType: 'm5.xlarge', InstanceCount: 1, KeepJobFlowAliveWhenNoSteps: true },
-      Steps: [{ Name: 'fruits run-shared-2', ActionOnFailure: 'CONTINUE', HadoopJarStep: { Jar: 'command-runner.jar', Args: ['spark-submit', '--run-id', 'run-shared-2'] } }],
-    }));
-    setStepState('run-shared-2', 'RUNNING');
-    const stepId = ((await emr.send(new ListStepsCommand({ ClusterId: JobFlowId }))).Steps ?? [])[0]!.Id!;
+    const { JobFlowId, stepId } = await sharedClusterWithRunningStep('shared-2', 'run-shared-2');
     const dry = await cli(['cancel', 'run-shared-2', '--cluster-id', JobFlowId!, '--dry-run']);
     expect(dry.out.results[0]!.human).toBe(`would cancel step ${stepId} (RUNNING) on ${JobFlowId} (CancelSteps, SEND_INTERRUPT); nothing done (--dry-run)`);
     expect((await emr.send(new DescribeStepCommand({ ClusterId: JobFlowId, StepId: stepId }))).Step!.Status!.State).toBe('RUNNING');
