@@ -99,8 +99,8 @@ export class ServerlessApp extends Construct {
       new VpcSecurityGroupEgressRule(this, 'egress-self', {
         securityGroupId: sg, description: 'All traffic to the other EMR Serverless workers (Spark RPC, shuffle)', ipProtocol: '-1', referencedSecurityGroupId: sg,
       }),
-      // All traffic from the other workers (Spark RPC, shuffle). No description: moto drops an
-      // ingress rule's description, and the rehearsal's re-plan would then show a change.
+      // All traffic from the other workers (Spark RPC, shuffle). moto drops this rule's description;
+      // the rehearsal ignores it there (MOTO_GAPS sg-rule-description), real AWS keeps it.
       new VpcSecurityGroupIngressRule(this, 'ingress-self', { securityGroupId: sg, ipProtocol: '-1', referencedSecurityGroupId: sg, description: 'Spark driver and executors of a job run talk to each other' }),
     );
 
