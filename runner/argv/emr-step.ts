@@ -4,6 +4,10 @@ import type { ActionOnFailure, DeployMode } from '../../config/index.js';
 import { buildSparkSubmitArgv } from './spark-submit.js';
 import { joinS3 } from '../aws/s3-uri.js';
 
+/** An EMR step id (s-XXXXXXXX) and an EMR cluster id (j-XXXXXXXX), as EMR prints them. */
+export const STEP_ID = /^s-[A-Z0-9]+$/i;
+export const CLUSTER_ID = /^j-[A-Z0-9]+$/i;
+
 /** The name of a run's EMR step and of its EMR Serverless job run: cancel finds a run by it. */
 export const runName = (runId: string): string => `fruits ${runId}`;
 

@@ -4,6 +4,7 @@ import { DescribeClusterCommand, type Cluster, type EMRClient } from '@aws-sdk/c
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { readFileSync } from 'node:fs';
 import { parseS3Uri } from './s3-uri.js';
+import { CLUSTER_ID } from '../argv/emr-step.js';
 import { makeAwsClients, type AwsClients } from './clients.js';
 import { envError, usageError } from '../../config/errors.js';
 import { fromAwsError, isNotFoundKey } from './errors.js';
@@ -22,7 +23,7 @@ export function resolveEmrSettings(cfg: RunnerConfig, outputs = readStackOutputs
   if (!clusterId) {
     throw usageError(`no EMR cluster id: ${outputsLack(cfg.emr.outputsFile, 'cluster_id')}; ${DEPLOY_HINT}, or pass --cluster-id / FRUITS_CLUSTER_ID`);
   }
-  if (!/^j-[A-Z0-9]+$/i.test(clusterId)) throw usageError(`"${clusterId}" is not an EMR cluster id (j-XXXXXXXX)`, 'fix --cluster-id');
+  if (!CLUSTER_ID.test(clusterId)) throw usageError(`"${clusterId}" is not an EMR cluster id (j-XXXXXXXX)`, 'fix --cluster-id');
   return { clusterId, region: regionOf(cfg, outputs), outputs };
 }
 

@@ -3,7 +3,7 @@
 // with the step's own logs; status, logs, ui and cancel act on that cluster's steps.
 import { AddJobFlowStepsCommand, CancelStepsCommand, paginateListSteps, type EMRClient } from '@aws-sdk/client-emr';
 import { defaultJobContract, runIdPattern } from '../../config/job-contract.js';
-import { buildEmrStep, runName, summaryUri } from '../argv/emr-step.js';
+import { buildEmrStep, runName, STEP_ID, summaryUri } from '../argv/emr-step.js';
 import type { AwsClients } from '../aws/clients.js';
 import { ExitCode, FruitsError, InterruptedError, usageError, type ExitCodeValue } from '../../config/errors.js';
 import { fromAwsError } from '../aws/errors.js';
@@ -73,7 +73,6 @@ export async function runCluster(req: RunRequest, ctx: RunContext, deps: EmrDeps
 }
 
 
-const STEP_ID = /^s-[A-Z0-9]+$/i;
 const GONE = new Set(['TERMINATING', 'TERMINATED', 'TERMINATED_WITH_ERRORS']);
 
 export function checkStepId(stepId: string | undefined, command = 'status'): void {

@@ -14,7 +14,7 @@ import {
   type JobRun,
 } from '@aws-sdk/client-emr-serverless';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { runName, summaryUri } from '../argv/emr-step.js';
+import { runName, STEP_ID, summaryUri } from '../argv/emr-step.js';
 import { makeAwsClients } from '../aws/clients.js';
 import { joinS3 } from '../aws/s3-uri.js';
 import { DEPLOY_HINT, outputsLack, readStackOutputs, regionOf, requireRegion, type StackOutputs } from '../aws/stack-outputs.js';
@@ -324,7 +324,7 @@ async function jobRunOfRunId(serverless: EMRServerlessClient, applicationId: str
 
 /** `fruits cancel <job-run-id|run-id>`: CancelJobRun (the driver gets SIGTERM and records the run as interrupted). */
 export async function serverlessCancel(ref: string | undefined, c: OpsContext): Promise<ExitCodeValue> {
-  if (ref && /^s-[A-Z0-9]+$/.test(ref)) throw usageError(`"${ref}" is an EMR step id, and compute is "serverless"`, 'fruits cancel <job-run-id|run-id> (see fruits status)');
+  if (ref && STEP_ID.test(ref)) throw usageError(`"${ref}" is an EMR step id, and compute is "serverless"`, 'fruits cancel <job-run-id|run-id> (see fruits status)');
   const byRunId = ref !== undefined && !JOB_RUN_ID.test(ref) && runIdPattern(defaultJobContract()).test(ref);
   const { s, clients } = context(c, byRunId ? undefined : ref, !byRunId);
   const jobRunId = byRunId ? await jobRunOfRunId(clients.serverless, s.applicationId, ref) : ref;

@@ -12,7 +12,7 @@ import {
   type ClusterState,
   type EMRClient,
 } from '@aws-sdk/client-emr';
-import { buildEmrStep, summaryUri } from '../argv/emr-step.js';
+import { buildEmrStep, CLUSTER_ID, summaryUri } from '../argv/emr-step.js';
 import { buildRunJobFlowRequest, RUN_ID_TAG, transientClusterName, transientSpec, type TransientSpec } from '../argv/emr-run-job-flow.js';
 import { makeAwsClients, type AwsClients } from '../aws/clients.js';
 import { readStackOutputs, regionOf, requireRegion, type StackOutputs } from '../aws/stack-outputs.js';
@@ -225,7 +225,7 @@ export async function transientCancel(ref: string | undefined, c: OpsContext): P
   const outputs = readStackOutputs(c.cfg.emr.outputsFile, c.cfg.emr.stack);
   const spec = transientSpec(outputs, c.cfg.emr.outputsFile);
   const { emr } = makeAwsClients({ region: requireRegion(regionOf(c.cfg, outputs)), endpoint: c.cfg.emr.endpoint });
-  if (/^j-[A-Z0-9]+$/i.test(ref)) throw usageError(`"${ref}" is a cluster id`, `fruits cancel <run-id|step-id>, or cancel a step on that cluster with fruits cancel <step-id> --cluster-id ${ref}`);
+  if (CLUSTER_ID.test(ref)) throw usageError(`"${ref}" is a cluster id`, `fruits cancel <run-id|step-id>, or cancel a step on that cluster with fruits cancel <step-id> --cluster-id ${ref}`);
   const isStep = /^s-/i.test(ref);
   if (isStep) checkStepId(ref, 'cancel');
   else if (!runIdPattern(defaultJobContract()).test(ref)) throw usageError(`"${ref}" is neither a run id nor an EMR step id (s-XXXXXXXX)`, 'fruits cancel <run-id|step-id> (see fruits status)');

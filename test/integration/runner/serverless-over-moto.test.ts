@@ -157,6 +157,10 @@ test('fruits cancel <job-run-id>: CancelJobRun on a running job run; an ended on
   expect(again.data).toMatchObject({ jobRunId, state: 'CANCELLED', cancelled: false });
   const bad = await cli(['cancel', 's-NOTAJOBRUN']);
   expect(bad.code).toBe(2);
+  // A step id in any case, as compute "cluster" reads it (not looked up as a run id).
+  const lower = await cli(['cancel', 's-notajobrun']);
+  expect(lower.code).toBe(2);
+  expect(lower.out.errors.join('\n')).toContain('"s-notajobrun" is an EMR step id, and compute is "serverless"');
 }, 120_000);
 
 test('fruits cancel <run-id> finds the job run of that run; --dry-run changes nothing', async () => {
